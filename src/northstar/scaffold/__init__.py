@@ -1,0 +1,1 @@
+"""Starting points for new projects: ``northstar init`` templates and the demo."""
