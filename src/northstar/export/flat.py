@@ -90,10 +90,17 @@ def json_document(result: QueryResult) -> dict[str, Any]:
 
 
 def write_json(result: QueryResult, path: Path, lang: str) -> None:
+    """UTF-8 without BOM (JSON must not start with one); the meta block indented, one row a line."""
     document = json_document(result)
+
+    def dumps(value: Any, indent: int | None = None) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, ensure_ascii=False, allow_nan=False, indent=1)
-        fh.write("\n")
+        fh.write('{"meta": ' + dumps(document["meta"], indent=2) + ',\n"rows": [')
+        for i, row in enumerate(document["rows"]):
+            fh.write(("," if i else "") + "\n" + dumps(row))
+        fh.write("\n]}\n")
 
 
 def arrow_table(result: QueryResult) -> pa.Table:

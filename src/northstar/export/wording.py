@@ -66,6 +66,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "sheets.metric": "{label} per period and {dimensions}, with a line chart",
         "sheets.changes": "% changes as a heatmap (green good, red bad)",
         "sheets.about": "this page",
+        "list_sep": ", ",
     },
     "zh": {
         "sheet.data": "数据",
@@ -119,6 +120,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "sheets.metric": "{label}：按周期和{dimensions}，附折线图",
         "sheets.changes": "变化百分比热力图（绿好红差）",
         "sheets.about": "本页",
+        "list_sep": "、",
+        "grain.hour": "小时",
+        "grain.day": "天",
+        "grain.week": "周",
+        "grain.month": "月",
+        "grain.quarter": "季度",
+        "grain.year": "年",
     },
 }
 
@@ -133,6 +141,11 @@ def language(lang: str) -> str:
 
 def text(lang: str, key: str, **values: object) -> str:
     return _TEXT[lang][key].format(**values)
+
+
+def grain_word(grain: str, lang: str) -> str:
+    """``week`` → ``周`` in Chinese; English (and unknown grains) keep the grain's own name."""
+    return _TEXT[lang].get(f"grain.{grain}", grain)
 
 
 def metric_label(metric: MetricInfo, lang: str) -> str:

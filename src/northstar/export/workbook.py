@@ -34,7 +34,7 @@ from northstar.export.styles import (
     write_cell,
 )
 from northstar.export.trends import write_trends
-from northstar.export.wording import metric_label, text
+from northstar.export.wording import grain_word, metric_label, text
 from northstar.results import QueryResult
 
 #: (sheet name, what it holds) for the About sheet's table of contents.
@@ -105,12 +105,13 @@ def _write_data(sheet: Worksheet, result: QueryResult, lang: str, formats: Forma
 
 def query_text(result: QueryResult, lang: str) -> str:
     """One line saying what was asked, e.g. ``Revenue, Conversion rate by channel per week, …``."""
+    sep = text(lang, "list_sep")
     return text(
         lang,
         "about.query_text",
-        metrics=", ".join(metric_label(m, lang) for m in result.metrics),
-        by=text(lang, "about.by", dimensions=", ".join(result.dimensions)) if result.dimensions else "",
-        per=text(lang, "about.per", grain=result.grain) if result.grain else "",
+        metrics=sep.join(metric_label(m, lang) for m in result.metrics),
+        by=text(lang, "about.by", dimensions=sep.join(result.dimensions)) if result.dimensions else "",
+        per=text(lang, "about.per", grain=grain_word(result.grain, lang)) if result.grain else "",
         start=result.start.isoformat(),
         end=result.end.isoformat(),
     )
@@ -124,7 +125,10 @@ def _write_about(
         (text(lang, "about.query"), query_text(result, lang)),
         (text(lang, "about.start"), result.start.isoformat()),
         (text(lang, "about.end"), result.end.isoformat()),
-        (text(lang, "about.grain"), result.grain or text(lang, "about.no_grain")),
+        (
+            text(lang, "about.grain"),
+            grain_word(result.grain, lang) if result.grain else text(lang, "about.no_grain"),
+        ),
         (text(lang, "about.dimensions"), ", ".join(result.dimensions) or "–"),
         (
             text(lang, "about.comparisons"),
