@@ -14,12 +14,12 @@ from xlsxwriter.workbook import Workbook
 
 from northstar.export.columns import PERIOD, Column, pct_columns
 from northstar.export.styles import (
-    DATE_FORMAT,
     PCT_CHANGE_FORMAT,
     Formats,
     SheetNames,
     fit_width,
     header,
+    period_format,
     unique,
     write_cell,
 )
@@ -74,7 +74,7 @@ def write_changes(
 
     key_headers = [text(lang, "period") if k == PERIOD else k for k in keys]
     headers = unique(key_headers + [header(c, lang) for c in changes])
-    date_fmt = formats.number(DATE_FORMAT)
+    date_fmt = formats.number(period_format(result))
     pct_fmt = formats.number(PCT_CHANGE_FORMAT)
     cell_formats = [date_fmt if k == PERIOD else None for k in keys] + [pct_fmt] * len(changes)
     names_in_order = keys + [c.name for c in changes]

@@ -17,9 +17,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from northstar.export.columns import Column, plain
+from northstar.export.columns import PERIOD, Column, has_time_of_day, plain
 from northstar.export.wording import comparison_label, metric_label, text
-from northstar.results import MetricInfo
+from northstar.results import MetricInfo, QueryResult
 
 SHEET_NAME_MAX = 31
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -44,6 +44,13 @@ CURRENCY_SYMBOLS = {
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 PCT_CHANGE_FORMAT = "+0.0%;-0.0%;0.0%"
+
+
+def period_format(result: QueryResult) -> str:
+    """Dates alone, unless some period starts at another time than midnight (an hourly grain)."""
+    if PERIOD in result.frame.columns and has_time_of_day(result.frame[PERIOD]):
+        return DATETIME_FORMAT
+    return DATE_FORMAT
 
 
 def _literal(value: str) -> str:

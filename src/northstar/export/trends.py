@@ -14,17 +14,18 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from northstar.errors import InternalError
 from northstar.export.columns import PERIOD, plain
 from northstar.export.styles import (
-    DATE_FORMAT,
     Formats,
     SheetNames,
     fit_width,
     number_format,
+    period_format,
     unique,
     write_cell,
 )
@@ -100,11 +101,17 @@ def pivot(result: QueryResult, metric: str, keys: pd.Series) -> pd.DataFrame:
 
 
 def _write_table(
-    sheet: Worksheet, table: pd.DataFrame, headers: list[str], fmts: list[str], lang: str, formats: Formats
+    sheet: Worksheet,
+    table: pd.DataFrame,
+    headers: list[str],
+    fmts: list[str],
+    period_fmt: str,
+    lang: str,
+    formats: Formats,
 ) -> None:
     """Period column then one column per header, header row 0 frozen."""
     sheet.write_string(0, 0, text(lang, "period"), formats.header)
-    date_fmt = formats.number(DATE_FORMAT)
+    date_fmt = formats.number(period_fmt)
     for c, head in enumerate(headers, start=1):
         sheet.write_string(0, c, head, formats.header)
     cell_formats = [formats.number(f) for f in fmts]
@@ -121,12 +128,12 @@ def _write_table(
     sheet.set_row(0, 30)
 
 
-def _line_chart(workbook: Workbook, title: str, num_format: str):  # -> xlsxwriter Chart
+def _line_chart(workbook: Workbook, title: str, num_format: str, period_fmt: str) -> Chart:
     chart = workbook.add_chart({"type": "line"})
     if chart is None:  # pragma: no cover - only for an unknown chart type
         raise InternalError("xlsxwriter refused a line chart")
     chart.set_title({"name": title, "name_font": {"size": 12}})
-    chart.set_x_axis({"num_format": DATE_FORMAT, "num_font": {"rotation": -45}})
+    chart.set_x_axis({"num_format": period_fmt, "num_font": {"rotation": -45}})
     chart.set_y_axis({"num_format": num_format, "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")  # a missing value is a gap in the line, not a drop to 0
@@ -146,9 +153,9 @@ def _write_pivot(
 ) -> None:
     fmt = number_format(metric, result.currency)
     headers = unique([str(c) for c in table.columns])
-    _write_table(sheet, table, headers, [fmt] * len(headers), lang, formats)
+    _write_table(sheet, table, headers, [fmt] * len(headers), period_format(result), lang, formats)
     last_row = max(len(table), 1)
-    chart = _line_chart(workbook, metric_label(metric, lang), fmt)
+    chart = _line_chart(workbook, metric_label(metric, lang), fmt, period_format(result))
     shown = min(len(headers), MAX_SERIES)
     for c in range(1, shown + 1):
         chart.add_series(
@@ -183,11 +190,11 @@ def _write_overview(
     )
     fmts = [number_format(m, result.currency) for m in metrics]
     headers = unique([metric_label(m, lang) for m in metrics])
-    _write_table(sheet, table, headers, fmts, lang, formats)
+    _write_table(sheet, table, headers, fmts, period_format(result), lang, formats)
     last_row = max(len(table), 1)
     beside = len(headers) + 2
     for i, (metric, fmt) in enumerate(zip(metrics, fmts, strict=True)):
-        chart = _line_chart(workbook, metric_label(metric, lang), fmt)
+        chart = _line_chart(workbook, metric_label(metric, lang), fmt, period_format(result))
         c = i + 1
         chart.add_series(
             {

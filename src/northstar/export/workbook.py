@@ -21,15 +21,14 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from northstar.export.changes import write_changes
-from northstar.export.columns import classify, has_time_of_day
+from northstar.export.columns import classify
 from northstar.export.styles import (
-    DATE_FORMAT,
-    DATETIME_FORMAT,
     Formats,
     SheetNames,
     column_format,
     fit_width,
     header,
+    period_format,
     unique,
     write_cell,
 )
@@ -58,12 +57,6 @@ def write_xlsx(result: QueryResult, path: Path, lang: str) -> None:
         _write_about(workbook.add_worksheet(about_name), result, lang, formats, guide)
     finally:
         workbook.close()
-
-
-def period_format(result: QueryResult) -> str:
-    if "period" in result.frame.columns and has_time_of_day(result.frame["period"]):
-        return DATETIME_FORMAT
-    return DATE_FORMAT
 
 
 def _write_data(sheet: Worksheet, result: QueryResult, lang: str, formats: Formats) -> None:
