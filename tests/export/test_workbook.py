@@ -228,3 +228,23 @@ def test_text_is_never_a_formula(result: QueryResult, tmp_path: Path) -> None:
     evil = QueryResult(frame, result.metrics, ("channel",), "week", result.start, result.end)
     ws = _load(write_result(evil, tmp_path / "out.xlsx"))["Data"]
     assert ws["B3"].data_type == "s"
+
+
+def test_hourly_periods_show_their_time(result: QueryResult, tmp_path: Path) -> None:
+    frame = result.frame.assign(period=result.frame["period"] + pd.Timedelta(hours=13))
+    hourly = QueryResult(frame, result.metrics, ("channel",), "hour", result.start, result.end, ("prev",))
+    wb = _load(write_result(hourly, tmp_path / "out.xlsx"))
+    assert wb["Data"]["A2"].value == datetime(2024, 1, 1, 13)
+    for sheet, cell in [("Data", "A2"), ("Revenue", "A2"), ("Changes", "A4")]:
+        assert wb[sheet][cell].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_empty_result_still_makes_a_workbook(result: QueryResult, tmp_path: Path) -> None:
+    empty = QueryResult(
+        result.frame.iloc[0:0], result.metrics, ("channel",), "week", result.start, result.end, ("prev",)
+    )
+    wb = _load(write_result(empty, tmp_path / "out.xlsx"))
+    assert wb.sheetnames == ["Data", "Revenue", "Conversion rate", "Changes", "About"]
+    assert wb["Data"].tables["NorthstarData"].ref == "A1:J2"  # a header and one empty row
+    assert all(v is None for row in _rows(wb["Data"], 2) for v in row)
+    assert not wb["Revenue"]._charts

@@ -154,6 +154,8 @@ def _write_pivot(
     fmt = number_format(metric, result.currency)
     headers = unique([str(c) for c in table.columns])
     _write_table(sheet, table, headers, [fmt] * len(headers), period_format(result), lang, formats)
+    if not headers:  # no rows, so no slices: nothing to draw (Excel refuses a chart without series)
+        return
     last_row = max(len(table), 1)
     chart = _line_chart(workbook, metric_label(metric, lang), fmt, period_format(result))
     shown = min(len(headers), MAX_SERIES)
