@@ -1,0 +1,121 @@
+"""CSV: encodings, delimiters, types and time columns read back as written."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import rows, source, types, write
+
+from northstar.sources import describe_columns, register_duckdb
+
+HEADER = "order_id,城市,amount,ts\n"
+BODY = "1,上海,10.5,2024-01-05 13:45:00\n2,北京,20,2024-01-06 08:00:00\n"
+EXPECTED = [
+    (1, "上海", 10.5, datetime(2024, 1, 5, 13, 45)),
+    (2, "北京", 20.0, datetime(2024, 1, 6, 8, 0)),
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_encodings_are_detected(tmp_path: Path, con: duckdb.DuckDBPyConnection, encoding: str) -> None:
+    write(tmp_path / "orders.csv", HEADER + BODY, encoding)
+    register_duckdb(con, "orders", source(path="orders.csv"), tmp_path)
+    assert list(types(con, "orders")) == ["order_id", "城市", "amount", "ts"]
+    assert rows(con, "orders") == EXPECTED
+
+
+def test_declared_encoding_is_honoured(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    write(tmp_path / "orders.csv", HEADER + BODY, "gbk")
+    register_duckdb(con, "orders", source(path="orders.csv", encoding="GBK"), tmp_path)
+    assert rows(con, "orders") == EXPECTED
+
+
+def test_gbk_copy_lands_in_the_cache_without_part_files(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    import os
+
+    write(tmp_path / "orders.csv", HEADER + BODY, "gbk")
+    register_duckdb(con, "orders", source(path="orders.csv"), tmp_path)
+    cached = list((Path(os.environ["NORTHSTAR_CACHE_DIR"]) / "transcoded").iterdir())
+    assert [p.suffix for p in cached] == [".csv"]
+    assert cached[0].read_text(encoding="utf-8").startswith("order_id,城市")
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "declared"), [(";", None), ("\t", None), ("|", None), (";", ";"), ("\t", "tab")]
+)
+def test_delimiters(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, delimiter: str, declared: str | None
+) -> None:
+    text = (HEADER + BODY).replace(",", delimiter)
+    write(tmp_path / "orders.txt", text)
+    register_duckdb(con, "orders", source(path="orders.txt", delimiter=declared), tmp_path)
+    assert rows(con, "orders") == EXPECTED
+
+
+def test_header_only_is_zero_rows(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    write(tmp_path / "orders.csv", HEADER)
+    register_duckdb(con, "orders", source(path="orders.csv"), tmp_path)
+    assert rows(con, "orders") == []
+    assert types(con, "orders")["ts"] == "TIMESTAMP"
+
+
+def test_glob_reads_many_files_as_one(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    write(tmp_path / "data" / "a.csv", HEADER + BODY.splitlines(keepends=True)[0])
+    write(tmp_path / "data" / "b.csv", HEADER + BODY.splitlines(keepends=True)[1], "gbk")
+    register_duckdb(con, "orders", source(path="data/*.csv"), tmp_path)
+    assert rows(con, "orders") == EXPECTED
+
+
+def test_offsets_give_timestamptz(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    write(tmp_path / "e.csv", "id,ts\n1,2024-01-05T10:00:00+08:00\n2,2024-01-05T10:00:00Z\n")
+    register_duckdb(con, "e", source(path="e.csv"), tmp_path)
+    assert types(con, "e")["ts"] == "TIMESTAMP WITH TIME ZONE"
+    assert [r[1] for r in rows(con, "e")] == [
+        datetime(2024, 1, 5, 2, tzinfo=UTC),
+        datetime(2024, 1, 5, 10, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-05T13:45:00", datetime(2024, 1, 5, 13, 45)),
+        ("2024-01-05", datetime(2024, 1, 5)),
+        ("2024/01/05 13:45", datetime(2024, 1, 5, 13, 45)),
+        ("2024年1月5日", datetime(2024, 1, 5)),
+    ],
+)
+def test_naive_text_layouts(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, text: str, expected: datetime
+) -> None:
+    write(tmp_path / "e.csv", f"id,ts\n1,{text}\n2,\n")
+    register_duckdb(con, "e", source(path="e.csv"), tmp_path)
+    assert types(con, "e")["ts"] == "TIMESTAMP"
+    assert [r[1] for r in rows(con, "e")] == [expected, None]
+
+
+def test_stray_text_late_in_a_number_column_widens_it(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    lines = [f"{i},{i * 2},2024-01-01 00:00:00" for i in range(1, 30_001)]
+    lines[25_000] = "25001,n/a,2024-01-01 00:00:00"
+    write(tmp_path / "big.csv", "id,amount,ts\n" + "\n".join(lines) + "\n")
+    register_duckdb(con, "big", source(path="big.csv"), tmp_path)
+    assert types(con, "big")["amount"] == "VARCHAR"
+    assert con.execute("SELECT count(*), count_if(amount = 'n/a') FROM big").fetchone() == (30_000, 1)
+
+
+def test_describe_columns(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    write(tmp_path / "e.csv", "id,name,ok,day,ts,price\n1,a,true,2024-01-01,2024-01-01 10:00:00,1.5\n")
+    register_duckdb(con, "e", source(path="e.csv"), tmp_path)
+    assert describe_columns(con, "e") == {
+        "id": "number",
+        "name": "text",
+        "ok": "boolean",
+        "day": "date",
+        "ts": "timestamp",
+        "price": "number",
+    }
