@@ -51,13 +51,14 @@ def write_trends(
         _write_overview(workbook, workbook.add_worksheet(name), name, result, present, lang, formats)
         return [(name, text(lang, "sheets.trend"))]
     keys = slice_keys(result, lang)
+    sep = text(lang, "list_sep")
     guide = []
     for metric in present:
         name = names.add(metric_label(metric, lang))
         table = pivot(result, metric.name, keys)
         _write_pivot(workbook, workbook.add_worksheet(name), name, result, metric, table, lang, formats)
         about = text(
-            lang, "sheets.metric", label=metric_label(metric, lang), dimensions=", ".join(result.dimensions)
+            lang, "sheets.metric", label=metric_label(metric, lang), dimensions=sep.join(result.dimensions)
         )
         guide.append((name, about))
     return guide
