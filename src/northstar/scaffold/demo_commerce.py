@@ -1,9 +1,10 @@
 """Money: orders from the purchase events, refunds of some of them, and daily marketing spend.
 
 Every purchase event becomes exactly one order (same shopper, time, channel, device and country);
-its value is the item's price times the units bought, adjusted for the market, paid in the
-country's currency. Some orders are refunded days later — refunds that would land after the
-period are not in the data yet, so those orders are still ``paid``.
+its value is the item's price times the units bought, adjusted for the market, less a coupon for
+some, plus shipping below the free-shipping threshold, paid in the country's currency. Some
+orders are refunded days later — refunds that would land after the period are not in the data
+yet, so those orders are still ``paid``.
 
 Spend follows the visits each paid channel brought (clicks ≈ visits, impressions ≈ clicks / CTR,
 spend ≈ clicks × CPC), except on the days of the injected spend spike.
@@ -94,7 +95,12 @@ def make_orders(rng: np.random.Generator, sessions: Sessions, events: Events) ->
     item = events.item[idx]
     units = 1 + rng.poisson(0.45, idx.size)
     prices = item_prices(rng)
-    usd = np.round(prices[item] * units * BASKET_FACTOR[country], 2)
+    subtotal = prices[item] * units * BASKET_FACTOR[country]
+    coupon = np.where(rng.random(idx.size) < 0.22, rng.choice([0.10, 0.15], idx.size), 0.0)
+    domestic = country == COUNTRIES.index("US")
+    free_from = np.where(domestic, 35.0, 60.0)
+    shipping = np.where(subtotal < free_from, np.where(domestic, 4.99, 9.99), 0.0)
+    usd = np.round(subtotal * (1 - coupon) + shipping, 2)
     local = usd * FX_PER_USD[country]
     jpy = np.array([c == "JPY" for c in CURRENCIES])[country]
     local = np.where(jpy, np.round(local), np.round(local, 2))

@@ -208,7 +208,8 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
     w = np.array([1.0, 1.0, 1.0, 1.0, 0.9, 0.35, 0.25])[calendar.weekday()] * (1 + 0.3 * d / days)
     day = np.sort(rng.choice(days, size=n, p=w / w.sum()))
     local_s = rng.normal(13.0, 2.6, n).clip(7, 21) * 3600
-    created = np.clip(day * 86_400 + local_s - _UTC_OFFSET[country] * 3600, 0, days * 86_400 - 1)
+    created = day * 86_400 + local_s - _UTC_OFFSET[country] * 3600
+    created += np.where(created < 0, 86_400, np.where(created >= days * 86_400, -86_400, 0))
     created = np.floor(np.sort(created))
 
     # Some people sign up again through another channel: same number, written another way.

@@ -7,13 +7,13 @@ microseconds in Parquet, whole seconds in CSV.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from northstar.scaffold.demo_commerce import REFUND_REASONS, Orders, Refunds, Spend
@@ -154,7 +154,17 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def write_csv(table: pa.Table, path: Path) -> None:
-    """UTF-8 CSV with a plain header; fields are quoted only where they must be."""
-    with path.open("wb") as out:
-        out.write((",".join(table.column_names) + "\n").encode())
-        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    """UTF-8 CSV as people write it: quotes only where needed, empty fields for nulls."""
+    columns = [_csv_texts(table.column(name)) for name in table.column_names]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(table.column_names)
+        writer.writerows(zip(*columns, strict=True))
+
+
+def _csv_texts(column: pa.ChunkedArray) -> list[str]:
+    if pa.types.is_timestamp(column.type):
+        column = pc.strftime(column, "%Y-%m-%d %H:%M:%S")
+    elif pa.types.is_date(column.type):
+        column = pc.strftime(column, "%Y-%m-%d")
+    return ["" if v is None else str(v) for v in column.to_pylist()]
