@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 from northstar.scaffold.template_data import (
+    DAYS,
     HOURS_MEALS,
     HOURS_RETAIL,
     Tables,
+    calendar,
     daily_counts,
     end_of_data,
     frame,
@@ -21,6 +23,7 @@ from northstar.scaffold.template_data import (
 
 # ---------------------------------------------------------------- ecommerce
 
+WARM_UP = 21  # days of history simulated before the sample period
 SHOP_WEEK = (0.95, 0.9, 0.92, 0.97, 1.05, 1.22, 1.15)  # weekends are busiest
 CHANNELS = {"organic": 0.35, "paid_search": 0.25, "social": 0.2, "email": 0.12, "affiliate": 0.08}
 REGIONS = {"north": 0.3, "south": 0.25, "east": 0.25, "west": 0.2}
@@ -45,7 +48,10 @@ def ecommerce(rng: np.random.Generator) -> Tables:
     last_seen: list[datetime] = []
     orders: list[dict[str, object]] = []
     returns: list[dict[str, object]] = []
-    for day, n in daily_counts(rng, 21, SHOP_WEEK, trend=0.08):
+    first_day = calendar()[0]
+    serial = 0
+    # three warm-up weeks before the sample period: returning customers and returns from day one
+    for day, n in daily_counts(rng, 21, SHOP_WEEK, trend=0.08, days=calendar(DAYS + WARM_UP)):
         for ts in times_on(rng, day, n, HOURS_RETAIL):
             cust = -1
             if customers and rng.random() < 0.34:
@@ -63,24 +69,26 @@ def ecommerce(rng: np.random.Generator) -> Tables:
             _, median, p_return = CATEGORIES[category]
             amount = round(float(median * rng.lognormal(0, 0.45)), 2)
             status = "cancelled" if rng.random() < 0.05 else "paid"
-            order_id = f"O{len(orders) + 1:06d}"
-            orders.append(
-                {
-                    "order_id": order_id,
-                    "customer_id": cid,
-                    "ordered_at": stamp(ts),
-                    "status": status,
-                    "amount": amount,
-                    "channel": channel,
-                    "region": region,
-                    "category": category,
-                }
-            )
+            serial += 1
+            order_id = f"O{serial:06d}"
+            if day >= first_day:
+                orders.append(
+                    {
+                        "order_id": order_id,
+                        "customer_id": cid,
+                        "ordered_at": stamp(ts),
+                        "status": status,
+                        "amount": amount,
+                        "channel": channel,
+                        "region": region,
+                        "category": category,
+                    }
+                )
             if status == "paid":
                 last_seen[cust] = ts
             if status == "paid" and rng.random() < p_return:
                 back = ts + timedelta(days=float(rng.uniform(2, 21)))
-                if back < end:
+                if first_day <= back.date() and back < end:
                     returns.append(
                         {
                             "return_id": f"R{len(returns) + 1:05d}",
