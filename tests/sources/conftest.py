@@ -3,13 +3,11 @@ throwaway PostgreSQL server (see :mod:`postgres_server`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 import pytest
-
-from northstar.spec.models import Source
 
 
 @pytest.fixture(autouse=True)
@@ -26,21 +24,38 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-def source(**fields: object) -> Source:
-    """A Source with ``time: ts`` unless told otherwise."""
-    fields.setdefault("time", "ts")
-    return Source.model_validate(fields)
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real, empty PostgreSQL database for this test session (server stopped at the end).
+
+    Without PostgreSQL binaries the tests using it are skipped — unless NORTHSTAR_REQUIRE_POSTGRES
+    is set (CI sets it to 1), in which case they fail.
+    """
+    from tests.sources.postgres_server import find_bin_dir, running_postgres
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        reason = (
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); apt-get install postgresql"
+        )
+        if os.environ.get("NORTHSTAR_REQUIRE_POSTGRES"):
+            pytest.fail(reason + " — NORTHSTAR_REQUIRE_POSTGRES is set", pytrace=False)
+        pytest.skip(reason)
+    with running_postgres(bin_dir) as url:
+        yield url
 
 
-def rows(con: duckdb.DuckDBPyConnection, rel: str, order: str = "1") -> list[tuple]:
-    return con.execute(f'SELECT * FROM "{rel}" ORDER BY {order}').fetchall()
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for the run; the session timezone is UTC."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
 
-
-def types(con: duckdb.DuckDBPyConnection, rel: str) -> dict[str, str]:
-    return {r[0]: r[1] for r in con.execute(f'DESCRIBE "{rel}"').fetchall()}
-
-
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    yield session

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import rows, source, types, write
 
 from northstar.sources import describe_columns, register_duckdb
+from tests.sources.factories import rows, source, types, write
 
 HEADER = "order_id,城市,amount,ts\n"
 BODY = "1,上海,10.5,2024-01-05 13:45:00\n2,北京,20,2024-01-06 08:00:00\n"

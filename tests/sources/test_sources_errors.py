@@ -8,10 +8,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import source, write
 
 from northstar.errors import DataError
 from northstar.sources import describe_columns, register_duckdb
+from tests.sources.factories import source, write
 
 
 def message(tmp_path: Path, con: duckdb.DuckDBPyConnection, **fields: object) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from conftest import rows, source, types, write
 
 from northstar.sources import register_duckdb
+from tests.sources.factories import rows, source, types, write
 
 RECORDS = [
     {"id": 1, "city": "上海", "amount": 10.5, "paid": True},

@@ -71,7 +71,7 @@ def publish(
         plan = plan_text_times(con, sample_text(con, from_sql, time), where, time)
         bad = f"NULLIF(trim({col}), '') IS NOT NULL AND {plan.parse_sql(col)} IS NULL"
         try:
-            found = con.execute(f"SELECT {col} FROM {from_sql} WHERE {bad} LIMIT 1").fetchone()
+            found = _first(con, f"SELECT {col} FROM {from_sql} WHERE {bad} LIMIT 1")
         except duckdb.Error as e:
             raise DataError(f"{where}: cannot be read: {first_line(e)}") from None
         if found is not None:
@@ -95,11 +95,17 @@ def _locate(
 ) -> tuple[str | None, str | None]:
     if locator is None:
         return None, None
-    row = con.execute(f"SELECT ns_file, ns_row FROM {locator.sql} WHERE {bad} LIMIT 1").fetchone()
+    row = _first(con, f"SELECT ns_file, ns_row FROM {locator.sql} WHERE {bad} LIMIT 1")
     if row is None:
         return None, None
     file = locator.names.get(row[0], row[0]) if row[0] is not None else None
     return locator.label.format(row=row[1]), file
+
+
+def _first(con: duckdb.DuckDBPyConnection, query: str) -> tuple | None:
+    """The first row of a query, its result fully consumed (DuckDB 2 refuses half-read results)."""
+    found = con.execute(query).fetchall()
+    return found[0] if found else None
 
 
 def first_line(error: Exception) -> str:
