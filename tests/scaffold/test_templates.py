@@ -130,6 +130,8 @@ def test_empty_directory_or_a_lone_git_folder_is_fine(tmp_path: Path):
 def test_bad_template_and_file_target_are_user_errors(tmp_path: Path):
     with pytest.raises(UserError, match=r"unknown template 'shop'.*ecommerce, saas-support"):
         init_project(tmp_path / "p", "shop")
+    with pytest.raises(UserError, match=r"unknown template 'saas_support' \(did you mean 'saas-support'\?\)"):
+        init_project(tmp_path / "p", "saas_support")
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="is a file"):
         init_project(tmp_path / "file", "ecommerce")

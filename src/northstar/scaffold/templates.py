@@ -19,6 +19,7 @@ from pathlib import Path
 
 from northstar.errors import UserError
 from northstar.scaffold.template_data import generate, write_tables
+from northstar.spec.suggest import did_you_mean
 
 PROJECT_FILE = "northstar.yml"
 IGNORED_ENTRIES = frozenset({".git"})
@@ -133,4 +134,5 @@ def init_project(target: Path, template: str, *, seed: int = 1, overwrite: bool 
 
 def _check_name(template: str) -> None:
     if template not in TEMPLATES:
-        raise UserError(f"unknown template {template!r}: choose one of {', '.join(TEMPLATES)}")
+        hint = did_you_mean(template, TEMPLATES)
+        raise UserError(f"unknown template {template!r}{hint}: choose one of {', '.join(TEMPLATES)}")
