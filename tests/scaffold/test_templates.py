@@ -106,7 +106,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path):
 
 def test_refuses_a_non_empty_target(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(UserError, match=r"is not empty \(notes.txt\).*--overwrite"):
+    with pytest.raises(UserError, match=r"is not empty \(notes.txt\).*overwriting.*--force"):
         init_project(tmp_path, "ecommerce")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 

@@ -106,7 +106,7 @@ def init_project(target: Path, template: str, *, seed: int = 1, overwrite: bool 
             shown = ", ".join(existing[:5]) + (" …" if len(existing) > 5 else "")
             raise UserError(
                 f"{target} is not empty ({shown}): choose a new or empty directory, "
-                "or pass --overwrite to replace the template's files there"
+                "or allow overwriting the template's files there (northstar init --force)"
             )
     text = template_text(template)
     tables = generate(template, seed)
