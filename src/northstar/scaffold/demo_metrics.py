@@ -138,7 +138,9 @@ metrics:
     source: orders
     column: amount_usd
     label: {en: Revenue, zh: 收入}
-    description: {en: Value of all orders in USD, before refunds., zh: 全部订单金额（美元，未扣退款）。}
+    description:
+      en: Value of all orders in USD, before refunds.
+      zh: 全部订单金额（美元，未扣退款）。
     format: currency
     decimals: 0
     unit: USD

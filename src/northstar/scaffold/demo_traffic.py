@@ -36,12 +36,13 @@ from northstar.scaffold.demo_world import (
 )
 
 CATALOG_SIZE = 800
+LIFETIME_DAYS = 60.0  # mean time a shopper keeps coming back before drifting away
 DAY_S = 86_400
 
 # Funnel step probabilities by device (desktop, mobile, tablet, app) and channel multipliers.
 VIEW_ITEM = np.array([0.66, 0.57, 0.62, 0.74])
 VIEW_ITEM_CH = np.array([1.0, 1.05, 0.82, 1.1, 0.95, 1.05])
-ADD_TO_CART = np.array([0.14, 0.10, 0.12, 0.16])
+ADD_TO_CART = np.array([0.12, 0.085, 0.10, 0.14])
 ADD_TO_CART_CH = np.array([1.0, 0.95, 0.72, 1.2, 0.9, 1.1])
 CHECKOUT = np.array([0.63, 0.50, 0.56, 0.66])
 PURCHASE = np.array([0.74, 0.63, 0.67, 0.79])
@@ -85,7 +86,7 @@ def _day_weights(rng: np.random.Generator, calendar: Calendar) -> np.ndarray:
     """Relative traffic of each device on local days -1..days (one extra day at each edge)."""
     d = np.arange(-1, calendar.days + 1)
     dow = (calendar.start.weekday() + d) % 7
-    trend = 1.0 + 0.3 * d / calendar.days
+    trend = 1.0 + 0.15 * d / calendar.days
     noise = np.exp(rng.normal(0.0, 0.04, d.size))
     return WEEKLY[:, dow] * (trend * noise)[None, :]
 
@@ -113,15 +114,15 @@ def simulate_sessions(
     device = rng.choice(len(DEVICES), size=users, p=DEVICE_WEIGHTS)
     channel[n_normal:] = spike_channel
     device[n_normal:] = rng.choice(len(DEVICES), size=n_spike, p=[0.18, 0.66, 0.04, 0.12])
-    rate = rng.gamma(0.6, 0.12, users)  # visits per day; mean ~0.07, heavy tail
-    intent = np.clip(np.exp(rng.normal(-0.1, 0.45, users)) * (rate / 0.07) ** 0.12, 0.3, 2.6)
+    rate = rng.gamma(0.9, 0.16, users)  # visits per day; mean ~0.14, long tail
+    intent = np.clip(np.exp(rng.normal(-0.1, 0.4, users)) * (rate / 0.14) ** 0.05, 0.3, 2.6)
 
     weights = _day_weights(rng, calendar)  # [device, local day + 1]
     wmax = weights.max(axis=1)
     n_ext = days + 2
 
     # Existing customers are active over the whole period; new ones arrive on a day and come back.
-    existing = rng.random(n_normal) < 0.32
+    existing = rng.random(n_normal) < LIFETIME_DAYS / (LIFETIME_DAYS + 1.1 * days)
     new_users = np.flatnonzero(~existing)
     arrival = np.zeros(n_normal, dtype=np.int64)
     for dev in range(len(DEVICES)):
@@ -129,7 +130,8 @@ def simulate_sessions(
         p = weights[dev, 1 : days + 1] / weights[dev, 1 : days + 1].sum()
         arrival[who] = 1 + rng.choice(days, size=who.size, p=p)
     win_start = np.where(existing, 0, arrival + 1)
-    win_len = n_ext - win_start
+    win_end = np.minimum(n_ext, win_start + np.ceil(rng.exponential(LIFETIME_DAYS, n_normal)))
+    win_len = np.maximum(win_end - win_start, 0).astype(np.int64)
 
     n_cand = rng.poisson(rate[:n_normal] * win_len * wmax[device[:n_normal]])
     cand_user = np.repeat(np.arange(n_normal), n_cand)
