@@ -14,6 +14,7 @@ import duckdb
 from northstar.sources.identifiers import quote_literal
 from northstar.sources.locate import FileSet, shown_path
 from northstar.sources.publish import RowLocator, publish
+from northstar.sources.timecols import TextTimes
 from northstar.spec.models import Source
 
 
@@ -31,26 +32,26 @@ def jsonl_sql(fs: FileSet) -> str:
 
 def register_parquet(
     con: duckdb.DuckDBPyConnection, rel_name: str, fs: FileSet, source: Source, base_dir: Path
-) -> None:
+) -> TextTimes | None:
     locator = RowLocator(
         f"(SELECT *, filename AS ns_file, file_row_number + 1 AS ns_row "
         f"FROM read_parquet({file_list(fs)}, union_by_name=true, file_row_number=true))",
         "row {row}",
         _names(fs, base_dir),
     )
-    publish(con, rel_name, parquet_sql(fs), source.time, _where(fs, base_dir), locator)
+    return publish(con, rel_name, parquet_sql(fs), source.time, _where(fs, base_dir), locator)
 
 
 def register_jsonl(
     con: duckdb.DuckDBPyConnection, rel_name: str, fs: FileSet, source: Source, base_dir: Path
-) -> None:
+) -> TextTimes | None:
     locator = RowLocator(
         f"(SELECT *, filename AS ns_file, "
         f"row_number() OVER (PARTITION BY filename) AS ns_row FROM {jsonl_sql(fs)})",
         "line {row}",
         _names(fs, base_dir),
     )
-    publish(con, rel_name, jsonl_sql(fs), source.time, _where(fs, base_dir), locator)
+    return publish(con, rel_name, jsonl_sql(fs), source.time, _where(fs, base_dir), locator)
 
 
 def _where(fs: FileSet, base_dir: Path) -> str:

@@ -18,6 +18,7 @@ from northstar.sources.identifiers import quote_ident
 from northstar.sources.timecols import (
     NAIVE_TYPES,
     TZ_TYPE,
+    TextTimes,
     bad_value_message,
     plan_text_times,
     require_time_column,
@@ -56,13 +57,17 @@ def publish(
     where: str,
     locator: RowLocator | None = None,
     materialize: bool = False,
-) -> None:
-    """Create temp view (or table) ``rel_name`` over ``from_sql`` with ``time`` as a timestamp."""
+) -> TextTimes | None:
+    """Create temp view (or table) ``rel_name`` over ``from_sql`` with ``time`` as a timestamp.
+
+    Returns how text times were parsed, or None when the column was already a timestamp.
+    """
     columns = describe(con, from_sql, where)
     types = dict(columns)
     require_time_column([c for c, _ in columns], time, where)
     col = quote_ident(time)
     sql_type = types[time]
+    plan: TextTimes | None = None
     if sql_type == TZ_TYPE:
         expr = col
     elif sql_type in NAIVE_TYPES:
@@ -88,6 +93,7 @@ def publish(
         )
     except duckdb.Error as e:
         raise DataError(f"{where}: cannot be read: {first_line(e)}") from None
+    return plan
 
 
 def _locate(
