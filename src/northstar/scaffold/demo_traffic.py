@@ -2,9 +2,10 @@
 
 The simulation is vectorised end to end (no Python loop per user, visit or event):
 
-1. **Users** get a country, an acquisition channel, a device, a visit rate (heavy-tailed, so a few
-   loyal shoppers come often) and a purchase intent. About a third were already customers before
-   the period; the rest arrive over it, more as the shop grows.
+1. **Users** get a country, an acquisition channel, a device, a visit rate (long-tailed, so a few
+   loyal shoppers come often) and a purchase intent. Some were already shoppers before the period;
+   the rest arrive over it, a little more each week as the shop grows. Everyone drifts away after
+   a while (about two months on average), so the active base stays steady instead of piling up.
 2. **Visits** are a thinned Poisson process per user: candidate days drawn uniformly in the user's
    window are kept with probability *trend × weekly rhythm of the device × daily noise*. Each visit
    gets a local hour from the device's daily profile, then is moved to UTC by the country's offset.
@@ -121,7 +122,8 @@ def simulate_sessions(
     wmax = weights.max(axis=1)
     n_ext = days + 2
 
-    # Existing customers are active over the whole period; new ones arrive on a day and come back.
+    # Shoppers from before the period are as many as its first days' arrivals keep active (the
+    # steady state); new ones arrive on a day, and all come back until they drift away.
     existing = rng.random(n_normal) < LIFETIME_DAYS / (LIFETIME_DAYS + 1.1 * days)
     new_users = np.flatnonzero(~existing)
     arrival = np.zeros(n_normal, dtype=np.int64)
