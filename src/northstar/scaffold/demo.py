@@ -89,7 +89,10 @@ def generate_demo(
     if target.exists() and not target.is_dir():
         raise UserError(f"{target} is a file; choose a folder for the demo project")
     if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise UserError(f"{target} is not empty; choose an empty folder or pass overwrite=True")
+        raise UserError(
+            f"{target} is not empty: choose a new or empty directory, "
+            "or allow replacing it (northstar demo --force)"
+        )
 
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
