@@ -119,3 +119,37 @@ def test_describe_columns(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> Non
         "ts": "timestamp",
         "price": "number",
     }
+
+
+def test_large_file_streams_under_a_small_memory_limit(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A CSV larger than DuckDB's memory limit registers and aggregates (DuckDB's CSV buffers need ~30 MiB)."""
+    big = tmp_path / "big.csv"
+    con.execute(
+        "COPY (SELECT i AS id, 'customer-' || (i % 1000) AS customer, i * 0.5 AS amount, "
+        "TIMESTAMP '2024-01-01' + to_seconds(i) AS ts FROM range(4000000) t(i)) "
+        f"TO '{big}' (HEADER, DELIMITER ',')"
+    )
+    assert big.stat().st_size > 150_000_000
+    con.execute("SET memory_limit = '100MB'")
+    con.execute("SET threads = 1")
+    register_duckdb(con, "big", source(path="big.csv"), tmp_path)
+    assert con.execute("SELECT count(*), sum(amount), max(ts) FROM big").fetchone() == (
+        4_000_000,
+        sum(range(4_000_000)) * 0.5,
+        datetime(2024, 2, 16, 7, 6, 39),
+    )
+
+
+def test_gbk_transcoding_streams_in_chunks(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    from northstar.sources import transcode
+
+    line = "1,上海市浦东新区,2024-01-05 13:45:00\n"
+    text = "id,地址,ts\n" + line * (3 * transcode.CHUNK_BYTES // len(line.encode("gbk")))
+    write(tmp_path / "gbk.csv", text, "gbk")
+    register_duckdb(con, "g", source(path="gbk.csv"), tmp_path)
+    assert con.execute("SELECT count(*), min(地址) FROM g").fetchone() == (
+        text.count("\n") - 1,
+        "上海市浦东新区",
+    )

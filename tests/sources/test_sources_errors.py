@@ -149,3 +149,17 @@ def test_malformed_json(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
 def test_describe_unknown_relation(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(DataError, match="no table or view named 'nope' is registered"):
         describe_columns(con, "nope")
+
+
+def test_bytes_invalid_in_declared_encoding(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    (tmp_path / "e.csv").write_bytes("id,ts\n1,2024-01-01\n".encode("gbk") + b"2,\x81\x20\n")
+    assert message(tmp_path, con, path="e.csv", encoding="gbk") == (
+        "e.csv: line 3 (the header is line 1) has bytes 81 20 0a that are not valid gb18030; "
+        "set encoding: to the file's real encoding"
+    )
+
+
+def test_public_api_is_pinned() -> None:
+    import northstar.sources
+
+    assert northstar.sources.__all__ == ["describe_columns", "register_duckdb", "spark_dataframe"]
