@@ -124,7 +124,10 @@ def test_describe_columns(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> Non
 def test_large_file_streams_under_a_small_memory_limit(
     tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
-    """A CSV larger than DuckDB's memory limit registers and aggregates (DuckDB's CSV buffers need ~30 MiB)."""
+    """A CSV larger than DuckDB's memory limit registers and aggregates.
+
+    The limit cannot go much lower: DuckDB's own CSV read buffer takes ~30 MiB per thread.
+    """
     big = tmp_path / "big.csv"
     con.execute(
         "COPY (SELECT i AS id, 'customer-' || (i % 1000) AS customer, i * 0.5 AS amount, "
