@@ -82,7 +82,7 @@ KPIS: dict[str, dict[str, Any]] = {
 REPURCHASE = {"type": "repeat_rate", "within": f"{WITHIN_DAYS}d", "filter": "event_name = 'purchase'"}
 METRICS = [*KPIS, "repurchase_30d"]
 
-APPROACHES = ["northstar", "duckdb", "duckdb_split", "polars", "pandas", "chdb"]
+APPROACHES = ["northstar", "northstar_split", "duckdb", "duckdb_split", "polars", "pandas", "chdb"]
 BASELINES = ["duckdb", "duckdb_split", "polars", "pandas", "chdb"]
 
 
@@ -207,6 +207,15 @@ def setup_northstar(data: Path, project_dir: Path) -> tuple[Callable[[], Any], d
         return project.query(METRICS, by=["channel"], grain="day", start=first_day, end=last_day).frame
 
     return run, {"load_s": load_s}
+
+
+def setup_northstar_split(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict[str, float]]:
+    """Northstar with the query plan proposed in README.md (prototype in northstar_split.py)."""
+    sys.path.insert(0, str(HERE))
+    import northstar_split
+
+    northstar_split.install()
+    return setup_northstar(data, project_dir)
 
 
 def _ts(t: datetime) -> str:
@@ -557,7 +566,8 @@ def setup_pandas(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
 
 
 SETUPS: dict[str, Callable[[Path, Path], tuple[Callable[[], Any], dict[str, float]]]] = {
-    "northstar": setup_northstar, "duckdb": setup_duckdb, "duckdb_split": setup_duckdb_split,
+    "northstar": setup_northstar, "northstar_split": setup_northstar_split, "duckdb": setup_duckdb,
+    "duckdb_split": setup_duckdb_split,
     "polars": setup_polars,
     "pandas": setup_pandas, "chdb": setup_chdb,
 }
@@ -719,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
                     failed.add(approach)
                     continue
                 report = json.loads(proc.stdout.strip().splitlines()[-1])
-                print(f"  {approach:<13} first {report['first_s']:.3f} s, median {report['median_s']:.3f} s, "
+                print(f"  {approach:<15} first {report['first_s']:.3f} s, median {report['median_s']:.3f} s, "
                       f"peak RSS {report['peak_rss_mb']:.0f} MB", flush=True)
                 if approach in reports:  # pool the rounds: all timed runs, all first runs, max RSS
                     prev = reports[approach]
@@ -749,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 problems = compare(ref, pd.read_parquet(report["out"]))
                 checked[approach] = "ok" if not problems else "DIFFERS"
-                print(f"  {approach:<13} {'same rows, same values' if not problems else '; '.join(problems)}")
+                print(f"  {approach:<15} {'same rows, same values' if not problems else '; '.join(problems)}")
 
     base = [r["median_s"] for a, r in reports.items() if a in BASELINES and checked.get(a, "ok") == "ok"]
     fastest = min(base) if base else math.nan
@@ -758,6 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---:|---|")
     for approach, r in sorted(reports.items(), key=lambda kv: kv[1]["median_s"]):
         check = "reference" if approach == "northstar" else checked.get(approach, "-")
+        if approach.startswith("northstar_"):
+            check += " (prototype, not a baseline)"
         print(f"| {approach} | {r['first_s']:.3f} | {r['median_s']:.3f} | {r['median_s'] / fastest:.2f} | "
               f"{r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] - r['rss_start_mb']:.0f} | {check} |")
     if "northstar" in reports:
