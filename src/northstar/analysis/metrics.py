@@ -1,0 +1,181 @@
+"""Metric queries: run the compiled scans, join them, derive ratios and formulas, compare periods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from northstar.compile.catalog import Catalog
+from northstar.compile.plan import PERIOD, plan_query
+from northstar.compile.request import QueryRequest, bucket_starts, shift, truncate
+from northstar.errors import QueryError
+from northstar.results import MetricInfo, QueryResult
+from northstar.spec.expressions import evaluate_formula, safe_divide
+from northstar.spec.models import parse_duration_days
+from northstar.spec.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from northstar.engine.base import Engine
+    from northstar.project import Project
+
+ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
+Progress = Callable[[str], None]
+
+
+def run_query(project: Project, engine: Engine, request: QueryRequest,
+              progress: Progress | None = None) -> QueryResult:
+    catalog = project.catalog
+    wanted = catalog.expand(request.metrics)
+    for dim in request.by:
+        if dim not in project.spec.dimensions:
+            raise QueryError(f"unknown dimension {dim!r}" + did_you_mean(dim, project.spec.dimensions))
+    order = catalog.closure(wanted)
+    notes: list[str] = []
+
+    start, end = request.start, request.end
+    fetch_start = start
+    if request.grain:
+        for comp in request.compare:
+            back = pd.Timestamp(start) - shift(request.grain, comp, start, end)
+            fetch_start = min(fetch_start, back.date())
+    frame = _compute(project, engine, catalog, order, request, fetch_start, end, notes, progress)
+
+    if request.compare and request.grain:
+        frame = _compare_buckets(frame, request, wanted)
+    elif request.compare:
+        for comp in request.compare:
+            delta = shift(None, comp, start, end)
+            p_start = (pd.Timestamp(start) - delta).date()
+            p_end = (pd.Timestamp(end) - delta).date()
+            other = _compute(project, engine, catalog, order, request, p_start, p_end, [], progress)
+            frame = _attach(frame, other, list(request.by), wanted, comp)
+    if request.grain:
+        frame = frame[frame[PERIOD] >= truncate(pd.Timestamp(start), request.grain)]
+        frame = frame[frame[PERIOD] <= pd.Timestamp(end)]
+    keys = ([PERIOD] if request.grain else []) + list(request.by)
+    columns = keys + [c for c in frame.columns if c not in keys and c.split("__")[0] in wanted]
+    frame = frame[columns].sort_values(keys).reset_index(drop=True) if keys else frame[columns]
+    _incomplete_notes(project, engine, catalog, wanted, request, notes)
+    return QueryResult(
+        frame=frame,
+        metrics=tuple(project.metric_info(n) for n in wanted),
+        dimensions=tuple(request.by),
+        grain=request.grain,
+        start=start,
+        end=end,
+        comparisons=tuple(request.compare),
+        currency=project.spec.project.currency,
+        notes=tuple(notes),
+    )
+
+
+def _compute(project: Project, engine: Engine, catalog: Catalog, order: list[str],
+             request: QueryRequest, start: date, end: date, notes: list[str],
+             progress: Progress | None) -> pd.DataFrame:
+    keys = ([PERIOD] if request.grain else []) + list(request.by)
+    parts: list[pd.DataFrame] = []
+    for step in plan_query(project, engine, order, request, start, end):
+        if progress:
+            progress(step.label)
+        parts.append(_normalise(engine.execute(step.expr), keys))
+    frame = _merge(parts, keys)
+    if request.grain and request.complete:
+        frame = _complete(frame, request.grain, start, end, keys)
+    for name in order:
+        m = catalog.metrics[name]
+        if name not in frame.columns:
+            if m.kind == "ratio":
+                frame[name] = safe_divide(frame[m.spec.numerator].astype("float64"),
+                                          frame[m.spec.denominator].astype("float64"))
+            elif m.kind == "formula":
+                frame[name] = evaluate_formula(catalog.formula(name), frame)
+            else:
+                frame[name] = np.nan
+        if m.kind in ZERO_WHEN_EMPTY:
+            frame[name] = frame[name].fillna(0)
+    return frame
+
+
+def _normalise(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    df = df.copy()
+    if PERIOD in df.columns:
+        df[PERIOD] = pd.to_datetime(df[PERIOD]).dt.tz_localize(None).astype("datetime64[us]")
+    for k in keys:
+        if k != PERIOD and k in df.columns:
+            df[k] = df[k].astype("object").where(df[k].notna(), None)
+    for c in df.columns:
+        if c not in keys:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    return df
+
+
+def _merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=keys)
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.merge(part, on=keys, how="outer") if keys else pd.concat([out, part], axis=1)
+    return out
+
+
+def _complete(frame: pd.DataFrame, grain: str, start: date, end: date, keys: list[str]) -> pd.DataFrame:
+    periods = pd.DataFrame({PERIOD: bucket_starts(grain, start, end).astype("datetime64[us]")})
+    dims = [k for k in keys if k != PERIOD]
+    if dims:
+        combos = frame[dims].drop_duplicates()
+        grid = periods.merge(combos, how="cross")
+    else:
+        grid = periods
+    return grid.merge(frame, on=keys, how="left")
+
+
+def _compare_buckets(frame: pd.DataFrame, request: QueryRequest, wanted: list[str]) -> pd.DataFrame:
+    dims = list(request.by)
+    for comp in request.compare:
+        delta = shift(request.grain, comp, request.start, request.end)
+        other = frame[[PERIOD, *dims, *wanted]].copy()
+        other[PERIOD] = (other[PERIOD] + pd.DateOffset(**_offset_kwargs(delta))).astype("datetime64[us]")
+        frame = _attach(frame, other, [PERIOD, *dims], wanted, comp)
+    return frame
+
+
+def _offset_kwargs(delta: object) -> dict[str, int]:
+    return {k: getattr(delta, k) for k in ("years", "months", "days", "hours") if getattr(delta, k)}
+
+
+def _attach(frame: pd.DataFrame, other: pd.DataFrame, keys: list[str], wanted: list[str],
+            comp: str) -> pd.DataFrame:
+    renamed = other[[*keys, *wanted]].rename(columns={m: f"{m}__{comp}" for m in wanted})
+    if keys:
+        out = frame.merge(renamed, on=keys, how="left")
+    else:
+        out = pd.concat([frame.reset_index(drop=True), renamed.reset_index(drop=True)], axis=1)
+    for m in wanted:
+        base = out[f"{m}__{comp}"].astype("float64")
+        cur = out[m].astype("float64")
+        out[f"{m}__{comp}_change"] = cur - base
+        out[f"{m}__{comp}_pct"] = safe_divide(cur - base, base.abs())
+    return out
+
+
+def _incomplete_notes(project: Project, engine: Engine, catalog: Catalog, wanted: list[str],
+                      request: QueryRequest, notes: list[str]) -> None:
+    for name in wanted:
+        m = catalog.metrics[name]
+        if m.kind != "repeat_rate":
+            continue
+        days = parse_duration_days(m.spec.within or "30d")
+        last = project.last_time(engine, m.spec.source or "")
+        if last is None:
+            continue
+        cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).to_pydatetime()
+        if datetime.combine(request.end, datetime.min.time()) > cutoff:
+            notes.append(
+                f"{name}: entities first seen after {cutoff:%Y-%m-%d} have had less than "
+                f"{m.spec.within} to come back (data ends {pd.Timestamp(last):%Y-%m-%d}); "
+                "recent values will still rise."
+            )

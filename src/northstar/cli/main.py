@@ -1,0 +1,200 @@
+"""``northstar`` — the command line. Only this module and the server turn errors into messages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from northstar.errors import NorthstarError, SpecError, UserError
+
+app = typer.Typer(
+    name="northstar",
+    help="KPIs as code: validate, compute and explain the metrics defined in northstar.yml.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+ProjectOpt = Annotated[
+    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
+]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
+
+
+def _fail(exc: NorthstarError, lang: str = "en") -> None:
+    from northstar.cli.render import issue_text
+
+    if isinstance(exc, SpecError):
+        errors = [i for i in exc.issues if i.level == "error"]
+        for issue in exc.issues:
+            err.print(issue_text(issue, lang))
+        word = "个错误" if lang == "zh" else " error(s)"
+        err.print(f"[bold red]{len(errors)}{word}[/]")
+    elif isinstance(exc, UserError):
+        prefix = "错误" if lang == "zh" else "error"
+        err.print(f"[bold red]{prefix}:[/] {exc}")
+    else:
+        err.print(f"[bold red]internal error:[/] {exc} — please report this with the command you ran")
+    raise typer.Exit(2 if isinstance(exc, SpecError) else 1)
+
+
+@app.command()
+def check(project: ProjectOpt = None, lang: LangOpt = None,
+          engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb") -> None:
+    """Validate the project against its data; print every problem; exit non-zero on errors."""
+    from northstar.cli.render import issue_text
+    from northstar.project import Project
+
+    try:
+        proj = Project.load(project, engine=engine)
+    except NorthstarError as exc:
+        _fail(exc, lang or "en")
+        return
+    lang = lang or proj.spec.project.language
+    for issue in proj.issues:
+        err.print(issue_text(issue, lang))
+    n = len(proj.catalog.metrics)
+    msg = (f"✓ {proj.path}: {n} 个指标、{len(proj.spec.sources)} 个数据源均有效" if lang == "zh"
+           else f"✓ {proj.path}: {n} metrics over {len(proj.spec.sources)} sources are valid")
+    console.print(f"[green]{msg}[/]")
+
+
+@app.command()
+def query(
+    metrics: Annotated[list[str], typer.Argument(help="metric names (a tiered family gives all its tiers)")],
+    by: Annotated[list[str] | None, typer.Option("--by", help="dimension to break down by (repeatable)")] = None,
+    grain: Annotated[str | None, typer.Option(help="hour, day, week, month, quarter or year")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
+    where: Annotated[str | None, typer.Option(help="filter on dimensions, e.g. \"channel = 'email'\"")] = None,
+    compare: Annotated[str, typer.Option(help="prev, yoy, both or none")] = "both",
+    fmt: Annotated[str | None, typer.Option("--format", help="table (default), csv, json, parquet or xlsx")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (with --format)")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+    show_sql: Annotated[bool, typer.Option("--sql", help="print the SQL the engine runs")] = False,
+) -> None:
+    """Compute metrics by time grain and dimensions, with changes vs the previous period and last year."""
+    from northstar.cli.render import result_table
+    from northstar.project import Project
+
+    comps = {"both": ("prev", "yoy"), "none": (), "prev": ("prev",), "yoy": ("yoy",)}
+    if compare not in comps:
+        err.print(f"[bold red]error:[/] --compare must be one of {', '.join(comps)}")
+        raise typer.Exit(2)
+    language = lang or "en"
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        with _progress() as bar:
+            task = bar.add_task("query", total=None)
+            result = proj.query(metrics, by=by or (), grain=grain, start=start, end=end, where=where,
+                                compare=comps[compare],  # type: ignore[arg-type]
+                                progress=lambda s: bar.update(task, description=s))
+        if show_sql:
+            from northstar.compile.sql import query_sql
+
+            for text in query_sql(proj, metrics, by=by or (), grain=grain, start=result.start, end=result.end,
+                                  where=where):
+                console.print(text, markup=False, highlight=False)
+        if fmt in (None, "table"):
+            if output:
+                raise UserError("--output needs --format csv, json, parquet or xlsx")
+            title = f"{proj.spec.project.name} · {result.start} → {result.end}"
+            console.print(result_table(result, language, title))
+            for note in result.notes:
+                err.print(f"[yellow]note:[/] {note}")
+            return
+        from northstar.export import write_result
+
+        target = output or Path(f"northstar-query.{fmt}")
+        written = write_result(result, target, fmt, lang=language)  # type: ignore[arg-type]
+        console.print(f"wrote {written}")
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def init(
+    template: Annotated[str, typer.Option(help="ecommerce, saas-support, education, content or delivery")],
+    target: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
+    force: Annotated[bool, typer.Option(help="overwrite files in a non-empty folder")] = False,
+) -> None:
+    """Write a commented starter project with a small sample dataset."""
+    from northstar.scaffold.templates import TEMPLATES, init_project
+
+    if template not in TEMPLATES:
+        from northstar.spec.suggest import did_you_mean
+
+        err.print(f"[bold red]error:[/] unknown template {template!r}{did_you_mean(template, TEMPLATES)}; "
+                  f"choose one of {', '.join(TEMPLATES)}")
+        raise typer.Exit(2)
+    try:
+        files = init_project(target, template, overwrite=force)
+    except NorthstarError as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]✓[/] wrote {len(files)} files to {target}")
+    console.print(f"next: [bold]cd {target} && northstar check && northstar query "
+                  f"{_first_metric(target)} --grain week[/]")
+
+
+def _first_metric(target: Path) -> str:
+    try:
+        from northstar.project import Project
+
+        proj = Project.load(target, check_data_=False)
+        return proj.spec.north_star or next(iter(proj.spec.metrics))
+    except Exception:
+        return "<metric>"
+
+
+@app.command()
+def demo(
+    target: Annotated[Path, typer.Argument(help="folder for the demo project")] = Path("northstar-demo"),
+    days: Annotated[int, typer.Option(help="days of history")] = 120,
+    users: Annotated[int, typer.Option(help="number of users (size of the company)")] = 100_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    force: Annotated[bool, typer.Option(help="regenerate even if the folder exists")] = False,
+    lang: LangOpt = None,
+) -> None:
+    """Generate a realistic cross-border e-commerce company and print its north-star report."""
+    from northstar.cli.report import north_star_report
+    from northstar.project import Project
+    from northstar.scaffold.demo import generate_demo
+
+    try:
+        if force or not (target / "northstar.yml").exists():
+            with _progress() as bar:
+                task = bar.add_task("generating demo data", total=1.0)
+                generate_demo(target, days=days, users=users, seed=seed, overwrite=force,
+                              progress=lambda step, frac: bar.update(task, description=step, completed=frac))
+        proj = Project.load(target)
+        north_star_report(proj, console, lang or proj.spec.project.language)
+    except NorthstarError as exc:
+        _fail(exc, lang or "en")
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

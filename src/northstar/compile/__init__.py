@@ -1,0 +1,1 @@
+"""Compile metric requests into Ibis expressions (engine-neutral)."""

@@ -1,0 +1,235 @@
+"""Build the Ibis expressions for a query: one grouped scan per source, one per repeat-rate metric.
+
+Every user filter and column expression goes through :mod:`northstar.spec.expressions`, so only
+checked names and whitelisted constructs reach the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from northstar.compile.catalog import Resolved
+from northstar.compile.request import IBIS_UNIT
+from northstar.engine.base import TS
+from northstar.errors import QueryError
+from northstar.spec.expressions import Parsed, parse, to_ibis
+from northstar.spec.models import Dimension, Source, parse_duration_days
+
+if TYPE_CHECKING:
+    from northstar.compile.request import QueryRequest
+    from northstar.engine.base import Engine
+    from northstar.project import Project
+
+PERIOD = "period"
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+@dataclass(frozen=True)
+class Slice:
+    """How a query cuts one source: the time window, grain, dimension columns and extra filter."""
+
+    start: datetime
+    end: datetime  # exclusive
+    grain: str | None
+    by: tuple[str, ...]
+    where: str | None
+
+
+def dimension_columns(source_name: str, by: Sequence[str],
+                      dimensions: Mapping[str, Dimension]) -> dict[str, str]:
+    return {d: dimensions[d].column_in(d, source_name) for d in by}
+
+
+def _where(table: Any, source_name: str, sl: Slice, dimensions: Mapping[str, Dimension]) -> Any:
+    if not sl.where:
+        return None
+    cols = {d: dim.column_in(d, source_name) for d, dim in dimensions.items()}
+    available = {d: c for d, c in cols.items() if c in table.columns}
+    parsed = parse(sl.where, known=available, what="--where filter")
+    return to_ibis(parsed, lambda name: table[available[name]])
+
+
+def metric_filter(table: Any, spec_filter: str | None, what: str) -> Any:
+    if not spec_filter:
+        return None
+    parsed = parse(spec_filter, known=[c for c in table.columns if c != TS], what=what)
+    return to_ibis(parsed, lambda name: table[name])
+
+
+def _value(table: Any, m: Resolved) -> Any:
+    spec = m.spec
+    if spec.expr and spec.type != "formula":
+        parsed: Parsed = parse(spec.expr, known=[c for c in table.columns if c != TS],
+                               what=f"metric {m.name!r} expr")
+        return to_ibis(parsed, lambda name: table[name])
+    return table[spec.column] if spec.column else None
+
+
+def _and(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def aggregation(table: Any, m: Resolved, source: Source) -> Any:
+    """The reduction computing metric ``m`` over rows of ``table`` (grouping applied outside)."""
+    spec = m.spec
+    cond = metric_filter(table, spec.filter, f"metric {m.name!r} filter")
+    kind = spec.type
+    if kind == "count":
+        return table.count(where=cond) if cond is not None else table.count()
+    if kind == "count_distinct":
+        col = table[spec.column or source.entity or ""]
+        return col.nunique(where=cond)
+    if kind in ("sum", "avg", "min", "max", "median", "percentile"):
+        val = _value(table, m)
+        if kind == "sum":
+            return val.sum(where=cond)
+        if kind == "avg":
+            return val.cast("float64").mean(where=cond)
+        if kind == "min":
+            return val.min(where=cond)
+        if kind == "max":
+            return val.max(where=cond)
+        q = 0.5 if kind == "median" else float(spec.percentile or 0.5)
+        return val.cast("float64").quantile(q, where=cond)
+    if kind == "relative":
+        actual, ref = table[spec.column], table[spec.reference]
+        if actual.type().is_timestamp() or actual.type().is_date():
+            diff = (ref.cast("timestamp").epoch_seconds() - actual.cast("timestamp").epoch_seconds()
+                    ).cast("float64") / _SECONDS[spec.time_unit]
+        else:
+            diff = (ref - actual).cast("float64")
+        cond = _and(cond, diff.notnull())
+        stat = spec.stat or "avg"
+        if stat == "avg":
+            return diff.mean(where=cond)
+        if stat == "median":
+            return diff.quantile(0.5, where=cond)
+        tol = float(spec.tolerance)
+        hit = {"share_ahead": diff > tol, "share_late": diff < -tol,
+               "share_on_time": (diff >= -tol) & (diff <= tol)}[stat]
+        return ibis.ifelse(hit, 1.0, 0.0).mean(where=cond)
+    if kind == "tiered":
+        val = table[spec.column]
+        reached = ibis.ifelse(val.notnull() & (val >= m.threshold), 1.0, 0.0)
+        return reached.mean(where=cond)
+    raise QueryError(f"metric {m.name!r} of type {kind} is not a single-scan aggregate")
+
+
+def _keys(table: Any, source_name: str, sl: Slice, dimensions: Mapping[str, Dimension]) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    if sl.grain:
+        keys[PERIOD] = table[TS].truncate(IBIS_UNIT[sl.grain])
+    for dim, col in dimension_columns(source_name, sl.by, dimensions).items():
+        keys[dim] = table[col]
+    return keys
+
+
+def scan(table: Any, source_name: str, source: Source, metrics: Sequence[Resolved], sl: Slice,
+         dimensions: Mapping[str, Dimension]) -> Any:
+    """One grouped scan computing every aggregate metric of one source."""
+    where = (table[TS] >= sl.start) & (table[TS] < sl.end)
+    extra = _where(table, source_name, sl, dimensions)
+    rows = table.filter(_and(where, extra))
+    aggs = {m.name: aggregation(rows, m, source) for m in metrics}
+    keys = _keys(rows, source_name, sl, dimensions)
+    if keys:
+        return rows.group_by(**keys).aggregate(**aggs)
+    return rows.aggregate(**aggs)
+
+
+def repeat_rate(table: Any, source_name: str, source: Source, m: Resolved, sl: Slice,
+                dimensions: Mapping[str, Dimension]) -> Any:
+    """Share of entities active in a period with another qualifying row within ``within`` of
+    their first row in the period (see docs/spec.md, *repeat_rate*)."""
+    spec = m.spec
+    entity = spec.column or source.entity
+    if not entity:
+        raise QueryError(f"metric {m.name!r}: repeat_rate needs the source's entity column")
+    within_s = parse_duration_days(spec.within or "30d") * 86400
+    look_ahead = sl.end + _timedelta(within_s)
+    rows = table.filter((table[TS] >= sl.start) & (table[TS] < look_ahead))
+    cond = _and(metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
+                _where(rows, source_name, sl, dimensions))
+    if cond is not None:
+        rows = rows.filter(cond)
+    keys = _keys(rows, source_name, sl, dimensions)
+    dim_cols = [rows[c] for c in dimension_columns(source_name, sl.by, dimensions).values()]
+    order = [rows[TS], *dim_cols]
+    ent = rows[entity]
+    rows = rows.mutate(
+        __next=rows[TS].lead().over(group_by=[ent], order_by=order),
+        __first=ibis.row_number().over(
+            group_by=[ent, *([keys[PERIOD]] if PERIOD in keys else [])], order_by=order),
+        **{f"__k_{k}": v for k, v in keys.items()},
+    )
+    firsts = rows.filter((rows.__first == 0) & (rows[TS] < sl.end))
+    gap = firsts.__next.epoch_seconds() - firsts[TS].epoch_seconds()
+    repeated = ibis.ifelse(firsts.__next.notnull() & (gap <= within_s), 1.0, 0.0)
+    firsts = firsts.mutate(__rep=repeated)
+    group = {k: firsts[f"__k_{k}"] for k in keys}
+    agg = {m.name: firsts.__rep.mean()}
+    return firsts.group_by(**group).aggregate(**agg) if group else firsts.aggregate(**agg)
+
+
+def _timedelta(seconds: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One expression to execute, with a label for progress bars and SQL listings."""
+
+    label: str
+    expr: Any
+
+
+def plan_query(project: Project, engine: Engine, order: Sequence[str], request: QueryRequest,
+               start: date, end: date) -> list[Step]:
+    """The scans computing every non-derived metric in ``order`` over [start, end]."""
+    from northstar.compile.request import range_bounds
+
+    lo, hi = range_bounds(start, end)
+    sl = Slice(lo, hi, request.grain, tuple(request.by), request.where)
+    by_source: dict[str, list[Resolved]] = {}
+    singles: list[Resolved] = []
+    for name in order:
+        m = project.catalog.metrics[name]
+        if m.is_aggregate:
+            by_source.setdefault(m.spec.source or "", []).append(m)
+        elif m.kind == "repeat_rate":
+            singles.append(m)
+    dims = project.spec.dimensions
+    steps: list[Step] = []
+    for src_name, ms in by_source.items():
+        table = project.table(engine, src_name)
+        _check_dims(src_name, table, request.by, dims)
+        expr = scan(table, src_name, project.spec.sources[src_name], ms, sl, dims)
+        steps.append(Step(f"scan {src_name}: {', '.join(m.name for m in ms)}", expr))
+    for m in singles:
+        src_name = m.spec.source or ""
+        table = project.table(engine, src_name)
+        _check_dims(src_name, table, request.by, dims)
+        expr = repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)
+        steps.append(Step(f"repeat rate {m.name} on {src_name}", expr))
+    return steps
+
+
+def _check_dims(src_name: str, table: Any, by: Sequence[str], dims: Mapping[str, Dimension]) -> None:
+    for dim in by:
+        col = dims[dim].column_in(dim, src_name)
+        if col not in table.columns:
+            raise QueryError(
+                f"dimension {dim!r} is not available on source {src_name!r} (no column {col!r}); "
+                f"map it with dimensions.{dim}.columns.{src_name}: <column>"
+            )

@@ -1,0 +1,71 @@
+"""What every engine offers the compiler: source tables as Ibis tables, execution, SQL text.
+
+Each registered source table keeps its own columns and gains ``__ts``: the source's time column
+as a naive timestamp in the *project* timezone, so every grain is cut on local wall-clock time.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from northstar.spec.models import Source
+
+TS = "__ts"
+
+
+class Engine(ABC):
+    """A place to run queries. Subclasses register sources and execute Ibis expressions."""
+
+    name: str
+
+    def __init__(self) -> None:
+        self._tables: dict[str, Any] = {}
+        self._kinds: dict[str, dict[str, str]] = {}
+
+    def register(self, name: str, source: Source, base_dir: Path, project_tz: str) -> None:
+        """Make ``source`` available as table ``name`` (with ``__ts``); idempotent."""
+        if name in self._tables:
+            return
+        table, kinds = self._register(name, source, base_dir, project_tz)
+        self._tables[name] = table
+        self._kinds[name] = kinds
+
+    def table(self, name: str) -> Any:
+        return self._tables[name]
+
+    def column_kinds(self, name: str) -> dict[str, str]:
+        """The source's own columns → number | text | timestamp | date | boolean | other."""
+        return self._kinds[name]
+
+    @abstractmethod
+    def _register(self, name: str, source: Source, base_dir: Path,
+                  project_tz: str) -> tuple[Any, dict[str, str]]: ...
+
+    @abstractmethod
+    def execute(self, expr: Any) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def sql(self, expr: Any) -> str:
+        """The SQL this engine runs for ``expr`` (for snapshots and ``--explain``)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+
+def kind_of(dtype: Any) -> str:
+    """Map an Ibis data type to the coarse kind validation talks about."""
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_string():
+        return "text"
+    if dtype.is_timestamp():
+        return "timestamp"
+    if dtype.is_date():
+        return "date"
+    if dtype.is_boolean():
+        return "boolean"
+    return "other"

@@ -1,0 +1,68 @@
+"""The default engine: DuckDB embedded in the process, no server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+from sqlglot import exp
+
+from northstar.engine.base import TS, Engine, kind_of
+from northstar.errors import DataError
+from northstar.spec.models import Source
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, database: str = ":memory:", threads: int | None = None) -> None:
+        super().__init__()
+        self.backend = ibis.duckdb.connect(database)
+        self.con = self.backend.con
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    def _register(self, name: str, source: Source, base_dir: Path,
+                  project_tz: str) -> tuple[Any, dict[str, str]]:
+        from northstar.sources import register_duckdb
+
+        raw = f"raw_{name}"
+        register_duckdb(self.con, raw, source, base_dir)
+        raw_table = self.backend.table(raw)
+        if source.time not in raw_table.columns:
+            raise DataError(
+                f"source {name!r}: time column {source.time!r} not found; "
+                f"columns are {', '.join(raw_table.columns)}"
+            )
+        dtype = raw_table.schema()[source.time]
+        col = exp.column(source.time, quoted=True)
+        local = exp.Literal.string(project_tz)
+        if dtype.is_timestamp() and dtype.timezone is not None:
+            ts: exp.Expression = exp.func("timezone", local, col)
+        else:
+            naive: exp.Expression = col
+            if dtype.is_date() or dtype.is_string():
+                naive = exp.cast(col, "TIMESTAMP")
+            src_tz = source.timezone or project_tz
+            ts = naive if src_tz == project_tz else exp.func(
+                "timezone", local, exp.func("timezone", exp.Literal.string(src_tz), naive))
+        view = (
+            exp.select(exp.Star(), exp.alias_(ts, TS, quoted=True))
+            .from_(exp.to_table(raw, quoted=True))
+        )
+        create = exp.Create(this=exp.to_table(f"src_{name}", quoted=True), kind="VIEW",
+                            expression=view, replace=True)
+        self.con.execute(create.sql(dialect="duckdb"))
+        kinds = {c: kind_of(t) for c, t in raw_table.schema().items()}
+        return self.backend.table(f"src_{name}"), kinds
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        return self.backend.execute(expr)
+
+    def sql(self, expr: Any) -> str:
+        return str(ibis.to_sql(expr, dialect="duckdb"))
+
+    def close(self) -> None:
+        self.backend.disconnect()

@@ -1,0 +1,156 @@
+"""A loaded project: its validated spec, its metric catalog, and the engine it runs on.
+
+>>> project = Project.load("northstar.yml")                      # doctest: +SKIP
+>>> project.query(["revenue"], by=["channel"], grain="week").frame  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from northstar.compile.catalog import Catalog
+from northstar.compile.request import QueryRequest, parse_date
+from northstar.engine import Engine, create_engine
+from northstar.engine.base import TS
+from northstar.errors import Issue, QueryError, SpecError
+from northstar.results import Comparison, MetricInfo, QueryResult
+from northstar.spec.loader import Node, load_project_data
+from northstar.spec.models import ProjectSpec
+from northstar.spec.rules import check_data, check_references, check_shape, check_source_locations
+
+PROJECT_FILE = "northstar.yml"
+_DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent"}
+
+
+def find_project_file(path: str | Path | None) -> Path:
+    p = Path(path) if path else Path.cwd()
+    if p.is_dir():
+        p = p / PROJECT_FILE
+    return p
+
+
+class Project:
+    """A validated project bound to an engine (DuckDB unless told otherwise)."""
+
+    def __init__(self, spec: ProjectSpec, path: Path, data: Node, issues: Sequence[Issue],
+                 engine: Engine | None = None):
+        self.spec = spec
+        self.path = path
+        self.base_dir = path.parent
+        self.data = data
+        self.issues = tuple(issues)
+        self.catalog = Catalog(spec.metrics)
+        self._engine = engine
+        self._last: dict[tuple[int, str], datetime | None] = {}
+
+    # -- loading ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, engine: Engine | str | None = None,
+             check_data_: bool = True) -> Project:
+        """Load and validate ``northstar.yml`` (a file or its folder). Raises :class:`SpecError`
+        with every problem found; warnings stay available as ``project.issues``."""
+        file = find_project_file(path)
+        data, issues = load_project_data(file)
+        spec, shape_issues = check_shape(data)
+        issues += shape_issues
+        if spec is None:
+            raise SpecError(issues)
+        eng = create_engine(engine) if isinstance(engine, str) else engine
+        project = cls(spec, file, data, [], eng)
+        issues += check_references(spec, data, project.catalog.names())
+        location_issues = check_source_locations(spec, data, project.base_dir)
+        issues += location_issues
+        if check_data_:
+            bad = {i.message.split("'")[1] for i in location_issues if "'" in i.message}
+            readable = [s for s in spec.sources if s not in bad]
+            issues += check_data(
+                ProjectSpec.model_construct(**{**dict(spec), "sources": {k: spec.sources[k] for k in readable}}),
+                data, project.column_kinds, project.catalog.names(),
+                lambda src: project.table(project.engine, src))
+        project.issues = tuple(issues)
+        if any(i.level == "error" for i in issues):
+            raise SpecError(issues)
+        return project
+
+    # -- engine access --------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine("duckdb")
+        return self._engine
+
+    def table(self, engine: Engine, source: str) -> Any:
+        engine.register(source, self.spec.sources[source], self.base_dir, self.spec.project.timezone)
+        return engine.table(source)
+
+    def column_kinds(self, source: str) -> dict[str, str]:
+        self.table(self.engine, source)
+        return self.engine.column_kinds(source)
+
+    def last_time(self, engine: Engine, source: str) -> datetime | None:
+        key = (id(engine), source)
+        if key not in self._last:
+            t = self.table(engine, source)
+            value = engine.execute(t[TS].max())
+            self._last[key] = None if value is None or value != value else value
+        return self._last[key]
+
+    def first_time(self, source: str) -> datetime | None:
+        t = self.table(self.engine, source)
+        value = self.engine.execute(t[TS].min())
+        return None if value is None or value != value else value
+
+    # -- metadata --------------------------------------------------------------------------
+    def metric_info(self, name: str) -> MetricInfo:
+        m = self.catalog.metrics[name]
+        spec = m.spec
+        fmt = spec.format or _DEFAULT_FORMAT.get(spec.type) or (
+            "integer" if spec.type in ("count", "count_distinct") else "number")
+        if spec.type == "relative" and spec.stat in ("share_ahead", "share_on_time", "share_late"):
+            fmt = spec.format or "percent"
+        decimals = spec.decimals if spec.decimals is not None else {"percent": 1, "integer": 0}.get(fmt, 2)
+        label = spec.label.get("en", name) if spec.label else name
+        label_zh = spec.label.get("zh", label) if spec.label else name
+        if m.threshold is not None:
+            t = int(m.threshold) if m.threshold.is_integer() else m.threshold
+            label, label_zh = f"{label} ≥{t}{spec.suffix}", f"{label_zh} ≥{t}{spec.suffix}"
+        return MetricInfo(name, label, label_zh, spec.unit, fmt, decimals, spec.direction)
+
+    # -- queries ---------------------------------------------------------------------------
+    def query(self, metrics: str | Iterable[str], *, by: Iterable[str] = (), grain: str | None = None,
+              start: str | date | None = None, end: str | date | None = None, where: str | None = None,
+              compare: Iterable[Comparison] = (), engine: Engine | None = None,
+              progress: Callable[[str], None] | None = None) -> QueryResult:
+        """Compute ``metrics`` over [start, end] (inclusive dates, project timezone).
+
+        Without ``start``/``end`` the range is the last 30 days of data (ending on the last day
+        that has data in the metrics' sources)."""
+        from northstar.analysis.metrics import run_query
+
+        names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        eng = engine or self.engine
+        s, e = self.default_range(names, eng) if start is None or end is None else (None, None)
+        request = QueryRequest(
+            metrics=names,
+            start=parse_date(start, "--from") if start is not None else s,  # type: ignore[arg-type]
+            end=parse_date(end, "--to") if end is not None else e,  # type: ignore[arg-type]
+            by=tuple(by), grain=grain, where=where, compare=tuple(compare),
+        )
+        return run_query(self, eng, request, progress)
+
+    def default_range(self, names: Sequence[str], engine: Engine) -> tuple[date, date]:
+        sources = set()
+        for n in self.catalog.closure(self.catalog.expand(names)):
+            src = self.catalog.metrics[n].spec.source
+            if src:
+                sources.add(src)
+        lasts = [t for t in (self.last_time(engine, s) for s in sorted(sources)) if t is not None]
+        if not lasts:
+            raise QueryError("the metrics' sources hold no rows with a time; pass --from and --to")
+        import pandas as pd
+
+        end = pd.Timestamp(max(lasts)).date()
+        return (pd.Timestamp(end) - pd.Timedelta(days=29)).date(), end

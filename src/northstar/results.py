@@ -1,0 +1,65 @@
+"""Frozen results that analysis returns and surfaces (CLI, exports, server) render.
+
+A :class:`QueryResult` is a *wide* table: one row per (period, dimension values), one column per
+metric, and, when comparisons were asked for, derived columns named after the metric::
+
+    period | channel | revenue | revenue__prev | revenue__prev_change | revenue__prev_pct
+                               | revenue__yoy  | revenue__yoy_change  | revenue__yoy_pct
+
+``period`` is the start of the time bucket as a naive timestamp in the project timezone; it is
+absent when the query has no grain (one total over the date range). ``__pct`` columns are
+fractions (0.15 means +15 %) and are null where the base value is zero or missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import pandas as pd
+
+Comparison = Literal["prev", "yoy"]
+COMPARISONS: tuple[Comparison, ...] = ("prev", "yoy")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a surface needs to show a metric: labels, unit, number format and direction."""
+
+    name: str
+    label: str
+    label_zh: str
+    unit: str | None
+    format: str  # "number" | "integer" | "percent" | "currency" | "duration"
+    decimals: int
+    direction: Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer to a metric query (see module docstring for the frame's columns)."""
+
+    frame: pd.DataFrame
+    metrics: tuple[MetricInfo, ...]
+    dimensions: tuple[str, ...]
+    grain: str | None
+    start: date
+    end: date
+    comparisons: tuple[Comparison, ...] = ()
+    currency: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def metric(self, name: str) -> MetricInfo:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def to_pandas(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def to_arrow(self):  # -> pyarrow.Table
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.frame, preserve_index=False)

@@ -1,0 +1,187 @@
+"""Read YAML into plain data that remembers where each value came from.
+
+Every mapping read is a :class:`Node` (a ``dict``) that knows its file and the line of each key,
+so validation can point at ``northstar.yml:14``. ``include:`` lists other YAML files (globs
+allowed, relative to the including file) whose top-level sections are merged in.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from northstar.errors import Issue, SpecError
+
+
+class Node(dict):
+    """A mapping from YAML with the file it came from and the line of each key."""
+
+    file: str
+    line: int
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str | None = None) -> int:
+        if key is not None and key in self.key_lines:
+            return self.key_lines[key]
+        return self.line
+
+
+class Seq(list):
+    """A YAML sequence with its file and the line of each item."""
+
+    file: str
+    line: int
+    item_lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    filename = "<string>"
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
+    loader.flatten_mapping(node)
+    out = Node()
+    out.file = loader.filename
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool):
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain names", key_node.start_mark
+            )
+        key = str(key)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"key {key!r} appears twice in the same mapping (first on line {out.key_lines[key]})",
+                key_node.start_mark,
+            )
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> Seq:
+    out = Seq(loader.construct_object(child, deep=True) for child in node.value)
+    out.file = loader.filename
+    out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    """Parse one YAML file; syntax errors become a :class:`SpecError` with file:line."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError(
+            [Issue("error", "file-missing", f"file {name} does not exist", fix="check the path")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            [Issue("error", "yaml-encoding", f"{name} is not UTF-8 ({exc.reason})", name,
+                   fix="save the file as UTF-8")]
+        ) from None
+
+    class Loader(_Loader):
+        filename = name
+
+    try:
+        data = yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        hint = "check indentation (spaces, not tabs) and that every 'key: value' has a space after ':'"
+        if "\t" in text and "tab" in problem.lower():
+            hint = "YAML does not allow tabs for indentation: use spaces"
+        raise SpecError([Issue("error", "yaml-syntax", f"YAML syntax error: {problem}", name, line,
+                               fix=hint)]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Issue("error", "yaml-syntax", f"YAML error: {exc}", name)]) from None
+    if data is None:
+        data = Node()
+        data.file, data.line, data.key_lines = name, 1, {}
+    return data
+
+
+MERGEABLE = ("sources", "dimensions", "metrics", "teams")
+
+
+def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
+    """Load ``northstar.yml`` and the files it includes, merged into one :class:`Node`.
+
+    Returns the merged data and the issues met while merging (duplicates across files, includes
+    that match nothing). Sections in :data:`MERGEABLE` are merged key by key.
+    """
+    root_dir = path.parent
+    data = load_yaml(path, _display(path, root_dir))
+    issues: list[Issue] = []
+    if not isinstance(data, Node):
+        raise SpecError([Issue("error", "yaml-shape", "the project file must be a mapping of sections",
+                               _display(path, root_dir), 1,
+                               fix="start with 'project:', 'sources:', 'metrics:' …")])
+    includes = data.pop("include", None)
+    if includes is None:
+        return data, issues
+    if isinstance(includes, str):
+        includes = [includes]
+    for pattern in includes:
+        if not isinstance(pattern, str):
+            issues.append(Issue("error", "include-type", "include: entries must be file paths",
+                                data.file, data.line_of("include")))
+            continue
+        matches = sorted(glob.glob(str(root_dir / pattern), recursive=True))
+        if not matches:
+            issues.append(Issue("error", "include-missing", f"include {pattern!r} matches no file",
+                                data.file, data.line_of("include"),
+                                fix="paths are relative to the project file"))
+        for match in matches:
+            sub = load_yaml(Path(match), _display(Path(match), root_dir))
+            if not isinstance(sub, Node):
+                issues.append(Issue("error", "yaml-shape", "an included file must be a mapping",
+                                    _display(Path(match), root_dir), 1))
+                continue
+            for section, value in sub.items():
+                if section not in MERGEABLE:
+                    issues.append(Issue("error", "include-section",
+                                        f"section {section!r} cannot be set in an included file",
+                                        sub.file, sub.line_of(section),
+                                        fix=f"included files may hold only {', '.join(MERGEABLE)}"))
+                    continue
+                target = data.get(section)
+                if target is None:
+                    data[section] = value
+                    data.key_lines[section] = sub.line_of(section)
+                    continue
+                if not isinstance(value, Node) or not isinstance(target, Node):
+                    continue
+                for key, item in value.items():
+                    if key in target:
+                        issues.append(Issue(
+                            "error", "duplicate-name",
+                            f"{section[:-1]} {key!r} is defined twice "
+                            f"(also at {target.file}:{target.line_of(key)})",
+                            value.file, value.line_of(key), fix="rename or remove one of them"))
+                        continue
+                    target[key] = item
+                    target.key_lines[key] = value.line_of(key)
+    return data, issues
+
+
+def _display(path: Path, root: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,297 @@
+"""Validation: small rules that *return* issues; all run, then the caller raises once.
+
+Order: shape (pydantic, per entry, so one bad metric does not hide the others) → references
+(sources, metrics, teams, cycles, formulas) → data (columns and types against the real schema of
+each source, filters parsed against those columns).
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from northstar.errors import ExpressionError, Issue, NorthstarError
+from northstar.spec.expressions import parse, parse_formula, to_ibis
+from northstar.spec.loader import Node
+from northstar.spec.messages import make_issue
+from northstar.spec.models import (
+    NUMERIC_TYPES,
+    Dimension,
+    Metric,
+    ProjectInfo,
+    ProjectSpec,
+    Source,
+    Team,
+)
+from northstar.spec.suggest import near
+
+TOP_LEVEL = ("project", "include", "sources", "dimensions", "metrics", "north_star", "supporting", "teams")
+SECTIONS: dict[str, type[BaseModel]] = {
+    "sources": Source, "dimensions": Dimension, "metrics": Metric, "teams": Team,
+}
+REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "sum": ("column|expr",), "avg": ("column|expr",), "min": ("column|expr",), "max": ("column|expr",),
+    "median": ("column|expr",), "percentile": ("column|expr", "percentile"),
+    "ratio": ("numerator", "denominator"), "formula": ("expr",), "repeat_rate": ("source", "within"),
+    "relative": ("column", "reference"), "tiered": ("column", "thresholds"),
+}
+
+
+def _loc(node: Any, key: str | None = None) -> tuple[str | None, int | None]:
+    if isinstance(node, Node):
+        return node.file, node.line_of(key)
+    return None, None
+
+
+def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
+    """Validate each entry's shape; return a spec built from the valid entries, and the issues."""
+    issues: list[Issue] = []
+    for key in data:
+        if key not in TOP_LEVEL:
+            issues.append(make_issue("unknown-key", *_loc(data, key), key=key, where="the project file",
+                                     allowed=", ".join(TOP_LEVEL), suggestions=near(key, TOP_LEVEL)))
+    parts: dict[str, Any] = {}
+    project = data.get("project")
+    if project is None:
+        issues.append(make_issue("missing-key", data.file, 1, key="project", where="the project file"))
+    else:
+        info = _validate(ProjectInfo, project, "project", data, "project", issues)
+        if info is not None:
+            parts["project"] = info
+    for section, model in SECTIONS.items():
+        entries = data.get(section) or {}
+        if not isinstance(entries, dict):
+            issues.append(make_issue("bad-value", *_loc(data, section), where="project", key=section,
+                                     detail=f"{section} must be a mapping of name: definition"))
+            continue
+        valid = {}
+        for name, raw in entries.items():
+            obj = _validate(model, raw, f"{section}.{name}", entries, name, issues)
+            if obj is not None:
+                valid[str(name)] = obj
+        parts[section] = valid
+    for key in ("north_star",):
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            issues.append(make_issue("bad-value", *_loc(data, key), where="project", key=key,
+                                     detail="must be a metric name"))
+        elif key in data:
+            parts[key] = data[key]
+    supporting = data.get("supporting") or []
+    if not isinstance(supporting, list) or not all(isinstance(s, str) for s in supporting):
+        issues.append(make_issue("bad-value", *_loc(data, "supporting"), where="project", key="supporting",
+                                 detail="must be a list of metric names"))
+    else:
+        parts["supporting"] = list(supporting)
+    if "project" not in parts:
+        return None, issues
+    return ProjectSpec.model_construct(**parts), issues
+
+
+def _validate(model: type[BaseModel], raw: Any, where: str, parent: Any, key: str,
+              issues: list[Issue]) -> Any:
+    if raw is None:
+        raw = {}
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(x) for x in err["loc"]]
+            node, last = raw, None
+            for part in loc:
+                if isinstance(node, dict) and part in node:
+                    last, node = (node, part), node[part]
+                else:
+                    break
+            file, line = _loc(*(last or (parent, key)))
+            if file is None:
+                file, line = _loc(parent, key)
+            field = loc[0] if loc else ""
+            if err["type"] == "extra_forbidden":
+                allowed = list(model.model_fields)
+                issues.append(make_issue("unknown-key", *_loc(raw, field), key=field, where=where,
+                                         allowed=", ".join(allowed), suggestions=near(field, allowed)))
+            elif err["type"] == "missing":
+                issues.append(make_issue("missing-key", file, line, key=".".join(loc), where=where))
+            else:
+                detail = err["msg"].removeprefix("Value error, ")
+                if err["type"] == "literal_error":
+                    bad = err.get("input")
+                    expected = err.get("ctx", {}).get("expected", "")
+                    options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
+                    sugg = near(str(bad), options)
+                    issues.append(make_issue("bad-value", file, line, where=where, key=".".join(loc),
+                                             detail=f"{bad!r} is not allowed; choose {expected}",
+                                             suggestions=sugg))
+                    continue
+                issues.append(make_issue("bad-value", file, line, where=where, key=".".join(loc),
+                                         detail=detail))
+        return None
+
+
+def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) -> list[Issue]:
+    """Names that must exist: sources, metrics, teams; formulas parse; no cycles."""
+    issues: list[Issue] = []
+    raw_metrics = data.get("metrics") or Node()
+    metric_names = set(known_metrics)
+    for name, m in spec.metrics.items():
+        raw = raw_metrics.get(name)
+        for req in REQUIRED_BY_TYPE.get(m.type, ()):
+            if not any(getattr(m, alt) not in (None, []) for alt in req.split("|")):
+                issues.append(make_issue("missing-key", *_loc(raw_metrics, name),
+                                         key=req.replace("|", "' or '"), where=f"metric {name!r} ({m.type})"))
+        if m.type not in ("ratio", "formula"):
+            if not m.source:
+                issues.append(make_issue("missing-key", *_loc(raw_metrics, name), key="source",
+                                         where=f"metric {name!r} ({m.type})"))
+            elif m.source not in spec.sources:
+                issues.append(make_issue("unknown-source", *_loc(raw, "source"), metric=name, source=m.source,
+                                         suggestions=near(m.source, spec.sources)))
+        for field in ("numerator", "denominator"):
+            ref = getattr(m, field)
+            if ref and ref not in metric_names:
+                issues.append(make_issue("unknown-metric", *_loc(raw, field), what=f"metric {name!r} {field}",
+                                         metric=ref, suggestions=near(ref, metric_names)))
+        if m.type == "formula" and m.expr:
+            try:
+                parsed = parse_formula(m.expr, known=metric_names)
+                if name in parsed.columns:
+                    issues.append(make_issue("cycle", *_loc(raw, "expr"), cycle=f"{name} → {name}"))
+            except ExpressionError as exc:
+                issues.append(make_issue("formula-self", *_loc(raw, "expr"), metric=name, detail=str(exc)))
+        if m.team and m.team not in spec.teams:
+            issues.append(make_issue("unknown-team", *_loc(raw, "team"), metric=name, team=m.team,
+                                     suggestions=near(m.team, spec.teams)))
+    issues += _cycles(spec, raw_metrics)
+    ns = spec.north_star
+    if ns is None:
+        issues.append(make_issue("no-north-star", data.file, 1, level="warning"))
+    elif ns not in metric_names:
+        issues.append(make_issue("north-star-undefined", *_loc(data, "north_star"), metric=ns,
+                                 suggestions=near(ns, metric_names)))
+    for i, s in enumerate(spec.supporting):
+        if s not in metric_names:
+            seq = data.get("supporting")
+            line = seq.item_lines[i] if hasattr(seq, "item_lines") else data.line_of("supporting")
+            issues.append(make_issue("unknown-metric", data.file, line, what="supporting", metric=s,
+                                     suggestions=near(s, metric_names)))
+    raw_teams = data.get("teams") or Node()
+    for tname, team in spec.teams.items():
+        for ref in team.metrics:
+            if ref not in metric_names:
+                issues.append(make_issue("unknown-metric", *_loc(raw_teams.get(tname), "metrics"),
+                                         what=f"team {tname!r}", metric=ref, suggestions=near(ref, metric_names)))
+    return issues
+
+
+def _cycles(spec: ProjectSpec, raw_metrics: Node) -> list[Issue]:
+    from sqlglot import exp, parse_one
+
+    deps: dict[str, list[str]] = {}
+    for name, m in spec.metrics.items():
+        if m.type == "ratio":
+            deps[name] = [x for x in (m.numerator, m.denominator) if x]
+        elif m.type == "formula" and m.expr:
+            try:
+                deps[name] = [c.name for c in parse_one(m.expr, read="duckdb").find_all(exp.Column)]
+            except Exception:
+                deps[name] = []
+    issues: list[Issue] = []
+    reported: set[frozenset[str]] = set()
+    state: dict[str, int] = {}
+
+    def visit(n: str, stack: list[str]) -> None:
+        state[n] = 1
+        for d in deps.get(n, []):
+            if d == n:
+                continue  # reported as a self reference
+            if state.get(d) == 1:
+                cyc = [*stack[stack.index(d):], d] if d in stack else [n, d]
+                key = frozenset(cyc)
+                if key not in reported:
+                    reported.add(key)
+                    issues.append(make_issue("cycle", *_loc(raw_metrics, cyc[0]), cycle=" → ".join(cyc)))
+            elif state.get(d) is None and d in deps:
+                visit(d, [*stack, d])
+        state[n] = 2
+
+    for n in deps:
+        if state.get(n) is None:
+            visit(n, [n])
+    return issues
+
+
+def check_source_locations(spec: ProjectSpec, data: Node, base_dir: Path) -> list[Issue]:
+    issues: list[Issue] = []
+    raw_sources = data.get("sources") or Node()
+    for name, src in spec.sources.items():
+        loc = _loc(raw_sources, name)
+        if bool(src.path) == bool(src.url):
+            issues.append(make_issue("source-location", *loc, source=name))
+            continue
+        if src.url and not src.table:
+            issues.append(make_issue("missing-key", *loc, key="table", where=f"source {name!r}"))
+        if src.path and not glob.glob(str(base_dir / src.path)):
+            issues.append(make_issue("source-files", *_loc(raw_sources.get(name), "path"), source=name,
+                                     detail=f"no file matches {src.path!r} (relative to {base_dir})"))
+    return issues
+
+
+def check_data(spec: ProjectSpec, data: Node, kinds_of: Callable[[str], Mapping[str, str]],
+               catalog_names: list[str], table_of: Callable[[str], Any] | None = None) -> list[Issue]:
+    """Columns, types and filters against the real schema of each readable source."""
+    issues: list[Issue] = []
+    raw_sources = data.get("sources") or Node()
+    raw_metrics = data.get("metrics") or Node()
+    schemas: dict[str, Mapping[str, str]] = {}
+    for name, src in spec.sources.items():
+        try:
+            schemas[name] = kinds_of(name)
+        except NorthstarError as exc:
+            issues.append(make_issue("source-unreadable", *_loc(raw_sources, name), source=name, detail=str(exc)))
+            continue
+        cols = list(schemas[name])
+        raw = raw_sources.get(name)
+        if src.time not in cols:
+            issues.append(make_issue("time-column", *_loc(raw, "time"), source=name, column=src.time,
+                                     columns=", ".join(cols), suggestions=near(src.time, cols)))
+        if src.entity and src.entity not in cols:
+            issues.append(make_issue("entity-column", *_loc(raw, "entity"), source=name, column=src.entity,
+                                     columns=", ".join(cols), suggestions=near(src.entity, cols)))
+    for name, m in spec.metrics.items():
+        if not m.source or m.source not in schemas:
+            continue
+        kinds = schemas[m.source]
+        cols = list(kinds)
+        raw = raw_metrics.get(name)
+        for field in ("column", "reference"):
+            col = getattr(m, field)
+            if col and col not in kinds:
+                issues.append(make_issue("unknown-column", *_loc(raw, field), metric=name, column=col,
+                                         source=m.source, columns=", ".join(cols), suggestions=near(col, cols)))
+            elif col and field == "column" and m.type in (*NUMERIC_TYPES, "tiered") and kinds[col] != "number":
+                issues.append(make_issue("type-error", *_loc(raw, field), metric=name, agg=m.type, column=col,
+                                         kind=kinds[col]))
+        if m.type in ("count_distinct", "repeat_rate") and not (m.column or spec.sources[m.source].entity):
+            issues.append(make_issue("needs-entity", *_loc(raw_metrics, name), metric=name, type=m.type))
+        for field in ("filter", "expr"):
+            text = getattr(m, field)
+            if not text or m.type == "formula":
+                continue
+            try:
+                parsed = parse(text, known=cols, what=field)
+                if table_of is not None:
+                    table = table_of(m.source)
+                    to_ibis(parsed, lambda c, t=table: t[c])
+            except ExpressionError as exc:
+                issues.append(make_issue("bad-expression", *_loc(raw, field), metric=name, detail=str(exc)))
+    raw_dims = data.get("dimensions") or Node()
+    for dname, dim in spec.dimensions.items():
+        present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
+        if schemas and not present:
+            issues.append(make_issue("unknown-dimension-column", *_loc(raw_dims, dname), level="warning",
+                                     dimension=dname, column=dim.column or dname))
+    return issues

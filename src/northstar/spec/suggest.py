@@ -1,0 +1,20 @@
+"""'Did you mean …' for near names."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def near(name: str, candidates: Iterable[str], n: int = 3) -> tuple[str, ...]:
+    pool = sorted(set(candidates))
+    found = difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
+    if not found:
+        lowered = {c.lower(): c for c in pool}
+        found = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
+    return tuple(found)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    found = near(name, candidates)
+    return f" (did you mean {', '.join(repr(f) for f in found)}?)" if found else ""
