@@ -68,9 +68,7 @@ class SpecError(UserError):
     def __init__(self, issues: Sequence[Issue]):
         self.issues = tuple(issues)
         errors = [i for i in self.issues if i.level == "error"]
-        super().__init__(
-            f"{len(errors)} error(s) in the project:\n" + "\n".join(i.render() for i in errors)
-        )
+        super().__init__(f"{len(errors)} error(s) in the project:\n" + "\n".join(i.render() for i in errors))
 
 
 class QueryError(UserError):

@@ -35,8 +35,9 @@ def find_project_file(path: str | Path | None) -> Path:
 class Project:
     """A validated project bound to an engine (DuckDB unless told otherwise)."""
 
-    def __init__(self, spec: ProjectSpec, path: Path, data: Node, issues: Sequence[Issue],
-                 engine: Engine | None = None):
+    def __init__(
+        self, spec: ProjectSpec, path: Path, data: Node, issues: Sequence[Issue], engine: Engine | None = None
+    ):
         self.spec = spec
         self.path = path
         self.base_dir = path.parent
@@ -48,8 +49,9 @@ class Project:
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None, *, engine: Engine | str | None = None,
-             check_data_: bool = True) -> Project:
+    def load(
+        cls, path: str | Path | None = None, *, engine: Engine | str | None = None, check_data_: bool = True
+    ) -> Project:
         """Load and validate ``northstar.yml`` (a file or its folder). Raises :class:`SpecError`
         with every problem found; warnings stay available as ``project.issues``."""
         file = find_project_file(path)
@@ -67,9 +69,14 @@ class Project:
             bad = {i.message.split("'")[1] for i in location_issues if "'" in i.message}
             readable = [s for s in spec.sources if s not in bad]
             issues += check_data(
-                ProjectSpec.model_construct(**{**dict(spec), "sources": {k: spec.sources[k] for k in readable}}),
-                data, project.column_kinds, project.catalog.names(),
-                lambda src: project.table(project.engine, src))
+                ProjectSpec.model_construct(
+                    **{**dict(spec), "sources": {k: spec.sources[k] for k in readable}}
+                ),
+                data,
+                project.column_kinds,
+                project.catalog.names(),
+                lambda src: project.table(project.engine, src),
+            )
         project.issues = tuple(issues)
         if any(i.level == "error" for i in issues):
             raise SpecError(issues)
@@ -94,21 +101,24 @@ class Project:
         key = (id(engine), source)
         if key not in self._last:
             t = self.table(engine, source)
-            value = engine.execute(t[TS].max())
+            value: Any = engine.execute(t[TS].max())
             self._last[key] = None if value is None or value != value else value
         return self._last[key]
 
     def first_time(self, source: str) -> datetime | None:
         t = self.table(self.engine, source)
-        value = self.engine.execute(t[TS].min())
+        value: Any = self.engine.execute(t[TS].min())
         return None if value is None or value != value else value
 
     # -- metadata --------------------------------------------------------------------------
     def metric_info(self, name: str) -> MetricInfo:
         m = self.catalog.metrics[name]
         spec = m.spec
-        fmt = spec.format or _DEFAULT_FORMAT.get(spec.type) or (
-            "integer" if spec.type in ("count", "count_distinct") else "number")
+        fmt = (
+            spec.format
+            or _DEFAULT_FORMAT.get(spec.type)
+            or ("integer" if spec.type in ("count", "count_distinct") else "number")
+        )
         if spec.type == "relative" and spec.stat in ("share_ahead", "share_on_time", "share_late"):
             fmt = spec.format or "percent"
         decimals = spec.decimals if spec.decimals is not None else {"percent": 1, "integer": 0}.get(fmt, 2)
@@ -120,10 +130,19 @@ class Project:
         return MetricInfo(name, label, label_zh, spec.unit, fmt, decimals, spec.direction)
 
     # -- queries ---------------------------------------------------------------------------
-    def query(self, metrics: str | Iterable[str], *, by: Iterable[str] = (), grain: str | None = None,
-              start: str | date | None = None, end: str | date | None = None, where: str | None = None,
-              compare: Iterable[Comparison] = (), engine: Engine | None = None,
-              progress: Callable[[str], None] | None = None) -> QueryResult:
+    def query(
+        self,
+        metrics: str | Iterable[str],
+        *,
+        by: Iterable[str] = (),
+        grain: str | None = None,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        where: str | None = None,
+        compare: Iterable[Comparison] = (),
+        engine: Engine | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> QueryResult:
         """Compute ``metrics`` over [start, end] (inclusive dates, project timezone).
 
         Without ``start``/``end`` the range is the last 30 days of data (ending on the last day
@@ -137,7 +156,10 @@ class Project:
             metrics=names,
             start=parse_date(start, "--from") if start is not None else s,  # type: ignore[arg-type]
             end=parse_date(end, "--to") if end is not None else e,  # type: ignore[arg-type]
-            by=tuple(by), grain=grain, where=where, compare=tuple(compare),
+            by=tuple(by),
+            grain=grain,
+            where=where,
+            compare=tuple(compare),
         )
         return run_query(self, eng, request, progress)
 

@@ -21,26 +21,34 @@ FILTERS = {
     "status = 'a'": lambda d: d["status"] == "a",
     "amount > 10": lambda d: d["amount"] > 10,
     "channel in ('x', 'y') or amount is null": lambda d: d["channel"].isin(["x", "y"]) | d["amount"].isna(),
-    "not (status = 'b' and amount between 5 and 50)": lambda d: ~(
-        (d["status"] == "b") & (d["amount"] >= 5) & (d["amount"] <= 50)),
+    "not (status = 'b' and amount between 5 and 50)": lambda d: (
+        ~((d["status"] == "b") & (d["amount"] >= 5) & (d["amount"] <= 50))
+    ),
 }
 
 rows_strategy = st.lists(
     st.tuples(
-        st.integers(0, 70 * 24 * 3600),                       # seconds after ORIGIN
+        st.integers(0, 70 * 24 * 3600),  # seconds after ORIGIN
         st.sampled_from(["u1", "u2", "u3", "u4", "u5", "u6"]),  # entity
-        st.sampled_from(["x", "y", "z"]),                     # channel
+        st.sampled_from(["x", "y", "z"]),  # channel
         st.one_of(st.none(), st.floats(-20, 200, allow_nan=False).map(lambda v: round(v, 2))),
-        st.sampled_from(["a", "b"]),                          # status
+        st.sampled_from(["a", "b"]),  # status
     ),
-    min_size=0, max_size=60,
+    min_size=0,
+    max_size=60,
 )
 metric_strategy = st.one_of(
     st.fixed_dictionaries({"type": st.sampled_from(["count", "count_distinct"])}),
-    st.fixed_dictionaries({"type": st.sampled_from(["sum", "avg", "min", "max", "median"]),
-                           "column": st.just("amount")}),
-    st.fixed_dictionaries({"type": st.just("percentile"), "column": st.just("amount"),
-                           "percentile": st.sampled_from([0.1, 0.25, 0.9, 0.99])}),
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["sum", "avg", "min", "max", "median"]), "column": st.just("amount")}
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.just("percentile"),
+            "column": st.just("amount"),
+            "percentile": st.sampled_from([0.1, 0.25, 0.9, 0.99]),
+        }
+    ),
     st.fixed_dictionaries({"type": st.just("repeat_rate"), "within": st.sampled_from(["1d", "7d", "30d"])}),
 )
 
@@ -55,10 +63,18 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
 def _write_project(tmp: Path, df: pd.DataFrame, metric: dict, flt: str | None) -> None:
     import pyarrow as pa
 
-    schema = pa.schema([("user", pa.string()), ("channel", pa.string()), ("amount", pa.float64()),
-                        ("status", pa.string()), ("ts", pa.timestamp("us"))])
-    table = pa.Table.from_pandas(df.assign(ts=df["ts"].astype("datetime64[us]")), schema=schema,
-                                 preserve_index=False)
+    schema = pa.schema(
+        [
+            ("user", pa.string()),
+            ("channel", pa.string()),
+            ("amount", pa.float64()),
+            ("status", pa.string()),
+            ("ts", pa.timestamp("us")),
+        ]
+    )
+    table = pa.Table.from_pandas(
+        df.assign(ts=df["ts"].astype("datetime64[us]")), schema=schema, preserve_index=False
+    )
     import pyarrow.parquet as pq
 
     pq.write_table(table, tmp / "rows.parquet")
@@ -69,15 +85,26 @@ def _write_project(tmp: Path, df: pd.DataFrame, metric: dict, flt: str | None) -
         "project": {"name": "p", "timezone": "UTC"},
         "sources": {"rows": {"path": "rows.parquet", "time": "ts", "entity": "user"}},
         "dimensions": {"channel": {}},
-        "metrics": {"m": spec, "n": {"type": "count", "source": "rows"},
-                    "r": {"type": "ratio", "numerator": "m", "denominator": "n"}},
+        "metrics": {
+            "m": spec,
+            "n": {"type": "count", "source": "rows"},
+            "r": {"type": "ratio", "numerator": "m", "denominator": "n"},
+        },
         "north_star": "m",
     }
     (tmp / "northstar.yml").write_text(yaml.safe_dump(project), encoding="utf-8")
 
 
-def _expected(df: pd.DataFrame, metric: dict, flt: str | None, grain: str | None, by: list[str],
-              start: date, end: date, where_fn=None) -> pd.DataFrame:
+def _expected(
+    df: pd.DataFrame,
+    metric: dict,
+    flt: str | None,
+    grain: str | None,
+    by: list[str],
+    start: date,
+    end: date,
+    where_fn=None,
+) -> pd.DataFrame:
     lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
     base = df if where_fn is None else df[where_fn(df)]
     in_range = base[(base["ts"] >= lo) & (base["ts"] < hi)].copy()
@@ -105,9 +132,15 @@ def _expected(df: pd.DataFrame, metric: dict, flt: str | None, grain: str | None
 
 
 @settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=rows_strategy, metric=metric_strategy, flt=st.sampled_from(list(FILTERS)),
-       grain=st.sampled_from([None, "day", "week", "month"]), by=st.sampled_from([[], ["channel"]]),
-       start_off=st.integers(0, 30), length=st.integers(0, 40))
+@given(
+    rows=rows_strategy,
+    metric=metric_strategy,
+    flt=st.sampled_from(list(FILTERS)),
+    grain=st.sampled_from([None, "day", "week", "month"]),
+    by=st.sampled_from([[], ["channel"]]),
+    start_off=st.integers(0, 30),
+    length=st.integers(0, 40),
+)
 def test_metrics_match_pandas(tmp_path_factory, rows, metric, flt, grain, by, start_off, length):
     tmp = tmp_path_factory.mktemp("prop")
     df = _frame(rows)
@@ -119,10 +152,7 @@ def test_metrics_match_pandas(tmp_path_factory, rows, metric, flt, grain, by, st
     expected = _expected(df, metric, flt, grain, by, start, end)
     keys = (["period"] if grain else []) + by
     expected = expected.rename(columns={"m": "m_exp", "n": "n_exp"})
-    if keys:
-        merged = result.merge(expected, on=keys, how="left")
-    else:
-        merged = pd.concat([result, expected], axis=1)
+    merged = result.merge(expected, on=keys, how="left") if keys else pd.concat([result, expected], axis=1)
     assert len(merged) == len(result)
     for _, row in merged.iterrows():
         exp_m = row["m_exp"]

@@ -13,7 +13,7 @@ from northstar.compile.catalog import Catalog
 from northstar.compile.plan import PERIOD, plan_query
 from northstar.compile.request import QueryRequest, bucket_starts, shift, truncate
 from northstar.errors import QueryError
-from northstar.results import MetricInfo, QueryResult
+from northstar.results import QueryResult
 from northstar.spec.expressions import evaluate_formula, safe_divide
 from northstar.spec.models import parse_duration_days
 from northstar.spec.suggest import did_you_mean
@@ -26,8 +26,9 @@ ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 Progress = Callable[[str], None]
 
 
-def run_query(project: Project, engine: Engine, request: QueryRequest,
-              progress: Progress | None = None) -> QueryResult:
+def run_query(
+    project: Project, engine: Engine, request: QueryRequest, progress: Progress | None = None
+) -> QueryResult:
     catalog = project.catalog
     wanted = catalog.expand(request.metrics)
     for dim in request.by:
@@ -73,9 +74,17 @@ def run_query(project: Project, engine: Engine, request: QueryRequest,
     )
 
 
-def _compute(project: Project, engine: Engine, catalog: Catalog, order: list[str],
-             request: QueryRequest, start: date, end: date, notes: list[str],
-             progress: Progress | None) -> pd.DataFrame:
+def _compute(
+    project: Project,
+    engine: Engine,
+    catalog: Catalog,
+    order: list[str],
+    request: QueryRequest,
+    start: date,
+    end: date,
+    notes: list[str],
+    progress: Progress | None,
+) -> pd.DataFrame:
     keys = ([PERIOD] if request.grain else []) + list(request.by)
     parts: list[pd.DataFrame] = []
     for step in plan_query(project, engine, order, request, start, end):
@@ -89,8 +98,9 @@ def _compute(project: Project, engine: Engine, catalog: Catalog, order: list[str
         m = catalog.metrics[name]
         if name not in frame.columns:
             if m.kind == "ratio":
-                frame[name] = safe_divide(frame[m.spec.numerator].astype("float64"),
-                                          frame[m.spec.denominator].astype("float64"))
+                frame[name] = safe_divide(
+                    frame[m.spec.numerator].astype("float64"), frame[m.spec.denominator].astype("float64")
+                )
             elif m.kind == "formula":
                 frame[name] = evaluate_formula(catalog.formula(name), frame)
             else:
@@ -138,7 +148,8 @@ def _compare_buckets(frame: pd.DataFrame, request: QueryRequest, wanted: list[st
     for comp in request.compare:
         delta = shift(request.grain, comp, request.start, request.end)
         other = frame[[PERIOD, *dims, *wanted]].copy()
-        other[PERIOD] = (other[PERIOD] + pd.DateOffset(**_offset_kwargs(delta))).astype("datetime64[us]")
+        offset = pd.DateOffset(**_offset_kwargs(delta))  # type: ignore[arg-type]
+        other[PERIOD] = (other[PERIOD] + offset).astype("datetime64[us]")
         frame = _attach(frame, other, [PERIOD, *dims], wanted, comp)
     return frame
 
@@ -147,8 +158,9 @@ def _offset_kwargs(delta: object) -> dict[str, int]:
     return {k: getattr(delta, k) for k in ("years", "months", "days", "hours") if getattr(delta, k)}
 
 
-def _attach(frame: pd.DataFrame, other: pd.DataFrame, keys: list[str], wanted: list[str],
-            comp: str) -> pd.DataFrame:
+def _attach(
+    frame: pd.DataFrame, other: pd.DataFrame, keys: list[str], wanted: list[str], comp: str
+) -> pd.DataFrame:
     renamed = other[[*keys, *wanted]].rename(columns={m: f"{m}__{comp}" for m in wanted})
     if keys:
         out = frame.merge(renamed, on=keys, how="left")
@@ -162,8 +174,14 @@ def _attach(frame: pd.DataFrame, other: pd.DataFrame, keys: list[str], wanted: l
     return out
 
 
-def _incomplete_notes(project: Project, engine: Engine, catalog: Catalog, wanted: list[str],
-                      request: QueryRequest, notes: list[str]) -> None:
+def _incomplete_notes(
+    project: Project,
+    engine: Engine,
+    catalog: Catalog,
+    wanted: list[str],
+    request: QueryRequest,
+    notes: list[str],
+) -> None:
     for name in wanted:
         m = catalog.metrics[name]
         if m.kind != "repeat_rate":

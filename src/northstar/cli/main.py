@@ -46,8 +46,11 @@ def _fail(exc: NorthstarError, lang: str = "en") -> None:
 
 
 @app.command()
-def check(project: ProjectOpt = None, lang: LangOpt = None,
-          engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb") -> None:
+def check(
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
     """Validate the project against its data; print every problem; exit non-zero on errors."""
     from northstar.cli.render import issue_text
     from northstar.project import Project
@@ -61,22 +64,33 @@ def check(project: ProjectOpt = None, lang: LangOpt = None,
     for issue in proj.issues:
         err.print(issue_text(issue, lang))
     n = len(proj.catalog.metrics)
-    msg = (f"✓ {proj.path}: {n} 个指标、{len(proj.spec.sources)} 个数据源均有效" if lang == "zh"
-           else f"✓ {proj.path}: {n} metrics over {len(proj.spec.sources)} sources are valid")
+    msg = (
+        f"✓ {proj.path}: {n} 个指标、{len(proj.spec.sources)} 个数据源均有效"
+        if lang == "zh"
+        else f"✓ {proj.path}: {n} metrics over {len(proj.spec.sources)} sources are valid"
+    )
     console.print(f"[green]{msg}[/]")
 
 
 @app.command()
 def query(
     metrics: Annotated[list[str], typer.Argument(help="metric names (a tiered family gives all its tiers)")],
-    by: Annotated[list[str] | None, typer.Option("--by", help="dimension to break down by (repeatable)")] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="dimension to break down by (repeatable)")
+    ] = None,
     grain: Annotated[str | None, typer.Option(help="hour, day, week, month, quarter or year")] = None,
     start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
-    where: Annotated[str | None, typer.Option(help="filter on dimensions, e.g. \"channel = 'email'\"")] = None,
+    where: Annotated[
+        str | None, typer.Option(help="filter on dimensions, e.g. \"channel = 'email'\"")
+    ] = None,
     compare: Annotated[str, typer.Option(help="prev, yoy, both or none")] = "both",
-    fmt: Annotated[str | None, typer.Option("--format", help="table (default), csv, json, parquet or xlsx")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (with --format)")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="table (default), csv, json, parquet or xlsx")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (with --format)")
+    ] = None,
     project: ProjectOpt = None,
     lang: LangOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
@@ -96,14 +110,22 @@ def query(
         language = lang or proj.spec.project.language
         with _progress() as bar:
             task = bar.add_task("query", total=None)
-            result = proj.query(metrics, by=by or (), grain=grain, start=start, end=end, where=where,
-                                compare=comps[compare],  # type: ignore[arg-type]
-                                progress=lambda s: bar.update(task, description=s))
+            result = proj.query(
+                metrics,
+                by=by or (),
+                grain=grain,
+                start=start,
+                end=end,
+                where=where,
+                compare=comps[compare],  # type: ignore[arg-type]
+                progress=lambda s: bar.update(task, description=s),
+            )
         if show_sql:
             from northstar.compile.sql import query_sql
 
-            for text in query_sql(proj, metrics, by=by or (), grain=grain, start=result.start, end=result.end,
-                                  where=where):
+            for text in query_sql(
+                proj, metrics, by=by or (), grain=grain, start=result.start, end=result.end, where=where
+            ):
                 console.print(text, markup=False, highlight=False)
         if fmt in (None, "table"):
             if output:
@@ -134,8 +156,10 @@ def init(
     if template not in TEMPLATES:
         from northstar.spec.suggest import did_you_mean
 
-        err.print(f"[bold red]error:[/] unknown template {template!r}{did_you_mean(template, TEMPLATES)}; "
-                  f"choose one of {', '.join(TEMPLATES)}")
+        err.print(
+            f"[bold red]error:[/] unknown template {template!r}{did_you_mean(template, TEMPLATES)}; "
+            f"choose one of {', '.join(TEMPLATES)}"
+        )
         raise typer.Exit(2)
     try:
         files = init_project(target, template, overwrite=force)
@@ -143,8 +167,10 @@ def init(
         _fail(exc)
         return
     console.print(f"[green]✓[/] wrote {len(files)} files to {target}")
-    console.print(f"next: [bold]cd {target} && northstar check && northstar query "
-                  f"{_first_metric(target)} --grain week[/]")
+    console.print(
+        f"next: [bold]cd {target} && northstar check && northstar query "
+        f"{_first_metric(target)} --grain week[/]"
+    )
 
 
 def _first_metric(target: Path) -> str:
@@ -175,8 +201,14 @@ def demo(
         if force or not (target / "northstar.yml").exists():
             with _progress() as bar:
                 task = bar.add_task("generating demo data", total=1.0)
-                generate_demo(target, days=days, users=users, seed=seed, overwrite=force,
-                              progress=lambda step, frac: bar.update(task, description=step, completed=frac))
+                generate_demo(
+                    target,
+                    days=days,
+                    users=users,
+                    seed=seed,
+                    overwrite=force,
+                    progress=lambda step, frac: bar.update(task, description=step, completed=frac),
+                )
         proj = Project.load(target)
         north_star_report(proj, console, lang or proj.spec.project.language)
     except NorthstarError as exc:
@@ -184,8 +216,14 @@ def demo(
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def main() -> None:

@@ -21,10 +21,14 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
     titles = TITLES.get(lang, TITLES["en"])
     names = [n for n in [spec.north_star, *spec.supporting] if n] or list(spec.metrics)[:5]
     result = project.query(names, compare=("prev", "yoy"))
-    console.print(result_table(result, lang, titles[0].format(name=spec.project.name, start=result.start,
-                                                                end=result.end)))
-    weekly = project.query(names, grain="week", compare=("prev",), start=_weeks_back(result.end, weeks),
-                           end=result.end)
+    console.print(
+        result_table(
+            result, lang, titles[0].format(name=spec.project.name, start=result.start, end=result.end)
+        )
+    )
+    weekly = project.query(
+        names, grain="week", compare=("prev",), start=_weeks_back(result.end, weeks), end=result.end
+    )
     console.print(result_table(weekly, lang, titles[1]))
     for note in dict.fromkeys([*result.notes, *weekly.notes]):
         console.print(f"[yellow]note:[/] {note}")

@@ -40,8 +40,9 @@ class Slice:
     where: str | None
 
 
-def dimension_columns(source_name: str, by: Sequence[str],
-                      dimensions: Mapping[str, Dimension]) -> dict[str, str]:
+def dimension_columns(
+    source_name: str, by: Sequence[str], dimensions: Mapping[str, Dimension]
+) -> dict[str, str]:
     return {d: dimensions[d].column_in(d, source_name) for d in by}
 
 
@@ -64,8 +65,9 @@ def metric_filter(table: Any, spec_filter: str | None, what: str) -> Any:
 def _value(table: Any, m: Resolved) -> Any:
     spec = m.spec
     if spec.expr and spec.type != "formula":
-        parsed: Parsed = parse(spec.expr, known=[c for c in table.columns if c != TS],
-                               what=f"metric {m.name!r} expr")
+        parsed: Parsed = parse(
+            spec.expr, known=[c for c in table.columns if c != TS], what=f"metric {m.name!r} expr"
+        )
         return to_ibis(parsed, lambda name: table[name])
     return table[spec.column] if spec.column else None
 
@@ -103,8 +105,9 @@ def aggregation(table: Any, m: Resolved, source: Source) -> Any:
     if kind == "relative":
         actual, ref = table[spec.column], table[spec.reference]
         if actual.type().is_timestamp() or actual.type().is_date():
-            diff = (ref.cast("timestamp").epoch_seconds() - actual.cast("timestamp").epoch_seconds()
-                    ).cast("float64") / _SECONDS[spec.time_unit]
+            diff = (ref.cast("timestamp").epoch_seconds() - actual.cast("timestamp").epoch_seconds()).cast(
+                "float64"
+            ) / _SECONDS[spec.time_unit]
         else:
             diff = (ref - actual).cast("float64")
         cond = _and(cond, diff.notnull())
@@ -114,12 +117,15 @@ def aggregation(table: Any, m: Resolved, source: Source) -> Any:
         if stat == "median":
             return diff.quantile(0.5, where=cond)
         tol = float(spec.tolerance)
-        hit = {"share_ahead": diff > tol, "share_late": diff < -tol,
-               "share_on_time": (diff >= -tol) & (diff <= tol)}[stat]
-        return ibis.ifelse(hit, 1.0, 0.0).mean(where=cond)
+        hit = {
+            "share_ahead": diff > tol,
+            "share_late": diff < -tol,
+            "share_on_time": (diff >= -tol) & (diff <= tol),
+        }[stat]
+        return ibis.ifelse(hit, 1, 0).cast("float64").mean(where=cond)
     if kind == "tiered":
         val = table[spec.column]
-        reached = ibis.ifelse(val.notnull() & (val >= m.threshold), 1.0, 0.0)
+        reached = ibis.ifelse(val.notnull() & (val >= m.threshold), 1, 0).cast("float64")
         return reached.mean(where=cond)
     raise QueryError(f"metric {m.name!r} of type {kind} is not a single-scan aggregate")
 
@@ -133,8 +139,14 @@ def _keys(table: Any, source_name: str, sl: Slice, dimensions: Mapping[str, Dime
     return keys
 
 
-def scan(table: Any, source_name: str, source: Source, metrics: Sequence[Resolved], sl: Slice,
-         dimensions: Mapping[str, Dimension]) -> Any:
+def scan(
+    table: Any,
+    source_name: str,
+    source: Source,
+    metrics: Sequence[Resolved],
+    sl: Slice,
+    dimensions: Mapping[str, Dimension],
+) -> Any:
     """One grouped scan computing every aggregate metric of one source."""
     where = (table[TS] >= sl.start) & (table[TS] < sl.end)
     extra = _where(table, source_name, sl, dimensions)
@@ -146,8 +158,9 @@ def scan(table: Any, source_name: str, source: Source, metrics: Sequence[Resolve
     return rows.aggregate(**aggs)
 
 
-def repeat_rate(table: Any, source_name: str, source: Source, m: Resolved, sl: Slice,
-                dimensions: Mapping[str, Dimension]) -> Any:
+def repeat_rate(
+    table: Any, source_name: str, source: Source, m: Resolved, sl: Slice, dimensions: Mapping[str, Dimension]
+) -> Any:
     """Share of entities active in a period with another qualifying row within ``within`` of
     their first row in the period (see docs/spec.md, *repeat_rate*)."""
     spec = m.spec
@@ -157,8 +170,10 @@ def repeat_rate(table: Any, source_name: str, source: Source, m: Resolved, sl: S
     within_s = parse_duration_days(spec.within or "30d") * 86400
     look_ahead = sl.end + _timedelta(within_s)
     rows = table.filter((table[TS] >= sl.start) & (table[TS] < look_ahead))
-    cond = _and(metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
-                _where(rows, source_name, sl, dimensions))
+    cond = _and(
+        metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
+        _where(rows, source_name, sl, dimensions),
+    )
     if cond is not None:
         rows = rows.filter(cond)
     keys = _keys(rows, source_name, sl, dimensions)
@@ -168,12 +183,13 @@ def repeat_rate(table: Any, source_name: str, source: Source, m: Resolved, sl: S
     rows = rows.mutate(
         __next=rows[TS].lead().over(group_by=[ent], order_by=order),
         __first=ibis.row_number().over(
-            group_by=[ent, *([keys[PERIOD]] if PERIOD in keys else [])], order_by=order),
+            group_by=[ent, *([keys[PERIOD]] if PERIOD in keys else [])], order_by=order
+        ),
         **{f"__k_{k}": v for k, v in keys.items()},
     )
     firsts = rows.filter((rows.__first == 0) & (rows[TS] < sl.end))
     gap = firsts.__next.epoch_seconds() - firsts[TS].epoch_seconds()
-    repeated = ibis.ifelse(firsts.__next.notnull() & (gap <= within_s), 1.0, 0.0)
+    repeated = ibis.ifelse(firsts.__next.notnull() & (gap <= within_s), 1, 0).cast("float64")
     firsts = firsts.mutate(__rep=repeated)
     group = {k: firsts[f"__k_{k}"] for k in keys}
     agg = {m.name: firsts.__rep.mean()}
@@ -194,8 +210,9 @@ class Step:
     expr: Any
 
 
-def plan_query(project: Project, engine: Engine, order: Sequence[str], request: QueryRequest,
-               start: date, end: date) -> list[Step]:
+def plan_query(
+    project: Project, engine: Engine, order: Sequence[str], request: QueryRequest, start: date, end: date
+) -> list[Step]:
     """The scans computing every non-derived metric in ``order`` over [start, end]."""
     from northstar.compile.request import range_bounds
 

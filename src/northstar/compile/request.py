@@ -69,8 +69,11 @@ def shift(grain: str | None, comparison: Comparison, start: date, end: date) -> 
         if grain is None:
             return relativedelta(days=(end - start).days + 1)
         return {
-            "hour": relativedelta(hours=1), "day": relativedelta(days=1), "week": relativedelta(weeks=1),
-            "month": relativedelta(months=1), "quarter": relativedelta(months=3),
+            "hour": relativedelta(hours=1),
+            "day": relativedelta(days=1),
+            "week": relativedelta(weeks=1),
+            "month": relativedelta(months=1),
+            "quarter": relativedelta(months=3),
             "year": relativedelta(years=1),
         }[grain]
     if grain in ("hour", "day", "week"):

@@ -14,9 +14,17 @@ if TYPE_CHECKING:
     from northstar.project import Project
 
 
-def query_sql(project: Project, metrics: Iterable[str], *, start: str | date, end: str | date,
-              by: Iterable[str] = (), grain: str | None = None, where: str | None = None,
-              engine: Engine | None = None) -> list[str]:
+def query_sql(
+    project: Project,
+    metrics: Iterable[str],
+    *,
+    start: str | date,
+    end: str | date,
+    by: Iterable[str] = (),
+    grain: str | None = None,
+    where: str | None = None,
+    engine: Engine | None = None,
+) -> list[str]:
     """One commented SQL statement per scan, in the engine's dialect."""
     eng = engine or project.engine
     request = QueryRequest(tuple(metrics), parse_date(start), parse_date(end), tuple(by), grain, where)

@@ -42,8 +42,9 @@ class Engine(ABC):
         return self._kinds[name]
 
     @abstractmethod
-    def _register(self, name: str, source: Source, base_dir: Path,
-                  project_tz: str) -> tuple[Any, dict[str, str]]: ...
+    def _register(
+        self, name: str, source: Source, base_dir: Path, project_tz: str
+    ) -> tuple[Any, dict[str, str]]: ...
 
     @abstractmethod
     def execute(self, expr: Any) -> pd.DataFrame: ...

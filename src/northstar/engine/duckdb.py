@@ -24,8 +24,9 @@ class DuckDBEngine(Engine):
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
 
-    def _register(self, name: str, source: Source, base_dir: Path,
-                  project_tz: str) -> tuple[Any, dict[str, str]]:
+    def _register(
+        self, name: str, source: Source, base_dir: Path, project_tz: str
+    ) -> tuple[Any, dict[str, str]]:
         from northstar.sources import register_duckdb
 
         raw = f"raw_{name}"
@@ -40,20 +41,21 @@ class DuckDBEngine(Engine):
         col = exp.column(source.time, quoted=True)
         local = exp.Literal.string(project_tz)
         if dtype.is_timestamp() and dtype.timezone is not None:
-            ts: exp.Expression = exp.func("timezone", local, col)
+            ts: Any = exp.func("timezone", local, col)
         else:
-            naive: exp.Expression = col
+            naive: Any = col
             if dtype.is_date() or dtype.is_string():
                 naive = exp.cast(col, "TIMESTAMP")
             src_tz = source.timezone or project_tz
-            ts = naive if src_tz == project_tz else exp.func(
-                "timezone", local, exp.func("timezone", exp.Literal.string(src_tz), naive))
-        view = (
-            exp.select(exp.Star(), exp.alias_(ts, TS, quoted=True))
-            .from_(exp.to_table(raw, quoted=True))
+            ts = (
+                naive
+                if src_tz == project_tz
+                else exp.func("timezone", local, exp.func("timezone", exp.Literal.string(src_tz), naive))
+            )
+        view = exp.select(exp.Star(), exp.alias_(ts, TS, quoted=True)).from_(exp.to_table(raw, quoted=True))
+        create = exp.Create(
+            this=exp.to_table(f"src_{name}", quoted=True), kind="VIEW", expression=view, replace=True
         )
-        create = exp.Create(this=exp.to_table(f"src_{name}", quoted=True), kind="VIEW",
-                            expression=view, replace=True)
         self.con.execute(create.sql(dialect="duckdb"))
         kinds = {c: kind_of(t) for c, t in raw_table.schema().items()}
         return self.backend.table(f"src_{name}"), kinds

@@ -44,8 +44,9 @@ class SparkEngine(Engine):
         self.backend = ibis.pyspark.connect(self.session)
         self._prefix = f"ns{id(self):x}_"
 
-    def _register(self, name: str, source: Source, base_dir: Path,
-                  project_tz: str) -> tuple[Any, dict[str, str]]:
+    def _register(
+        self, name: str, source: Source, base_dir: Path, project_tz: str
+    ) -> tuple[Any, dict[str, str]]:
         from pyspark.sql import functions as F
         from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
 
@@ -64,8 +65,11 @@ class SparkEngine(Engine):
             if isinstance(dtype, TimestampNTZType | DateType | StringType):
                 col = col.cast(TimestampNTZType()).cast(TimestampType())
             src_tz = source.timezone or project_tz
-            ts = col if src_tz == project_tz else F.from_utc_timestamp(
-                F.to_utc_timestamp(col, src_tz), project_tz)
+            ts = (
+                col
+                if src_tz == project_tz
+                else F.from_utc_timestamp(F.to_utc_timestamp(col, src_tz), project_tz)
+            )
         df = df.withColumn(TS, ts.cast(TimestampNTZType()))
         view = f"{self._prefix}{name}"
         df.createOrReplaceTempView(view)

@@ -26,16 +26,44 @@ from northstar.errors import ExpressionError
 
 FUNCTIONS: dict[str, int | tuple[int, int]] = {
     # name: number of arguments (or a range)
-    "lower": 1, "upper": 1, "length": 1, "trim": 1, "abs": 1, "round": (1, 2),
-    "coalesce": (2, 8), "least": (2, 8), "greatest": (2, 8), "substr": (2, 3),
+    "lower": 1,
+    "upper": 1,
+    "length": 1,
+    "trim": 1,
+    "abs": 1,
+    "round": (1, 2),
+    "coalesce": (2, 8),
+    "least": (2, 8),
+    "greatest": (2, 8),
+    "substr": (2, 3),
 }
 _FUNC_NODES: dict[type, str] = {
-    exp.Lower: "lower", exp.Upper: "upper", exp.Length: "length", exp.Trim: "trim",
-    exp.Abs: "abs", exp.Round: "round", exp.Coalesce: "coalesce", exp.Least: "least",
-    exp.Greatest: "greatest", exp.Substring: "substr",
+    exp.Lower: "lower",
+    exp.Upper: "upper",
+    exp.Length: "length",
+    exp.Trim: "trim",
+    exp.Abs: "abs",
+    exp.Round: "round",
+    exp.Coalesce: "coalesce",
+    exp.Least: "least",
+    exp.Greatest: "greatest",
+    exp.Substring: "substr",
 }
-_BINARY = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.EQ, exp.NEQ, exp.GT, exp.GTE,
-           exp.LT, exp.LTE, exp.And, exp.Or)
+_BINARY = (
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.And,
+    exp.Or,
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +85,7 @@ def parse(text: str, *, known: Iterable[str], what: str = "filter") -> Parsed:
         raise ExpressionError(f"cannot parse {what} {text!r}: {detail}") from None
     if len(trees) != 1 or trees[0] is None:
         raise ExpressionError(f"{what} {text!r} must be a single expression (no ';')")
-    tree = trees[0]
+    tree: Any = trees[0]
     columns: set[str] = set()
     _check(tree, text, what, known_set, columns)
     return Parsed(text, tree, frozenset(columns))
@@ -80,8 +108,20 @@ def _check(node: exp.Expression, text: str, what: str, known: set[str], columns:
         raise ExpressionError(
             f"{what} {text!r}: function {node.name!r} is not allowed; allowed: {', '.join(FUNCTIONS)}"
         )
-    allowed = (*_BINARY, exp.Not, exp.Neg, exp.Paren, exp.In, exp.Between, exp.Like, exp.ILike,
-               exp.Is, exp.Case, exp.If, *_FUNC_NODES)
+    allowed = (
+        *_BINARY,
+        exp.Not,
+        exp.Neg,
+        exp.Paren,
+        exp.In,
+        exp.Between,
+        exp.Like,
+        exp.ILike,
+        exp.Is,
+        exp.Case,
+        exp.If,
+        *_FUNC_NODES,
+    )
     if not isinstance(node, allowed):
         if isinstance(node, exp.Func):
             name = node.sql_name().lower()
@@ -109,7 +149,7 @@ def to_ibis(parsed: Parsed, column: Callable[[str], Any]) -> Any:
         text = node.this
         return ibis.literal(float(text)) if any(c in text for c in ".eE") else ibis.literal(int(text))
 
-    def go(node: exp.Expression) -> Any:  # noqa: PLR0911, PLR0912
+    def go(node: exp.Expression) -> Any:
         if isinstance(node, exp.Column):
             return column(node.name)
         if isinstance(node, exp.Literal):
@@ -132,12 +172,18 @@ def to_ibis(parsed: Parsed, column: Callable[[str], Any]) -> Any:
         if isinstance(node, _BINARY):
             a, b = go(node.this), go(node.expression)
             ops: dict[type, Callable[[Any, Any], Any]] = {
-                exp.Add: lambda x, y: x + y, exp.Sub: lambda x, y: x - y,
-                exp.Mul: lambda x, y: x * y, exp.Div: lambda x, y: x / y,
-                exp.Mod: lambda x, y: x % y, exp.EQ: lambda x, y: x == y,
-                exp.NEQ: lambda x, y: x != y, exp.GT: lambda x, y: x > y,
-                exp.GTE: lambda x, y: x >= y, exp.LT: lambda x, y: x < y,
-                exp.LTE: lambda x, y: x <= y, exp.And: lambda x, y: x & y,
+                exp.Add: lambda x, y: x + y,
+                exp.Sub: lambda x, y: x - y,
+                exp.Mul: lambda x, y: x * y,
+                exp.Div: lambda x, y: x / y,
+                exp.Mod: lambda x, y: x % y,
+                exp.EQ: lambda x, y: x == y,
+                exp.NEQ: lambda x, y: x != y,
+                exp.GT: lambda x, y: x > y,
+                exp.GTE: lambda x, y: x >= y,
+                exp.LT: lambda x, y: x < y,
+                exp.LTE: lambda x, y: x <= y,
+                exp.And: lambda x, y: x & y,
                 exp.Or: lambda x, y: x | y,
             }
             return ops[type(node)](a, b)
@@ -154,8 +200,11 @@ def to_ibis(parsed: Parsed, column: Callable[[str], Any]) -> Any:
             default = node.args.get("default")
             return ibis.cases(*branches, else_=go(default) if default is not None else None)
         if isinstance(node, exp.If):
-            return ibis.ifelse(go(node.this), go(node.args["true"]),
-                               go(node.args["false"]) if node.args.get("false") else ibis.null())
+            return ibis.ifelse(
+                go(node.this),
+                go(node.args["true"]),
+                go(node.args["false"]) if node.args.get("false") else ibis.null(),
+            )
         if isinstance(node, exp.Lower):
             return go(node.this).lower()
         if isinstance(node, exp.Upper):
@@ -215,7 +264,7 @@ def parse_formula(text: str, *, known: Iterable[str]) -> Parsed:
         raise ExpressionError(f"cannot parse formula {text!r}: {detail}") from None
     if len(trees) != 1 or trees[0] is None:
         raise ExpressionError(f"formula {text!r} must be a single expression")
-    tree = trees[0]
+    tree: Any = trees[0]
     names: set[str] = set()
     for node in tree.walk():
         if isinstance(node, exp.Column):
@@ -224,8 +273,9 @@ def parse_formula(text: str, *, known: Iterable[str]) -> Parsed:
                 hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
                 raise ExpressionError(f"formula {text!r}: unknown metric {node.sql()!r}{hint}")
             names.add(node.name)
-        elif isinstance(node, exp.Identifier | exp.Literal | exp.Paren | exp.Neg | exp.Add |
-                        exp.Sub | exp.Mul | exp.Div):
+        elif isinstance(
+            node, exp.Identifier | exp.Literal | exp.Paren | exp.Neg | exp.Add | exp.Sub | exp.Mul | exp.Div
+        ):
             if isinstance(node, exp.Literal) and node.is_string:
                 raise ExpressionError(f"formula {text!r}: text values are not allowed")
         else:

@@ -89,15 +89,22 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         ) from None
     except UnicodeDecodeError as exc:
         raise SpecError(
-            [Issue("error", "yaml-encoding", f"{name} is not UTF-8 ({exc.reason})", name,
-                   fix="save the file as UTF-8")]
+            [
+                Issue(
+                    "error",
+                    "yaml-encoding",
+                    f"{name} is not UTF-8 ({exc.reason})",
+                    name,
+                    fix="save the file as UTF-8",
+                )
+            ]
         ) from None
 
     class Loader(_Loader):
         filename = name
 
     try:
-        data = yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -105,8 +112,9 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         hint = "check indentation (spaces, not tabs) and that every 'key: value' has a space after ':'"
         if "\t" in text and "tab" in problem.lower():
             hint = "YAML does not allow tabs for indentation: use spaces"
-        raise SpecError([Issue("error", "yaml-syntax", f"YAML syntax error: {problem}", name, line,
-                               fix=hint)]) from None
+        raise SpecError(
+            [Issue("error", "yaml-syntax", f"YAML syntax error: {problem}", name, line, fix=hint)]
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError([Issue("error", "yaml-syntax", f"YAML error: {exc}", name)]) from None
     if data is None:
@@ -128,9 +136,18 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
     data = load_yaml(path, _display(path, root_dir))
     issues: list[Issue] = []
     if not isinstance(data, Node):
-        raise SpecError([Issue("error", "yaml-shape", "the project file must be a mapping of sections",
-                               _display(path, root_dir), 1,
-                               fix="start with 'project:', 'sources:', 'metrics:' …")])
+        raise SpecError(
+            [
+                Issue(
+                    "error",
+                    "yaml-shape",
+                    "the project file must be a mapping of sections",
+                    _display(path, root_dir),
+                    1,
+                    fix="start with 'project:', 'sources:', 'metrics:' …",
+                )
+            ]
+        )
     includes = data.pop("include", None)
     if includes is None:
         return data, issues
@@ -138,26 +155,53 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
         includes = [includes]
     for pattern in includes:
         if not isinstance(pattern, str):
-            issues.append(Issue("error", "include-type", "include: entries must be file paths",
-                                data.file, data.line_of("include")))
+            issues.append(
+                Issue(
+                    "error",
+                    "include-type",
+                    "include: entries must be file paths",
+                    data.file,
+                    data.line_of("include"),
+                )
+            )
             continue
         matches = sorted(glob.glob(str(root_dir / pattern), recursive=True))
         if not matches:
-            issues.append(Issue("error", "include-missing", f"include {pattern!r} matches no file",
-                                data.file, data.line_of("include"),
-                                fix="paths are relative to the project file"))
+            issues.append(
+                Issue(
+                    "error",
+                    "include-missing",
+                    f"include {pattern!r} matches no file",
+                    data.file,
+                    data.line_of("include"),
+                    fix="paths are relative to the project file",
+                )
+            )
         for match in matches:
             sub = load_yaml(Path(match), _display(Path(match), root_dir))
             if not isinstance(sub, Node):
-                issues.append(Issue("error", "yaml-shape", "an included file must be a mapping",
-                                    _display(Path(match), root_dir), 1))
+                issues.append(
+                    Issue(
+                        "error",
+                        "yaml-shape",
+                        "an included file must be a mapping",
+                        _display(Path(match), root_dir),
+                        1,
+                    )
+                )
                 continue
             for section, value in sub.items():
                 if section not in MERGEABLE:
-                    issues.append(Issue("error", "include-section",
-                                        f"section {section!r} cannot be set in an included file",
-                                        sub.file, sub.line_of(section),
-                                        fix=f"included files may hold only {', '.join(MERGEABLE)}"))
+                    issues.append(
+                        Issue(
+                            "error",
+                            "include-section",
+                            f"section {section!r} cannot be set in an included file",
+                            sub.file,
+                            sub.line_of(section),
+                            fix=f"included files may hold only {', '.join(MERGEABLE)}",
+                        )
+                    )
                     continue
                 target = data.get(section)
                 if target is None:
@@ -168,11 +212,17 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
                     continue
                 for key, item in value.items():
                     if key in target:
-                        issues.append(Issue(
-                            "error", "duplicate-name",
-                            f"{section[:-1]} {key!r} is defined twice "
-                            f"(also at {target.file}:{target.line_of(key)})",
-                            value.file, value.line_of(key), fix="rename or remove one of them"))
+                        issues.append(
+                            Issue(
+                                "error",
+                                "duplicate-name",
+                                f"{section[:-1]} {key!r} is defined twice "
+                                f"(also at {target.file}:{target.line_of(key)})",
+                                value.file,
+                                value.line_of(key),
+                                fix="rename or remove one of them",
+                            )
+                        )
                         continue
                     target[key] = item
                     target.key_lines[key] = value.line_of(key)

@@ -12,85 +12,137 @@ from northstar.errors import Issue
 
 MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
     "unknown-key": (
-        "unknown key {key!r} in {where}", "{where} 中有未知的键 {key!r}",
-        "allowed keys: {allowed}", "允许的键：{allowed}"),
-    "missing-key": (
-        "{where} needs {key!r}", "{where} 缺少 {key!r}",
-        "add '{key}: …'", "请添加 '{key}: …'"),
-    "bad-value": (
-        "{where}.{key}: {detail}", "{where}.{key}：{detail}", None, None),
+        "unknown key {key!r} in {where}",
+        "{where} 中有未知的键 {key!r}",
+        "allowed keys: {allowed}",
+        "允许的键：{allowed}",
+    ),
+    "missing-key": ("{where} needs {key!r}", "{where} 缺少 {key!r}", "add '{key}: …'", "请添加 '{key}: …'"),
+    "bad-value": ("{where}.{key}: {detail}", "{where}.{key}：{detail}", None, None),
     "unknown-source": (
         "metric {metric!r} reads source {source!r}, which is not defined",
         "指标 {metric!r} 引用的数据源 {source!r} 未定义",
-        "define it under 'sources:' or fix the name", "请在 'sources:' 下定义它，或修正名称"),
+        "define it under 'sources:' or fix the name",
+        "请在 'sources:' 下定义它，或修正名称",
+    ),
     "unknown-metric": (
         "{what} refers to metric {metric!r}, which is not defined",
         "{what} 引用的指标 {metric!r} 未定义",
-        "define it under 'metrics:' or fix the name", "请在 'metrics:' 下定义它，或修正名称"),
+        "define it under 'metrics:' or fix the name",
+        "请在 'metrics:' 下定义它，或修正名称",
+    ),
     "unknown-column": (
         "metric {metric!r}: column {column!r} is not in source {source!r}",
         "指标 {metric!r}：数据源 {source!r} 中没有列 {column!r}",
-        "the source has: {columns}", "该数据源的列：{columns}"),
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
     "unknown-dimension-column": (
         "dimension {dimension!r}: no source has a column {column!r}",
         "维度 {dimension!r}：没有任何数据源含有列 {column!r}",
-        "set 'column:' or 'columns: {{source: column}}'", "请设置 'column:' 或 'columns: {{数据源: 列}}'"),
+        "set 'column:' or 'columns: {{source: column}}'",
+        "请设置 'column:' 或 'columns: {{数据源: 列}}'",
+    ),
     "type-error": (
         "metric {metric!r}: {agg} needs a numeric column, but {column!r} is {kind}",
         "指标 {metric!r}：{agg} 需要数值列，但 {column!r} 是{kind_zh}",
         "use count or count_distinct for text, or pick a numeric column",
-        "文本列请用 count 或 count_distinct，或换一个数值列"),
+        "文本列请用 count 或 count_distinct，或换一个数值列",
+    ),
     "bad-expression": (
-        "metric {metric!r}: {detail}", "指标 {metric!r}：{detail}",
+        "metric {metric!r}: {detail}",
+        "指标 {metric!r}：{detail}",
         "filters are SQL-like predicates over the source's columns, e.g. status = 'paid' and amount > 0",
-        "过滤条件是针对数据源列的类 SQL 条件，例如 status = 'paid' and amount > 0"),
+        "过滤条件是针对数据源列的类 SQL 条件，例如 status = 'paid' and amount > 0",
+    ),
     "cycle": (
-        "metrics depend on each other in a cycle: {cycle}", "指标之间存在循环依赖：{cycle}",
-        "break the cycle: a formula cannot use itself", "请打破循环：公式不能引用自身"),
+        "metrics depend on each other in a cycle: {cycle}",
+        "指标之间存在循环依赖：{cycle}",
+        "break the cycle: a formula cannot use itself",
+        "请打破循环：公式不能引用自身",
+    ),
     "north-star-undefined": (
-        "north_star {metric!r} is not a defined metric", "北极星指标 {metric!r} 不是已定义的指标",
-        "set north_star to one of the metrics", "请把 north_star 设为已定义的指标之一"),
+        "north_star {metric!r} is not a defined metric",
+        "北极星指标 {metric!r} 不是已定义的指标",
+        "set north_star to one of the metrics",
+        "请把 north_star 设为已定义的指标之一",
+    ),
     "no-north-star": (
-        "the project has no north_star", "项目没有设置北极星指标 (north_star)",
+        "the project has no north_star",
+        "项目没有设置北极星指标 (north_star)",
         "add 'north_star: <metric>' — the one number the whole team steers by",
-        "请添加 'north_star: <指标>'——全队共同追踪的那一个数字"),
+        "请添加 'north_star: <指标>'——全队共同追踪的那一个数字",
+    ),
     "unknown-team": (
-        "metric {metric!r} names team {team!r}, which is not defined", "指标 {metric!r} 所属团队 {team!r} 未定义",
-        "define it under 'teams:'", "请在 'teams:' 下定义它"),
+        "metric {metric!r} names team {team!r}, which is not defined",
+        "指标 {metric!r} 所属团队 {team!r} 未定义",
+        "define it under 'teams:'",
+        "请在 'teams:' 下定义它",
+    ),
     "source-location": (
         "source {source!r} needs either 'path' (files) or 'url' + 'table' (a database), not both",
         "数据源 {source!r} 需要 'path'（文件）或 'url' + 'table'（数据库）之一，且不能同时设置",
-        None, None),
-    "source-files": (
-        "source {source!r}: {detail}", "数据源 {source!r}：{detail}", None, None),
+        None,
+        None,
+    ),
+    "source-files": ("source {source!r}: {detail}", "数据源 {source!r}：{detail}", None, None),
     "source-unreadable": (
-        "source {source!r} cannot be read: {detail}", "数据源 {source!r} 无法读取：{detail}", None, None),
+        "source {source!r} cannot be read: {detail}",
+        "数据源 {source!r} 无法读取：{detail}",
+        None,
+        None,
+    ),
     "time-column": (
-        "source {source!r}: time column {column!r} is not in the data", "数据源 {source!r}：数据中没有时间列 {column!r}",
-        "the source has: {columns}", "该数据源的列：{columns}"),
+        "source {source!r}: time column {column!r} is not in the data",
+        "数据源 {source!r}：数据中没有时间列 {column!r}",
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
     "entity-column": (
-        "source {source!r}: entity column {column!r} is not in the data", "数据源 {source!r}：数据中没有实体列 {column!r}",
-        "the source has: {columns}", "该数据源的列：{columns}"),
+        "source {source!r}: entity column {column!r} is not in the data",
+        "数据源 {source!r}：数据中没有实体列 {column!r}",
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
     "needs-entity": (
         "metric {metric!r}: {type} needs an entity: set 'column:' or the source's 'entity:'",
-        "指标 {metric!r}：{type} 需要实体列：请设置 'column:' 或数据源的 'entity:'", None, None),
-    "formula-self": (
-        "metric {metric!r}: {detail}", "指标 {metric!r}：{detail}", None, None),
+        "指标 {metric!r}：{type} 需要实体列：请设置 'column:' 或数据源的 'entity:'",
+        None,
+        None,
+    ),
+    "formula-self": ("metric {metric!r}: {detail}", "指标 {metric!r}：{detail}", None, None),
 }
 
-KIND_ZH = {"text": "文本", "timestamp": "时间戳", "date": "日期", "boolean": "布尔值", "other": "其他类型",
-           "number": "数值"}
+KIND_ZH = {
+    "text": "文本",
+    "timestamp": "时间戳",
+    "date": "日期",
+    "boolean": "布尔值",
+    "other": "其他类型",
+    "number": "数值",
+}
 
 
-def make_issue(code: str, file: str | None, line: int | None, *,
-               level: Literal["error", "warning"] = "error",
-               suggestions: tuple[str, ...] = (), **fields: Any) -> Issue:
+def make_issue(
+    code: str,
+    file: str | None,
+    line: int | None,
+    *,
+    level: Literal["error", "warning"] = "error",
+    suggestions: tuple[str, ...] = (),
+    **fields: Any,
+) -> Issue:
     en, zh, fix_en, fix_zh = MESSAGES[code]
     if "kind" in fields and "kind_zh" not in fields:
         fields["kind_zh"] = KIND_ZH.get(str(fields["kind"]), str(fields["kind"]))
     return Issue(
-        level=level, code=code, message=en.format(**fields), message_zh=zh.format(**fields),
+        level=level,
+        code=code,
+        message=en.format(**fields),
+        message_zh=zh.format(**fields),
         fix=fix_en.format(**fields) if fix_en else None,
         fix_zh=fix_zh.format(**fields) if fix_zh else None,
-        file=file, line=line, suggestions=suggestions,
+        file=file,
+        line=line,
+        suggestions=suggestions,
     )

@@ -13,12 +13,34 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 METRIC_TYPES = (
-    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile",
-    "ratio", "formula", "repeat_rate", "relative", "tiered",
+    "count",
+    "count_distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "median",
+    "percentile",
+    "ratio",
+    "formula",
+    "repeat_rate",
+    "relative",
+    "tiered",
 )
 MetricType = Literal[
-    "count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile",
-    "ratio", "formula", "repeat_rate", "relative", "tiered",
+    "count",
+    "count_distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "median",
+    "percentile",
+    "ratio",
+    "formula",
+    "repeat_rate",
+    "relative",
+    "tiered",
 ]
 AGGREGATE_TYPES = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 NUMERIC_TYPES = ("sum", "avg", "median", "percentile")
@@ -79,7 +101,9 @@ class ProjectInfo(Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {v!r}: use an IANA name such as Asia/Shanghai or UTC") from None
+            raise ValueError(
+                f"unknown timezone {v!r}: use an IANA name such as Asia/Shanghai or UTC"
+            ) from None
         return v
 
 

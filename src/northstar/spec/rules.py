@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from northstar.errors import ExpressionError, Issue, NorthstarError
 from northstar.spec.expressions import parse, parse_formula, to_ibis
-from northstar.spec.loader import Node
+from northstar.spec.loader import Node, Seq
 from northstar.spec.messages import make_issue
 from northstar.spec.models import (
     NUMERIC_TYPES,
@@ -31,13 +31,23 @@ from northstar.spec.suggest import near
 
 TOP_LEVEL = ("project", "include", "sources", "dimensions", "metrics", "north_star", "supporting", "teams")
 SECTIONS: dict[str, type[BaseModel]] = {
-    "sources": Source, "dimensions": Dimension, "metrics": Metric, "teams": Team,
+    "sources": Source,
+    "dimensions": Dimension,
+    "metrics": Metric,
+    "teams": Team,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
-    "sum": ("column|expr",), "avg": ("column|expr",), "min": ("column|expr",), "max": ("column|expr",),
-    "median": ("column|expr",), "percentile": ("column|expr", "percentile"),
-    "ratio": ("numerator", "denominator"), "formula": ("expr",), "repeat_rate": ("source", "within"),
-    "relative": ("column", "reference"), "tiered": ("column", "thresholds"),
+    "sum": ("column|expr",),
+    "avg": ("column|expr",),
+    "min": ("column|expr",),
+    "max": ("column|expr",),
+    "median": ("column|expr",),
+    "percentile": ("column|expr", "percentile"),
+    "ratio": ("numerator", "denominator"),
+    "formula": ("expr",),
+    "repeat_rate": ("source", "within"),
+    "relative": ("column", "reference"),
+    "tiered": ("column", "thresholds"),
 }
 
 
@@ -52,8 +62,16 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
     issues: list[Issue] = []
     for key in data:
         if key not in TOP_LEVEL:
-            issues.append(make_issue("unknown-key", *_loc(data, key), key=key, where="the project file",
-                                     allowed=", ".join(TOP_LEVEL), suggestions=near(key, TOP_LEVEL)))
+            issues.append(
+                make_issue(
+                    "unknown-key",
+                    *_loc(data, key),
+                    key=key,
+                    where="the project file",
+                    allowed=", ".join(TOP_LEVEL),
+                    suggestions=near(key, TOP_LEVEL),
+                )
+            )
     parts: dict[str, Any] = {}
     project = data.get("project")
     if project is None:
@@ -65,8 +83,15 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
     for section, model in SECTIONS.items():
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
-            issues.append(make_issue("bad-value", *_loc(data, section), where="project", key=section,
-                                     detail=f"{section} must be a mapping of name: definition"))
+            issues.append(
+                make_issue(
+                    "bad-value",
+                    *_loc(data, section),
+                    where="project",
+                    key=section,
+                    detail=f"{section} must be a mapping of name: definition",
+                )
+            )
             continue
         valid = {}
         for name, raw in entries.items():
@@ -76,14 +101,24 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
         parts[section] = valid
     for key in ("north_star",):
         if key in data and data[key] is not None and not isinstance(data[key], str):
-            issues.append(make_issue("bad-value", *_loc(data, key), where="project", key=key,
-                                     detail="must be a metric name"))
+            issues.append(
+                make_issue(
+                    "bad-value", *_loc(data, key), where="project", key=key, detail="must be a metric name"
+                )
+            )
         elif key in data:
             parts[key] = data[key]
     supporting = data.get("supporting") or []
     if not isinstance(supporting, list) or not all(isinstance(s, str) for s in supporting):
-        issues.append(make_issue("bad-value", *_loc(data, "supporting"), where="project", key="supporting",
-                                 detail="must be a list of metric names"))
+        issues.append(
+            make_issue(
+                "bad-value",
+                *_loc(data, "supporting"),
+                where="project",
+                key="supporting",
+                detail="must be a list of metric names",
+            )
+        )
     else:
         parts["supporting"] = list(supporting)
     if "project" not in parts:
@@ -91,8 +126,9 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
     return ProjectSpec.model_construct(**parts), issues
 
 
-def _validate(model: type[BaseModel], raw: Any, where: str, parent: Any, key: str,
-              issues: list[Issue]) -> Any:
+def _validate(
+    model: type[BaseModel], raw: Any, where: str, parent: Any, key: str, issues: list[Issue]
+) -> Any:
     if raw is None:
         raw = {}
     try:
@@ -112,8 +148,16 @@ def _validate(model: type[BaseModel], raw: Any, where: str, parent: Any, key: st
             field = loc[0] if loc else ""
             if err["type"] == "extra_forbidden":
                 allowed = list(model.model_fields)
-                issues.append(make_issue("unknown-key", *_loc(raw, field), key=field, where=where,
-                                         allowed=", ".join(allowed), suggestions=near(field, allowed)))
+                issues.append(
+                    make_issue(
+                        "unknown-key",
+                        *_loc(raw, field),
+                        key=field,
+                        where=where,
+                        allowed=", ".join(allowed),
+                        suggestions=near(field, allowed),
+                    )
+                )
             elif err["type"] == "missing":
                 issues.append(make_issue("missing-key", file, line, key=".".join(loc), where=where))
             else:
@@ -123,12 +167,21 @@ def _validate(model: type[BaseModel], raw: Any, where: str, parent: Any, key: st
                     expected = err.get("ctx", {}).get("expected", "")
                     options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
                     sugg = near(str(bad), options)
-                    issues.append(make_issue("bad-value", file, line, where=where, key=".".join(loc),
-                                             detail=f"{bad!r} is not allowed; choose {expected}",
-                                             suggestions=sugg))
+                    issues.append(
+                        make_issue(
+                            "bad-value",
+                            file,
+                            line,
+                            where=where,
+                            key=".".join(loc),
+                            detail=f"{bad!r} is not allowed; choose {expected}",
+                            suggestions=sugg,
+                        )
+                    )
                     continue
-                issues.append(make_issue("bad-value", file, line, where=where, key=".".join(loc),
-                                         detail=detail))
+                issues.append(
+                    make_issue("bad-value", file, line, where=where, key=".".join(loc), detail=detail)
+                )
         return None
 
 
@@ -141,20 +194,46 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
         raw = raw_metrics.get(name)
         for req in REQUIRED_BY_TYPE.get(m.type, ()):
             if not any(getattr(m, alt) not in (None, []) for alt in req.split("|")):
-                issues.append(make_issue("missing-key", *_loc(raw_metrics, name),
-                                         key=req.replace("|", "' or '"), where=f"metric {name!r} ({m.type})"))
+                issues.append(
+                    make_issue(
+                        "missing-key",
+                        *_loc(raw_metrics, name),
+                        key=req.replace("|", "' or '"),
+                        where=f"metric {name!r} ({m.type})",
+                    )
+                )
         if m.type not in ("ratio", "formula"):
             if not m.source:
-                issues.append(make_issue("missing-key", *_loc(raw_metrics, name), key="source",
-                                         where=f"metric {name!r} ({m.type})"))
+                issues.append(
+                    make_issue(
+                        "missing-key",
+                        *_loc(raw_metrics, name),
+                        key="source",
+                        where=f"metric {name!r} ({m.type})",
+                    )
+                )
             elif m.source not in spec.sources:
-                issues.append(make_issue("unknown-source", *_loc(raw, "source"), metric=name, source=m.source,
-                                         suggestions=near(m.source, spec.sources)))
+                issues.append(
+                    make_issue(
+                        "unknown-source",
+                        *_loc(raw, "source"),
+                        metric=name,
+                        source=m.source,
+                        suggestions=near(m.source, spec.sources),
+                    )
+                )
         for field in ("numerator", "denominator"):
             ref = getattr(m, field)
             if ref and ref not in metric_names:
-                issues.append(make_issue("unknown-metric", *_loc(raw, field), what=f"metric {name!r} {field}",
-                                         metric=ref, suggestions=near(ref, metric_names)))
+                issues.append(
+                    make_issue(
+                        "unknown-metric",
+                        *_loc(raw, field),
+                        what=f"metric {name!r} {field}",
+                        metric=ref,
+                        suggestions=near(ref, metric_names),
+                    )
+                )
         if m.type == "formula" and m.expr:
             try:
                 parsed = parse_formula(m.expr, known=metric_names)
@@ -163,27 +242,55 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
             except ExpressionError as exc:
                 issues.append(make_issue("formula-self", *_loc(raw, "expr"), metric=name, detail=str(exc)))
         if m.team and m.team not in spec.teams:
-            issues.append(make_issue("unknown-team", *_loc(raw, "team"), metric=name, team=m.team,
-                                     suggestions=near(m.team, spec.teams)))
+            issues.append(
+                make_issue(
+                    "unknown-team",
+                    *_loc(raw, "team"),
+                    metric=name,
+                    team=m.team,
+                    suggestions=near(m.team, spec.teams),
+                )
+            )
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
         issues.append(make_issue("no-north-star", data.file, 1, level="warning"))
     elif ns not in metric_names:
-        issues.append(make_issue("north-star-undefined", *_loc(data, "north_star"), metric=ns,
-                                 suggestions=near(ns, metric_names)))
+        issues.append(
+            make_issue(
+                "north-star-undefined",
+                *_loc(data, "north_star"),
+                metric=ns,
+                suggestions=near(ns, metric_names),
+            )
+        )
     for i, s in enumerate(spec.supporting):
         if s not in metric_names:
-            seq = data.get("supporting")
-            line = seq.item_lines[i] if hasattr(seq, "item_lines") else data.line_of("supporting")
-            issues.append(make_issue("unknown-metric", data.file, line, what="supporting", metric=s,
-                                     suggestions=near(s, metric_names)))
+            seq: Any = data.get("supporting")
+            line = seq.item_lines[i] if isinstance(seq, Seq) else data.line_of("supporting")
+            issues.append(
+                make_issue(
+                    "unknown-metric",
+                    data.file,
+                    line,
+                    what="supporting",
+                    metric=s,
+                    suggestions=near(s, metric_names),
+                )
+            )
     raw_teams = data.get("teams") or Node()
     for tname, team in spec.teams.items():
         for ref in team.metrics:
             if ref not in metric_names:
-                issues.append(make_issue("unknown-metric", *_loc(raw_teams.get(tname), "metrics"),
-                                         what=f"team {tname!r}", metric=ref, suggestions=near(ref, metric_names)))
+                issues.append(
+                    make_issue(
+                        "unknown-metric",
+                        *_loc(raw_teams.get(tname), "metrics"),
+                        what=f"team {tname!r}",
+                        metric=ref,
+                        suggestions=near(ref, metric_names),
+                    )
+                )
     return issues
 
 
@@ -209,7 +316,7 @@ def _cycles(spec: ProjectSpec, raw_metrics: Node) -> list[Issue]:
             if d == n:
                 continue  # reported as a self reference
             if state.get(d) == 1:
-                cyc = [*stack[stack.index(d):], d] if d in stack else [n, d]
+                cyc = [*stack[stack.index(d) :], d] if d in stack else [n, d]
                 key = frozenset(cyc)
                 if key not in reported:
                     reported.add(key)
@@ -235,13 +342,24 @@ def check_source_locations(spec: ProjectSpec, data: Node, base_dir: Path) -> lis
         if src.url and not src.table:
             issues.append(make_issue("missing-key", *loc, key="table", where=f"source {name!r}"))
         if src.path and not glob.glob(str(base_dir / src.path)):
-            issues.append(make_issue("source-files", *_loc(raw_sources.get(name), "path"), source=name,
-                                     detail=f"no file matches {src.path!r} (relative to {base_dir})"))
+            issues.append(
+                make_issue(
+                    "source-files",
+                    *_loc(raw_sources.get(name), "path"),
+                    source=name,
+                    detail=f"no file matches {src.path!r} (relative to {base_dir})",
+                )
+            )
     return issues
 
 
-def check_data(spec: ProjectSpec, data: Node, kinds_of: Callable[[str], Mapping[str, str]],
-               catalog_names: list[str], table_of: Callable[[str], Any] | None = None) -> list[Issue]:
+def check_data(
+    spec: ProjectSpec,
+    data: Node,
+    kinds_of: Callable[[str], Mapping[str, str]],
+    catalog_names: list[str],
+    table_of: Callable[[str], Any] | None = None,
+) -> list[Issue]:
     """Columns, types and filters against the real schema of each readable source."""
     issues: list[Issue] = []
     raw_sources = data.get("sources") or Node()
@@ -251,16 +369,34 @@ def check_data(spec: ProjectSpec, data: Node, kinds_of: Callable[[str], Mapping[
         try:
             schemas[name] = kinds_of(name)
         except NorthstarError as exc:
-            issues.append(make_issue("source-unreadable", *_loc(raw_sources, name), source=name, detail=str(exc)))
+            issues.append(
+                make_issue("source-unreadable", *_loc(raw_sources, name), source=name, detail=str(exc))
+            )
             continue
         cols = list(schemas[name])
         raw = raw_sources.get(name)
         if src.time not in cols:
-            issues.append(make_issue("time-column", *_loc(raw, "time"), source=name, column=src.time,
-                                     columns=", ".join(cols), suggestions=near(src.time, cols)))
+            issues.append(
+                make_issue(
+                    "time-column",
+                    *_loc(raw, "time"),
+                    source=name,
+                    column=src.time,
+                    columns=", ".join(cols),
+                    suggestions=near(src.time, cols),
+                )
+            )
         if src.entity and src.entity not in cols:
-            issues.append(make_issue("entity-column", *_loc(raw, "entity"), source=name, column=src.entity,
-                                     columns=", ".join(cols), suggestions=near(src.entity, cols)))
+            issues.append(
+                make_issue(
+                    "entity-column",
+                    *_loc(raw, "entity"),
+                    source=name,
+                    column=src.entity,
+                    columns=", ".join(cols),
+                    suggestions=near(src.entity, cols),
+                )
+            )
     for name, m in spec.metrics.items():
         if not m.source or m.source not in schemas:
             continue
@@ -270,11 +406,25 @@ def check_data(spec: ProjectSpec, data: Node, kinds_of: Callable[[str], Mapping[
         for field in ("column", "reference"):
             col = getattr(m, field)
             if col and col not in kinds:
-                issues.append(make_issue("unknown-column", *_loc(raw, field), metric=name, column=col,
-                                         source=m.source, columns=", ".join(cols), suggestions=near(col, cols)))
-            elif col and field == "column" and m.type in (*NUMERIC_TYPES, "tiered") and kinds[col] != "number":
-                issues.append(make_issue("type-error", *_loc(raw, field), metric=name, agg=m.type, column=col,
-                                         kind=kinds[col]))
+                issues.append(
+                    make_issue(
+                        "unknown-column",
+                        *_loc(raw, field),
+                        metric=name,
+                        column=col,
+                        source=m.source,
+                        columns=", ".join(cols),
+                        suggestions=near(col, cols),
+                    )
+                )
+            elif (
+                col and field == "column" and m.type in (*NUMERIC_TYPES, "tiered") and kinds[col] != "number"
+            ):
+                issues.append(
+                    make_issue(
+                        "type-error", *_loc(raw, field), metric=name, agg=m.type, column=col, kind=kinds[col]
+                    )
+                )
         if m.type in ("count_distinct", "repeat_rate") and not (m.column or spec.sources[m.source].entity):
             issues.append(make_issue("needs-entity", *_loc(raw_metrics, name), metric=name, type=m.type))
         for field in ("filter", "expr"):
@@ -284,14 +434,21 @@ def check_data(spec: ProjectSpec, data: Node, kinds_of: Callable[[str], Mapping[
             try:
                 parsed = parse(text, known=cols, what=field)
                 if table_of is not None:
-                    table = table_of(m.source)
-                    to_ibis(parsed, lambda c, t=table: t[c])
+                    table: Any = table_of(m.source)
+                    to_ibis(parsed, table.__getitem__)
             except ExpressionError as exc:
                 issues.append(make_issue("bad-expression", *_loc(raw, field), metric=name, detail=str(exc)))
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
         if schemas and not present:
-            issues.append(make_issue("unknown-dimension-column", *_loc(raw_dims, dname), level="warning",
-                                     dimension=dname, column=dim.column or dname))
+            issues.append(
+                make_issue(
+                    "unknown-dimension-column",
+                    *_loc(raw_dims, dname),
+                    level="warning",
+                    dimension=dname,
+                    column=dim.column or dname,
+                )
+            )
     return issues
