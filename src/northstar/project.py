@@ -77,6 +77,7 @@ class Project:
                 project.catalog.names(),
                 lambda src: project.table(project.engine, src),
             )
+        issues.sort(key=lambda i: (i.file or "", i.line or 0, i.code))
         project.issues = tuple(issues)
         if any(i.level == "error" for i in issues):
             raise SpecError(issues)

@@ -81,14 +81,26 @@ def parse(text: str, *, known: Iterable[str], what: str = "filter") -> Parsed:
     try:
         trees = sqlglot.parse(text, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        detail = exc.errors[0]["description"] if exc.errors else str(exc)
-        raise ExpressionError(f"cannot parse {what} {text!r}: {detail}") from None
+        raise ExpressionError(f"cannot parse {what} {text!r}: {_parse_detail(exc)}") from None
+    except sqlglot.errors.SqlglotError:
+        raise ExpressionError(f"cannot parse {what} {text!r}: a quote is not closed") from None
     if len(trees) != 1 or trees[0] is None:
         raise ExpressionError(f"{what} {text!r} must be a single expression (no ';')")
     tree: Any = trees[0]
     columns: set[str] = set()
     _check(tree, text, what, known_set, columns)
     return Parsed(text, tree, frozenset(columns))
+
+
+def _parse_detail(exc: sqlglot.errors.ParseError) -> str:
+    """SQLGlot's parse error in words a spreadsheet user understands."""
+    first = exc.errors[0] if exc.errors else {}
+    desc = str(first.get("description", exc))
+    col = first.get("col")
+    if desc.startswith("Required keyword") or "Expected" in desc and "got" not in desc:
+        return "it ends too early: something is missing after an operator or a parenthesis"
+    where = f" (at character {col})" if col else ""
+    return f"{desc.split('. Line')[0]}{where}"
 
 
 def _check(node: exp.Expression, text: str, what: str, known: set[str], columns: set[str]) -> None:
@@ -260,8 +272,9 @@ def parse_formula(text: str, *, known: Iterable[str]) -> Parsed:
     try:
         trees = sqlglot.parse(text, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        detail = exc.errors[0]["description"] if exc.errors else str(exc)
-        raise ExpressionError(f"cannot parse formula {text!r}: {detail}") from None
+        raise ExpressionError(f"cannot parse formula {text!r}: {_parse_detail(exc)}") from None
+    except sqlglot.errors.SqlglotError:
+        raise ExpressionError(f"cannot parse formula {text!r}: a quote is not closed") from None
     if len(trees) != 1 or trees[0] is None:
         raise ExpressionError(f"formula {text!r} must be a single expression")
     tree: Any = trees[0]

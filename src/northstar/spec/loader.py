@@ -8,12 +8,14 @@ allowed, relative to the including file) whose top-level sections are merged in.
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from northstar.errors import Issue, SpecError
+from northstar.spec.messages import make_issue
 
 
 class Node(dict):
@@ -84,21 +86,9 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SpecError(
-            [Issue("error", "file-missing", f"file {name} does not exist", fix="check the path")]
-        ) from None
+        raise SpecError([make_issue("file-missing", name, None, path=name)]) from None
     except UnicodeDecodeError as exc:
-        raise SpecError(
-            [
-                Issue(
-                    "error",
-                    "yaml-encoding",
-                    f"{name} is not UTF-8 ({exc.reason})",
-                    name,
-                    fix="save the file as UTF-8",
-                )
-            ]
-        ) from None
+        raise SpecError([make_issue("yaml-encoding", name, None, path=name, reason=exc.reason)]) from None
 
     class Loader(_Loader):
         filename = name
@@ -109,14 +99,14 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or str(exc)
-        hint = "check indentation (spaces, not tabs) and that every 'key: value' has a space after ':'"
-        if "\t" in text and "tab" in problem.lower():
-            hint = "YAML does not allow tabs for indentation: use spaces"
-        raise SpecError(
-            [Issue("error", "yaml-syntax", f"YAML syntax error: {problem}", name, line, fix=hint)]
-        ) from None
+        twice = re.match(r"key '(.*)' appears twice .* line (\d+)", problem)
+        if twice:
+            issue = make_issue("duplicate-key", name, line, key=twice.group(1), first=twice.group(2))
+            raise SpecError([issue]) from None
+        code = "yaml-tabs" if "'\\t'" in problem or "\t" in problem else "yaml-syntax"
+        raise SpecError([make_issue(code, name, line, problem=problem)]) from None
     except yaml.YAMLError as exc:
-        raise SpecError([Issue("error", "yaml-syntax", f"YAML error: {exc}", name)]) from None
+        raise SpecError([make_issue("yaml-syntax", name, None, problem=str(exc))]) from None
     if data is None:
         data = Node()
         data.file, data.line, data.key_lines = name, 1, {}
@@ -136,18 +126,7 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
     data = load_yaml(path, _display(path, root_dir))
     issues: list[Issue] = []
     if not isinstance(data, Node):
-        raise SpecError(
-            [
-                Issue(
-                    "error",
-                    "yaml-shape",
-                    "the project file must be a mapping of sections",
-                    _display(path, root_dir),
-                    1,
-                    fix="start with 'project:', 'sources:', 'metrics:' …",
-                )
-            ]
-        )
+        raise SpecError([make_issue("yaml-shape", _display(path, root_dir), 1)])
     includes = data.pop("include", None)
     if includes is None:
         return data, issues
@@ -155,51 +134,25 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
         includes = [includes]
     for pattern in includes:
         if not isinstance(pattern, str):
-            issues.append(
-                Issue(
-                    "error",
-                    "include-type",
-                    "include: entries must be file paths",
-                    data.file,
-                    data.line_of("include"),
-                )
-            )
+            issues.append(make_issue("include-type", data.file, data.line_of("include")))
             continue
         matches = sorted(glob.glob(str(root_dir / pattern), recursive=True))
         if not matches:
-            issues.append(
-                Issue(
-                    "error",
-                    "include-missing",
-                    f"include {pattern!r} matches no file",
-                    data.file,
-                    data.line_of("include"),
-                    fix="paths are relative to the project file",
-                )
-            )
+            issues.append(make_issue("include-missing", data.file, data.line_of("include"), pattern=pattern))
         for match in matches:
             sub = load_yaml(Path(match), _display(Path(match), root_dir))
             if not isinstance(sub, Node):
-                issues.append(
-                    Issue(
-                        "error",
-                        "yaml-shape",
-                        "an included file must be a mapping",
-                        _display(Path(match), root_dir),
-                        1,
-                    )
-                )
+                issues.append(make_issue("yaml-shape", _display(Path(match), root_dir), 1))
                 continue
             for section, value in sub.items():
                 if section not in MERGEABLE:
                     issues.append(
-                        Issue(
-                            "error",
+                        make_issue(
                             "include-section",
-                            f"section {section!r} cannot be set in an included file",
                             sub.file,
                             sub.line_of(section),
-                            fix=f"included files may hold only {', '.join(MERGEABLE)}",
+                            section=section,
+                            allowed=", ".join(MERGEABLE),
                         )
                     )
                     continue
@@ -213,14 +166,13 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
                 for key, item in value.items():
                     if key in target:
                         issues.append(
-                            Issue(
-                                "error",
+                            make_issue(
                                 "duplicate-name",
-                                f"{section[:-1]} {key!r} is defined twice "
-                                f"(also at {target.file}:{target.line_of(key)})",
                                 value.file,
                                 value.line_of(key),
-                                fix="rename or remove one of them",
+                                kind=section[:-1],
+                                name=key,
+                                other=f"{target.file}:{target.line_of(key)}",
                             )
                         )
                         continue

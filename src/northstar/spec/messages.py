@@ -11,6 +11,61 @@ from typing import Any, Literal
 from northstar.errors import Issue
 
 MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
+    "file-missing": (
+        "file {path} does not exist",
+        "文件 {path} 不存在",
+        "check the path, or run 'northstar init' to start a project",
+        "请检查路径，或运行 'northstar init' 新建项目",
+    ),
+    "yaml-encoding": (
+        "{path} is not UTF-8 ({reason})",
+        "{path} 不是 UTF-8 编码（{reason}）",
+        "save the file as UTF-8",
+        "请把文件另存为 UTF-8 编码",
+    ),
+    "yaml-syntax": (
+        "YAML syntax error: {problem}",
+        "YAML 语法错误：{problem}",
+        "check the indentation and that every 'key: value' has a space after ':'",
+        "请检查缩进，以及每个 '键: 值' 的冒号后是否有空格",
+    ),
+    "yaml-tabs": (
+        "YAML syntax error: {problem}",
+        "YAML 语法错误：{problem}",
+        "YAML does not allow tabs for indentation: use spaces",
+        "YAML 不允许用制表符缩进，请改用空格",
+    ),
+    "duplicate-key": (
+        "key {key!r} appears twice in the same mapping (first on line {first})",
+        "键 {key!r} 在同一层级出现了两次（第一次在第 {first} 行）",
+        "remove or rename one of them",
+        "请删除或重命名其中一个",
+    ),
+    "yaml-shape": (
+        "the file must be a mapping of sections",
+        "文件内容必须是由各部分组成的映射",
+        "start with 'project:', 'sources:', 'metrics:' …",
+        "请以 'project:'、'sources:'、'metrics:' 等开头",
+    ),
+    "include-type": ("include: entries must be file paths", "include: 的每一项都必须是文件路径", None, None),
+    "include-missing": (
+        "include {pattern!r} matches no file",
+        "include {pattern!r} 没有匹配到任何文件",
+        "paths are relative to the project file",
+        "路径相对于项目文件所在目录",
+    ),
+    "include-section": (
+        "section {section!r} cannot be set in an included file",
+        "被包含的文件中不能设置 {section!r} 部分",
+        "included files may hold only {allowed}",
+        "被包含的文件只能包含 {allowed}",
+    ),
+    "duplicate-name": (
+        "{kind} {name!r} is defined twice (also at {other})",
+        "{kind} {name!r} 被定义了两次（另一处在 {other}）",
+        "rename or remove one of them",
+        "请重命名或删除其中一个",
+    ),
     "unknown-key": (
         "unknown key {key!r} in {where}",
         "{where} 中有未知的键 {key!r}",
@@ -133,6 +188,7 @@ def make_issue(
     **fields: Any,
 ) -> Issue:
     en, zh, fix_en, fix_zh = MESSAGES[code]
+    fields.setdefault("detail_zh", fields.get("detail", ""))
     if "kind" in fields and "kind_zh" not in fields:
         fields["kind_zh"] = KIND_ZH.get(str(fields["kind"]), str(fields["kind"]))
     return Issue(

@@ -76,10 +76,19 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
     project = data.get("project")
     if project is None:
         issues.append(make_issue("missing-key", data.file, 1, key="project", where="the project file"))
+        parts["project"] = ProjectInfo.model_construct(
+            name="?", timezone="UTC", currency="USD", language="en", week_start="monday"
+        )
     else:
         info = _validate(ProjectInfo, project, "project", data, "project", issues)
-        if info is not None:
-            parts["project"] = info
+        # keep checking the rest of the project even when this section is wrong
+        parts["project"] = info or ProjectInfo.model_construct(
+            name=str(project.get("name", "?")) if isinstance(project, dict) else "?",
+            timezone="UTC",
+            currency="USD",
+            language="en",
+            week_start="monday",
+        )
     for section, model in SECTIONS.items():
         entries = data.get(section) or {}
         if not isinstance(entries, dict):
@@ -126,6 +135,24 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
     return ProjectSpec.model_construct(**parts), issues
 
 
+ZH_DETAILS = (
+    ("unknown timezone", "未知时区 {input!r}：请使用 IANA 名称，例如 Asia/Shanghai 或 UTC"),
+    ("percentile must be", "percentile 必须是 0 到 1 之间的小数，例如 p90 写 0.9"),
+    ("is not a duration", "{input!r} 不是时长：请写 30d、2w 或 12h"),
+    ("within must be positive", "within 必须大于 0"),
+    ("Input should be a valid", "类型不对：{msg}"),
+    ("should be greater than or equal", "数值太小：{msg}"),
+    ("should be less than or equal", "数值太大：{msg}"),
+)
+
+
+def _zh_detail(msg: str, value: Any) -> str:
+    for prefix, template in ZH_DETAILS:
+        if prefix in msg:
+            return template.format(input=value, msg=msg)
+    return msg
+
+
 def _validate(
     model: type[BaseModel], raw: Any, where: str, parent: Any, key: str, issues: list[Issue]
 ) -> Any:
@@ -134,7 +161,11 @@ def _validate(
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        for err in exc.errors():
+        errors = exc.errors()
+        allowed = list(model.model_fields)
+        extras = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and e["loc"]]
+        meant = {s for x in extras for s in near(x, allowed)[:1]}
+        for err in errors:
             loc = [str(x) for x in err["loc"]]
             node, last = raw, None
             for part in loc:
@@ -147,7 +178,6 @@ def _validate(
                 file, line = _loc(parent, key)
             field = loc[0] if loc else ""
             if err["type"] == "extra_forbidden":
-                allowed = list(model.model_fields)
                 issues.append(
                     make_issue(
                         "unknown-key",
@@ -159,28 +189,44 @@ def _validate(
                     )
                 )
             elif err["type"] == "missing":
+                if field in meant:
+                    continue  # the unknown-key issue already says "did you mean" this field
                 issues.append(make_issue("missing-key", file, line, key=".".join(loc), where=where))
-            else:
-                detail = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "literal_error":
-                    bad = err.get("input")
-                    expected = err.get("ctx", {}).get("expected", "")
-                    options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
-                    sugg = near(str(bad), options)
-                    issues.append(
-                        make_issue(
-                            "bad-value",
-                            file,
-                            line,
-                            where=where,
-                            key=".".join(loc),
-                            detail=f"{bad!r} is not allowed; choose {expected}",
-                            suggestions=sugg,
-                        )
-                    )
-                    continue
+            elif err["type"] == "literal_error":
+                bad = err.get("input")
+                expected = err.get("ctx", {}).get("expected", "")
+                options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
                 issues.append(
-                    make_issue("bad-value", file, line, where=where, key=".".join(loc), detail=detail)
+                    make_issue(
+                        "bad-value",
+                        file,
+                        line,
+                        where=where,
+                        key=".".join(loc),
+                        detail=f"{bad!r} is not allowed; choose {expected}",
+                        detail_zh=f"不允许 {bad!r}；可选值：{expected}",
+                        suggestions=near(str(bad), options),
+                    )
+                )
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+                value = err.get("input")
+                sugg: tuple[str, ...] = ()
+                if field == "timezone" and isinstance(value, str):
+                    from zoneinfo import available_timezones
+
+                    sugg = near(value, available_timezones())
+                issues.append(
+                    make_issue(
+                        "bad-value",
+                        file,
+                        line,
+                        where=where,
+                        key=".".join(loc),
+                        detail=msg,
+                        detail_zh=_zh_detail(msg, value),
+                        suggestions=sugg,
+                    )
                 )
         return None
 
