@@ -49,8 +49,14 @@ def aggregate(rows: pd.DataFrame, spec: dict, mask: pd.Series, entity: str) -> f
     raise ValueError(kind)
 
 
-def repeat_rate(rows: pd.DataFrame, all_rows: pd.DataFrame, mask_all: pd.Series, entity: str,
-                within_days: float, end_excl: pd.Timestamp) -> float:
+def repeat_rate(
+    rows: pd.DataFrame,
+    all_rows: pd.DataFrame,
+    mask_all: pd.Series,
+    entity: str,
+    within_days: float,
+    end_excl: pd.Timestamp,
+) -> float:
     """rows: the group's qualifying rows in the period; all_rows/mask_all: every qualifying row."""
     if rows.empty:
         return np.nan
@@ -59,7 +65,8 @@ def repeat_rate(rows: pd.DataFrame, all_rows: pd.DataFrame, mask_all: pd.Series,
     firsts = rows.sort_values("ts").groupby(entity, sort=False).head(1)
     for _, first in firsts.iterrows():
         same = later[later[entity] == first[entity]]
-        n_in_window = ((same["ts"] >= first["ts"]) &
-                       (same["ts"] <= first["ts"] + pd.Timedelta(days=within_days))).sum()
+        n_in_window = (
+            (same["ts"] >= first["ts"]) & (same["ts"] <= first["ts"] + pd.Timedelta(days=within_days))
+        ).sum()
         hits += n_in_window >= 2  # the first row itself plus at least one other
     return hits / len(firsts)

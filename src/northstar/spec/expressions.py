@@ -97,7 +97,7 @@ def _parse_detail(exc: sqlglot.errors.ParseError) -> str:
     first = exc.errors[0] if exc.errors else {}
     desc = str(first.get("description", exc))
     col = first.get("col")
-    if desc.startswith("Required keyword") or "Expected" in desc and "got" not in desc:
+    if desc.startswith("Required keyword") or ("Expected" in desc and "got" not in desc):
         return "it ends too early: something is missing after an operator or a parenthesis"
     where = f" (at character {col})" if col else ""
     return f"{desc.split('. Line')[0]}{where}"
