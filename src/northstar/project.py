@@ -130,6 +130,12 @@ class Project:
             label, label_zh = f"{label} ≥{t}{spec.suffix}", f"{label_zh} ≥{t}{spec.suffix}"
         return MetricInfo(name, label, label_zh, spec.unit, fmt, decimals, spec.direction)
 
+    def dimension_labels(self, name: str) -> tuple[str, str]:
+        label = self.spec.dimensions[name].label
+        if label is None:
+            return name, name
+        return label.get("en", name), label.get("zh", name)
+
     # -- queries ---------------------------------------------------------------------------
     def query(
         self,

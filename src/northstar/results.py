@@ -49,6 +49,11 @@ class QueryResult:
     comparisons: tuple[Comparison, ...] = ()
     currency: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    dimension_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (en, zh)
+
+    def dimension_label(self, name: str, lang: str = "en") -> str:
+        en, zh = self.dimension_labels.get(name, (name, name))
+        return zh if lang == "zh" else en
 
     def metric(self, name: str) -> MetricInfo:
         for m in self.metrics:

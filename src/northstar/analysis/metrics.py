@@ -71,6 +71,7 @@ def run_query(
         comparisons=tuple(request.compare),
         currency=project.spec.project.currency,
         notes=tuple(notes),
+        dimension_labels={d: project.dimension_labels(d) for d in request.by},
     )
 
 

@@ -72,7 +72,7 @@ def result_table(result: QueryResult, lang: str = "en", title: str | None = None
     if result.grain:
         table.add_column(h["period"], no_wrap=True)
     for dim in result.dimensions:
-        table.add_column(dim)
+        table.add_column(result.dimension_label(dim, lang))
     for m in result.metrics:
         label = m.label_zh if lang == "zh" else m.label
         table.add_column(label, justify="right")

@@ -32,6 +32,7 @@ class Column:
     metric: MetricInfo | None = None
     comparison: Comparison | None = None
     kind: Kind | None = None
+    labels: tuple[str, str] | None = None  # (en, zh) for dimension columns
 
 
 def classify(result: QueryResult) -> list[Column]:
@@ -50,7 +51,8 @@ def classify(result: QueryResult) -> list[Column]:
         if name == PERIOD:
             columns.append(Column(name, "period"))
         elif name in result.dimensions:
-            columns.append(Column(name, "dimension"))
+            labels = (result.dimension_label(name, "en"), result.dimension_label(name, "zh"))
+            columns.append(Column(name, "dimension", labels=labels))
         else:
             columns.append(derived.get(name, Column(name, "other")))
     return columns

@@ -104,6 +104,8 @@ def header(column: Column, lang: str) -> str:
     """What a person reads at the top of a column in ``lang``."""
     if column.role == "period":
         return text(lang, "period")
+    if column.labels is not None:
+        return column.labels[1] if lang.startswith("zh") else column.labels[0]
     if column.metric is None:
         return column.name
     if column.comparison is None or column.kind is None:

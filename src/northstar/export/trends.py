@@ -58,7 +58,10 @@ def write_trends(
         table = pivot(result, metric.name, keys)
         _write_pivot(workbook, workbook.add_worksheet(name), name, result, metric, table, lang, formats)
         about = text(
-            lang, "sheets.metric", label=metric_label(metric, lang), dimensions=sep.join(result.dimensions)
+            lang,
+            "sheets.metric",
+            label=metric_label(metric, lang),
+            dimensions=sep.join(result.dimension_label(d, lang) for d in result.dimensions),
         )
         guide.append((name, about))
     return guide

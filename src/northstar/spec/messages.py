@@ -73,7 +73,7 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "允许的键：{allowed}",
     ),
     "missing-key": ("{where} needs {key!r}", "{where} 缺少 {key!r}", "add '{key}: …'", "请添加 '{key}: …'"),
-    "bad-value": ("{where}.{key}: {detail}", "{where}.{key}：{detail}", None, None),
+    "bad-value": ("{where}.{key}: {detail}", "{where}.{key}：{detail_zh}", None, None),
     "unknown-source": (
         "metric {metric!r} reads source {source!r}, which is not defined",
         "指标 {metric!r} 引用的数据源 {source!r} 未定义",
