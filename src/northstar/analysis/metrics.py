@@ -61,6 +61,8 @@ def run_query(
     columns = keys + [c for c in frame.columns if c not in keys and c.split("__")[0] in wanted]
     frame = frame[columns].sort_values(keys).reset_index(drop=True) if keys else frame[columns]
     _incomplete_notes(project, engine, catalog, wanted, request, notes)
+    if request.grain:
+        notes.extend(_partial_notes(request))
     return QueryResult(
         frame=frame,
         metrics=tuple(project.metric_info(n) for n in wanted),
@@ -198,3 +200,27 @@ def _incomplete_notes(
                 f"{m.spec.within} to come back (data ends {pd.Timestamp(last):%Y-%m-%d}); "
                 "recent values will still rise."
             )
+
+
+def _partial_notes(request: QueryRequest) -> list[str]:
+    """Say when the first or last bucket is cut by the date range (its values are not comparable)."""
+    grain = request.grain or "day"
+    if grain == "hour":
+        return []
+    buckets = bucket_starts(grain, request.start, request.end)
+    out = []
+    first, last = buckets[0], buckets[-1]
+    if first < pd.Timestamp(request.start):
+        out.append(
+            f"the first {grain} ({first:%Y-%m-%d}) starts before {request.start}: only part of it is counted"
+        )
+    nxt = last + pd.DateOffset(
+        **{
+            {"day": "days", "week": "weeks", "month": "months", "quarter": "months", "year": "years"}[
+                grain
+            ]: 3 if grain == "quarter" else 1
+        }
+    )
+    if nxt > pd.Timestamp(request.end) + pd.Timedelta(days=1):
+        out.append(f"the last {grain} ({last:%Y-%m-%d}) ends after {request.end}: only part of it is counted")
+    return out

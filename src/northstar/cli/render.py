@@ -67,6 +67,9 @@ def period_label(ts: Any, grain: str | None) -> str:
 
 
 def result_table(result: QueryResult, lang: str = "en", title: str | None = None) -> Table:
+    """Periods and slices down, metrics across; a single total is shown one metric per row."""
+    if not result.grain and not result.dimensions:
+        return _metric_rows(result, lang, title)
     h = HEADERS.get(lang, HEADERS["en"])
     table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
     if result.grain:
@@ -99,3 +102,24 @@ def issue_text(issue: Issue, lang: str = "en") -> Text:
         text.append(where + ": ", style="bold")
     text.append(issue.render(lang).removeprefix(where + ": ") if where else issue.render(lang), style=style)
     return text
+
+
+def _metric_rows(result: QueryResult, lang: str, title: str | None) -> Table:
+    h = HEADERS.get(lang, HEADERS["en"])
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("指标" if lang == "zh" else "Metric")
+    table.add_column("数值" if lang == "zh" else "Value", justify="right")
+    for comp in result.comparisons:
+        table.add_column(h[comp], justify="right")
+        table.add_column(("对比值" if lang == "zh" else "was"), justify="right", style="dim")
+    row = result.frame.iloc[0].to_dict() if len(result.frame) else {}
+    for m in result.metrics:
+        cells: list[Any] = [
+            m.label_zh if lang == "zh" else m.label,
+            format_value(row.get(m.name), m, result.currency),
+        ]
+        for comp in result.comparisons:
+            cells.append(format_change(row.get(f"{m.name}__{comp}_pct"), m))
+            cells.append(format_value(row.get(f"{m.name}__{comp}"), m, result.currency))
+        table.add_row(*cells)
+    return table

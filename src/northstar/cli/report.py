@@ -1,5 +1,10 @@
-"""The north-star report ``northstar demo`` prints: the north star and its supporting KPIs over the
-last 30 days against the 30 days before and last year, then the same KPIs week by week."""
+"""The north-star report ``northstar demo`` prints.
+
+1. Each KPI over the last 30 days, against the 30 days before and the same days last year. A
+   repeat-rate KPI (e.g. 30-day repurchase) is shown for the last 30 days whose window has fully
+   elapsed, so an unfinished window is never mistaken for a fall.
+2. The same KPIs week by week (whole ISO weeks), with the previous week for comparison.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,19 @@ from rich.console import Console
 
 from northstar.cli.render import result_table
 from northstar.project import Project
+from northstar.spec.models import parse_duration_days
 
 TITLES = {
-    "en": ("{name}: north star and supporting KPIs, {start} → {end}", "Week by week"),
-    "zh": ("{name}：北极星指标与辅助指标，{start} → {end}", "按周趋势"),
+    "en": (
+        "{name}: {start} → {end}",
+        "{label}: customers first active {start} → {end} (the {within} window has closed for all of them)",
+        "Week by week",
+    ),
+    "zh": (
+        "{name}：{start} → {end}",
+        "{label}：首次活跃于 {start} → {end} 的客户（{within} 观察期均已结束）",
+        "按周趋势",
+    ),
 }
 
 
@@ -20,19 +34,36 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
     spec = project.spec
     titles = TITLES.get(lang, TITLES["en"])
     names = [n for n in [spec.north_star, *spec.supporting] if n] or list(spec.metrics)[:5]
-    result = project.query(names, compare=("prev", "yoy"))
-    console.print(
-        result_table(
-            result, lang, titles[0].format(name=spec.project.name, start=result.start, end=result.end)
+    windowed = [n for n in names if project.catalog.metrics[n].kind == "repeat_rate"]
+    plain = [n for n in names if n not in windowed]
+    for name in windowed:
+        m = project.catalog.metrics[name]
+        last = project.last_time(project.engine, m.spec.source or "")
+        if last is None:
+            continue
+        end = last.date() - timedelta(days=int(parse_duration_days(m.spec.within or "30d")))
+        result = project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy"))
+        info = project.metric_info(name)
+        label = info.label_zh if lang == "zh" else info.label
+        console.print(
+            result_table(
+                result,
+                lang,
+                titles[1].format(label=label, start=result.start, end=result.end, within=m.spec.within),
+            )
         )
-    )
-    weekly = project.query(
-        names, grain="week", compare=("prev",), start=_weeks_back(result.end, weeks), end=result.end
-    )
-    console.print(result_table(weekly, lang, titles[1]))
-    for note in dict.fromkeys([*result.notes, *weekly.notes]):
+    if plain:
+        result = project.query(plain, compare=("prev", "yoy"))
+        console.print(
+            result_table(
+                result, lang, titles[0].format(name=spec.project.name, start=result.start, end=result.end)
+            )
+        )
+        end = result.end
+    else:
+        end = date.today()
+    monday = end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)
+    weekly = project.query(names, grain="week", compare=("prev",), start=monday, end=end)
+    console.print(result_table(weekly, lang, titles[2]))
+    for note in weekly.notes:
         console.print(f"[yellow]note:[/] {note}")
-
-
-def _weeks_back(end: date, weeks: int) -> date:
-    return end - timedelta(weeks=weeks)
