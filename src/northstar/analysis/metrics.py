@@ -214,13 +214,14 @@ def _partial_notes(request: QueryRequest) -> list[str]:
         out.append(
             f"the first {grain} ({first:%Y-%m-%d}) starts before {request.start}: only part of it is counted"
         )
-    nxt = last + pd.DateOffset(
-        **{
-            {"day": "days", "week": "weeks", "month": "months", "quarter": "months", "year": "years"}[
-                grain
-            ]: 3 if grain == "quarter" else 1
-        }
-    )
+    step = {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+        "year": pd.DateOffset(years=1),
+    }[grain]
+    nxt = last + step
     if nxt > pd.Timestamp(request.end) + pd.Timedelta(days=1):
         out.append(f"the last {grain} ({last:%Y-%m-%d}) ends after {request.end}: only part of it is counted")
     return out
