@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from northstar.compile.catalog import Catalog
-from northstar.compile.request import QueryRequest, parse_date
+from northstar.compile.request import GRAINS, QueryRequest, parse_date
 from northstar.engine import Engine, create_engine
 from northstar.engine.base import TS
 from northstar.errors import Issue, QueryError, SpecError
@@ -20,6 +20,7 @@ from northstar.results import Comparison, MetricInfo, QueryResult
 from northstar.spec.loader import Node, load_project_data
 from northstar.spec.models import ProjectSpec
 from northstar.spec.rules import check_data, check_references, check_shape, check_source_locations
+from northstar.spec.suggest import did_you_mean
 
 PROJECT_FILE = "northstar.yml"
 _DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent"}
@@ -152,13 +153,18 @@ class Project:
     ) -> QueryResult:
         """Compute ``metrics`` over [start, end] (inclusive dates, project timezone).
 
-        Without ``start``/``end`` the range is the last 30 days of data (ending on the last day
-        that has data in the metrics' sources)."""
+        Without ``start``/``end`` the range ends on the last day with data in the metrics'
+        sources and covers, by grain: 30 days (none, day), 2 days (hour), 12 weeks, 12 months,
+        8 quarters or 5 years. With a grain the range starts where its first period starts."""
         from northstar.analysis.metrics import run_query
 
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
+        if grain is not None and grain not in GRAINS:
+            raise QueryError(
+                f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS)
+            )
         eng = engine or self.engine
-        s, e = self.default_range(names, eng) if start is None or end is None else (None, None)
+        s, e = self.default_range(names, eng, grain) if start is None or end is None else (None, None)
         request = QueryRequest(
             metrics=names,
             start=parse_date(start, "--from") if start is not None else s,  # type: ignore[arg-type]
@@ -170,7 +176,9 @@ class Project:
         )
         return run_query(self, eng, request, progress)
 
-    def default_range(self, names: Sequence[str], engine: Engine) -> tuple[date, date]:
+    def default_range(
+        self, names: Sequence[str], engine: Engine, grain: str | None = None
+    ) -> tuple[date, date]:
         sources = set()
         for n in self.catalog.closure(self.catalog.expand(names)):
             src = self.catalog.metrics[n].spec.source
@@ -182,4 +190,22 @@ class Project:
         import pandas as pd
 
         end = pd.Timestamp(max(lasts)).date()
-        return (pd.Timestamp(end) - pd.Timedelta(days=29)).date(), end
+        return default_start(end, grain), end
+
+
+DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}
+
+
+def default_start(end: date, grain: str | None) -> date:
+    """The first day of the default range ending on ``end`` for ``grain``."""
+    from dateutil.relativedelta import relativedelta
+
+    if grain in DEFAULT_SPAN:
+        return end - timedelta(days=DEFAULT_SPAN[grain] - 1)
+    back = {
+        "week": relativedelta(weeks=11),
+        "month": relativedelta(months=11),
+        "quarter": relativedelta(months=21),
+        "year": relativedelta(years=4),
+    }[grain or "day"]
+    return end - back

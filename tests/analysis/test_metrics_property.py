@@ -21,8 +21,9 @@ FILTERS = {
     "status = 'a'": lambda d: d["status"] == "a",
     "amount > 10": lambda d: d["amount"] > 10,
     "channel in ('x', 'y') or amount is null": lambda d: d["channel"].isin(["x", "y"]) | d["amount"].isna(),
+    # SQL's three-valued logic: NOT (TRUE AND NULL) is NULL, so the row is left out
     "not (status = 'b' and amount between 5 and 50)": lambda d: (
-        ~((d["status"] == "b") & (d["amount"] >= 5) & (d["amount"] <= 50))
+        ~((d["status"] == "b") & (d["amount"].between(5, 50) | d["amount"].isna()))
     ),
 }
 
@@ -106,6 +107,8 @@ def _expected(
     where_fn=None,
 ) -> pd.DataFrame:
     lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    if grain:  # with a grain the range starts where its first period starts
+        lo = period_of(pd.Series([lo]), grain).iloc[0]
     base = df if where_fn is None else df[where_fn(df)]
     in_range = base[(base["ts"] >= lo) & (base["ts"] < hi)].copy()
     in_range["period"] = period_of(in_range["ts"], grain)
@@ -113,12 +116,20 @@ def _expected(
     out = []
     keys = (["period"] if grain else []) + by
     groups = in_range.groupby(keys, sort=True) if keys else [((), in_range)]
+    if metric["type"] == "repeat_rate":
+        # an entity belongs to the slice of its first qualifying row in the period (ties: by slice)
+        qualifying = in_range[FILTERS[flt](in_range)].sort_values(["ts", *by], kind="stable")
+        per = ["period"] if grain else []
+        firsts = qualifying.groupby([*per, "user"], sort=False).head(1)
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         m_mask = FILTERS[flt](g)
         if metric["type"] == "repeat_rate":
             days = {"1d": 1, "7d": 7, "30d": 30}[metric["within"]]
-            value = repeat_rate(g[m_mask], base, mask_all, "user", days, hi)
+            mine = firsts
+            for k, v in zip(keys, key, strict=True):
+                mine = mine[mine[k] == v]
+            value = repeat_rate(mine, base, mask_all, "user", days, hi)
         else:
             value = aggregate(g, metric, m_mask, "user")
         n = float(len(g))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -37,16 +38,19 @@ def run_query(
     order = catalog.closure(wanted)
     notes: list[str] = []
 
+    if request.grain:  # periods are whole: the range starts where its first period starts
+        request = replace(request, start=truncate(pd.Timestamp(request.start), request.grain).date())
     start, end = request.start, request.end
     fetch_start = start
     if request.grain:
         for comp in request.compare:
             back = pd.Timestamp(start) - shift(request.grain, comp, start, end)
-            fetch_start = min(fetch_start, back.date())
+            fetch_start = min(fetch_start, truncate(back, request.grain).date())
     frame = _compute(project, engine, catalog, order, request, fetch_start, end, notes, progress)
 
     if request.compare and request.grain:
-        frame = _compare_buckets(frame, request, wanted)
+        partial = _partial_comparisons(project, engine, catalog, order, request, progress)
+        frame = _compare_buckets(frame, request, wanted, partial)
     elif request.compare:
         for comp in request.compare:
             delta = shift(None, comp, start, end)
@@ -146,15 +150,63 @@ def _complete(frame: pd.DataFrame, grain: str, start: date, end: date, keys: lis
     return grid.merge(frame, on=keys, how="left")
 
 
-def _compare_buckets(frame: pd.DataFrame, request: QueryRequest, wanted: list[str]) -> pd.DataFrame:
+def _compare_buckets(
+    frame: pd.DataFrame, request: QueryRequest, wanted: list[str], partial: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Attach each bucket's comparison bucket; a partial last bucket gets the same part of its
+    comparison bucket (month-to-date against the same days of the month before)."""
     dims = list(request.by)
+    last = truncate(pd.Timestamp(request.end), request.grain or "day")
     for comp in request.compare:
         delta = shift(request.grain, comp, request.start, request.end)
         other = frame[[PERIOD, *dims, *wanted]].copy()
         offset = pd.DateOffset(**_offset_kwargs(delta))  # type: ignore[arg-type]
         other[PERIOD] = (other[PERIOD] + offset).astype("datetime64[us]")
+        if comp in partial:
+            same_part = partial[comp][[PERIOD, *dims, *wanted]].copy()
+            same_part = same_part[same_part[PERIOD] == truncate(last - offset, request.grain or "day")]
+            same_part[PERIOD] = pd.Series([last] * len(same_part), index=same_part.index).astype(
+                "datetime64[us]"
+            )
+            other = pd.concat([other[other[PERIOD] != last], same_part], ignore_index=True)
         frame = _attach(frame, other, [PERIOD, *dims], wanted, comp)
     return frame
+
+
+def _partial_comparisons(
+    project: Project,
+    engine: Engine,
+    catalog: Catalog,
+    order: list[str],
+    request: QueryRequest,
+    progress: Progress | None,
+) -> dict[str, pd.DataFrame]:
+    """For a last bucket cut short by the range end, compute each comparison bucket over the
+    same elapsed part (e.g. 1–26 October for 1–26 November)."""
+    grain = request.grain or "day"
+    if grain in ("hour", "day") or not _last_is_partial(request):
+        return {}
+    last = truncate(pd.Timestamp(request.end), grain)
+    out: dict[str, pd.DataFrame] = {}
+    for comp in request.compare:
+        offset = pd.DateOffset(**_offset_kwargs(shift(grain, comp, request.start, request.end)))  # type: ignore[arg-type]
+        p_start, p_end = (last - offset).date(), (pd.Timestamp(request.end) - offset).date()
+        out[comp] = _compute(project, engine, catalog, order, request, p_start, p_end, [], progress)
+    return out
+
+
+def _last_is_partial(request: QueryRequest) -> bool:
+    grain = request.grain or "day"
+    if grain in ("hour", "day"):
+        return False
+    step = {
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+        "year": pd.DateOffset(years=1),
+    }[grain]
+    last = truncate(pd.Timestamp(request.end), grain)
+    return bool(last + step > pd.Timestamp(request.end) + pd.Timedelta(days=1))
 
 
 def _offset_kwargs(delta: object) -> dict[str, int]:
@@ -203,25 +255,11 @@ def _incomplete_notes(
 
 
 def _partial_notes(request: QueryRequest) -> list[str]:
-    """Say when the first or last bucket is cut by the date range (its values are not comparable)."""
-    grain = request.grain or "day"
-    if grain == "hour":
+    """Say when the last period is cut short by the end of the range."""
+    if not _last_is_partial(request):
         return []
-    buckets = bucket_starts(grain, request.start, request.end)
-    out = []
-    first, last = buckets[0], buckets[-1]
-    if first < pd.Timestamp(request.start):
-        out.append(
-            f"the first {grain} ({first:%Y-%m-%d}) starts before {request.start}: only part of it is counted"
-        )
-    step = {
-        "day": pd.DateOffset(days=1),
-        "week": pd.DateOffset(weeks=1),
-        "month": pd.DateOffset(months=1),
-        "quarter": pd.DateOffset(months=3),
-        "year": pd.DateOffset(years=1),
-    }[grain]
-    nxt = last + step
-    if nxt > pd.Timestamp(request.end) + pd.Timedelta(days=1):
-        out.append(f"the last {grain} ({last:%Y-%m-%d}) ends after {request.end}: only part of it is counted")
-    return out
+    last = truncate(pd.Timestamp(request.end), request.grain or "day")
+    text = f"the last {request.grain} ({last:%Y-%m-%d}) runs only to {request.end}"
+    if request.compare:
+        text += "; its comparisons use the same part of the comparison period"
+    return [text]

@@ -177,18 +177,20 @@ def repeat_rate(
     if cond is not None:
         rows = rows.filter(cond)
     keys = _keys(rows, source_name, sl, dimensions)
-    dim_cols = [rows[c] for c in dimension_columns(source_name, sl.by, dimensions).values()]
-    order = [rows[TS], *dim_cols]
-    ent = rows[entity]
-    rows = rows.mutate(
-        __next=rows[TS].lead().over(group_by=[ent], order_by=order),
-        __first=ibis.row_number().over(
-            group_by=[ent, *([keys[PERIOD]] if PERIOD in keys else [])], order_by=order
-        ),
-        **{f"__k_{k}": v for k, v in keys.items()},
+    rows = rows.select(__ts=rows[TS], __e=rows[entity], **{f"__k_{k}": v for k, v in keys.items()})
+    # One window per entity, ordered by time then slice, gives both neighbours of every row: a row
+    # is an entity's first in its period when the row before it is missing or in another period;
+    # it repeats when the row after it comes within the window. Ties are broken the same way in
+    # both, so the answer does not depend on the engine's sort.
+    window = ibis.window(
+        group_by=rows.__e, order_by=[rows.__ts, *[rows[f"__k_{k}"] for k in keys if k != PERIOD]]
     )
-    firsts = rows.filter((rows.__first == 0) & (rows[TS] < sl.end))
-    gap = firsts.__next.epoch_seconds() - firsts[TS].epoch_seconds()
+    first = rows.__ts.lag().over(window).isnull()
+    if PERIOD in keys:
+        first = first | (rows[f"__k_{PERIOD}"].lag().over(window) != rows[f"__k_{PERIOD}"])
+    rows = rows.mutate(__next=rows.__ts.lead().over(window), __first=first)
+    firsts = rows.filter(rows.__first & (rows.__ts < sl.end))
+    gap = firsts.__next.epoch_seconds() - firsts.__ts.epoch_seconds()
     repeated = ibis.ifelse(firsts.__next.notnull() & (gap <= within_s), 1, 0).cast("float64")
     firsts = firsts.mutate(__rep=repeated)
     group = {k: firsts[f"__k_{k}"] for k in keys}
