@@ -81,7 +81,11 @@ class SparkEngine(Engine):
         return self.backend.execute(expr)
 
     def sql(self, expr: Any) -> str:
-        return str(self.backend.compile(expr))
+        import sqlglot
+
+        return str(
+            sqlglot.transpile(str(self.backend.compile(expr)), read="spark", write="spark", pretty=True)[0]
+        )
 
     def close(self) -> None:
         for name in list(self._tables):
