@@ -6,12 +6,16 @@ as a naive timestamp in the *project* timezone, so every grain is cut on local w
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from northstar.errors import UnsupportedOnEngine
 from northstar.spec.models import Source
 
 TS = "__ts"
@@ -46,12 +50,32 @@ class Engine(ABC):
         self, name: str, source: Source, base_dir: Path, project_tz: str
     ) -> tuple[Any, dict[str, str]]: ...
 
-    @abstractmethod
-    def execute(self, expr: Any) -> pd.DataFrame: ...
+    def execute(self, expr: Any) -> pd.DataFrame:
+        """Run ``expr``; an operation this engine cannot compile raises :class:`UnsupportedOnEngine`."""
+        with self._unsupported():
+            return self._execute(expr)
+
+    def sql(self, expr: Any) -> str:
+        """The SQL this engine runs for ``expr`` (for snapshots and ``query --sql``)."""
+        with self._unsupported():
+            return self._sql(expr)
 
     @abstractmethod
-    def sql(self, expr: Any) -> str:
-        """The SQL this engine runs for ``expr`` (for snapshots and ``--explain``)."""
+    def _execute(self, expr: Any) -> pd.DataFrame: ...
+
+    @abstractmethod
+    def _sql(self, expr: Any) -> str: ...
+
+    @contextmanager
+    def _unsupported(self) -> Iterator[None]:
+        from ibis.common.exceptions import OperationNotDefinedError, UnsupportedOperationError
+
+        try:
+            yield
+        except (OperationNotDefinedError, UnsupportedOperationError) as exc:
+            op = re.search(r"'(\w+)'", str(exc))
+            what = f"the operation {op.group(1) if op else exc}"
+            raise UnsupportedOnEngine(self.name, what, "run this query with --engine duckdb") from None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""

@@ -60,10 +60,10 @@ class DuckDBEngine(Engine):
         kinds = {c: kind_of(t) for c, t in raw_table.schema().items()}
         return self.backend.table(f"src_{name}"), kinds
 
-    def execute(self, expr: Any) -> pd.DataFrame:
+    def _execute(self, expr: Any) -> pd.DataFrame:
         return self.backend.execute(expr)
 
-    def sql(self, expr: Any) -> str:
+    def _sql(self, expr: Any) -> str:
         return str(ibis.to_sql(expr, dialect="duckdb"))
 
     def close(self) -> None:

@@ -77,10 +77,10 @@ class SparkEngine(Engine):
         kinds = {c: kind_of(t) for c, t in table.schema().items() if c != TS}
         return table, kinds
 
-    def execute(self, expr: Any) -> pd.DataFrame:
+    def _execute(self, expr: Any) -> pd.DataFrame:
         return self.backend.execute(expr)
 
-    def sql(self, expr: Any) -> str:
+    def _sql(self, expr: Any) -> str:
         import sqlglot
 
         return str(
