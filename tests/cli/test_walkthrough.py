@@ -54,7 +54,18 @@ def test_demo_generates_checks_and_reports(runner: CliRunner, tmp_path: Path) ->
     assert again.exit_code == 0
     project = Project.load(target)
     result = runner.invoke(
-        app, ["query", "revenue", "conversion_rate", "--by", "device", "--grain", "week", "--project", str(target)]
+        app,
+        [
+            "query",
+            "revenue",
+            "conversion_rate",
+            "--by",
+            "device",
+            "--grain",
+            "week",
+            "--project",
+            str(target),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert project.spec.north_star == "repurchase_30d"
