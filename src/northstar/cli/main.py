@@ -97,7 +97,7 @@ def query(
     show_sql: Annotated[bool, typer.Option("--sql", help="print the SQL the engine runs")] = False,
 ) -> None:
     """Compute metrics by time grain and dimensions, with changes vs the previous period and last year."""
-    from northstar.cli.render import result_table
+    from northstar.cli.render import result_tables
     from northstar.project import Project
 
     comps = {"both": ("prev", "yoy"), "none": (), "prev": ("prev",), "yoy": ("yoy",)}
@@ -131,7 +131,8 @@ def query(
             if output:
                 raise UserError("--output needs --format csv, json, parquet or xlsx")
             title = f"{proj.spec.project.name} · {result.start} → {result.end}"
-            console.print(result_table(result, language, title))
+            for table in result_tables(result, language, title, console.width):
+                console.print(table)
             for note in result.notes:
                 err.print(f"[yellow]note:[/] {note}")
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -123,3 +124,19 @@ def _metric_rows(result: QueryResult, lang: str, title: str | None) -> Table:
             cells.append(format_value(row.get(f"{m.name}__{comp}"), m, result.currency))
         table.add_row(*cells)
     return table
+
+
+def result_tables(result: QueryResult, lang: str, title: str, width: int) -> list[Table]:
+    """One table when it fits the terminal; otherwise one table per metric."""
+    keys = (1 if result.grain else 0) + len(result.dimensions)
+    columns = keys + len(result.metrics) * (1 + len(result.comparisons))
+    if len(result.metrics) == 1 or columns * 12 <= width or not (result.grain or result.dimensions):
+        return [result_table(result, lang, title)]
+    tables = []
+    for m in result.metrics:
+        cols = [c for c in result.frame.columns if c == m.name or c.startswith(f"{m.name}__")]
+        keys_cols = [c for c in result.frame.columns[:keys]]
+        single = replace(result, frame=result.frame[[*keys_cols, *cols]], metrics=(m,))
+        label = m.label_zh if lang == "zh" else m.label
+        tables.append(result_table(single, lang, f"{title} · {label}"))
+    return tables

@@ -30,6 +30,7 @@ def local_session(master: str = "local[2]") -> Any:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
@@ -40,6 +41,7 @@ class SparkEngine(Engine):
     def __init__(self, session: Any = None, master: str = "local[2]") -> None:
         super().__init__()
         self.session = session or local_session(master)
+        self.session.sparkContext.setLogLevel("ERROR")
         self.session.conf.set("spark.sql.session.timeZone", "UTC")
         self.backend = ibis.pyspark.connect(self.session)
         self._prefix = f"ns{id(self):x}_"
