@@ -140,6 +140,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         None,
         None,
     ),
+    "source-no-files": (
+        "source {source!r}: no file matches {path!r} (relative to {folder})",
+        "数据源 {source!r}：没有文件匹配 {path!r}（相对于 {folder}）",
+        "check the path; globs such as data/*.csv are allowed",
+        "请检查路径；可以使用 data/*.csv 这样的通配符",
+    ),
     "source-files": ("source {source!r}: {detail}", "数据源 {source!r}：{detail}", None, None),
     "source-unreadable": (
         "source {source!r} cannot be read: {detail}",

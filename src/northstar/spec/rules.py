@@ -390,10 +390,11 @@ def check_source_locations(spec: ProjectSpec, data: Node, base_dir: Path) -> lis
         if src.path and not glob.glob(str(base_dir / src.path)):
             issues.append(
                 make_issue(
-                    "source-files",
+                    "source-no-files",
                     *_loc(raw_sources.get(name), "path"),
                     source=name,
-                    detail=f"no file matches {src.path!r} (relative to {base_dir})",
+                    path=src.path,
+                    folder=_shown(base_dir),
                 )
             )
     return issues
@@ -498,3 +499,11 @@ def check_data(
                 )
             )
     return issues
+
+
+def _shown(path: Path) -> str:
+    """A folder as the user would write it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
