@@ -78,6 +78,13 @@ class QueryError(UserError):
 class ExpressionError(UserError):
     """A filter or formula could not be parsed, or uses a column or function that is not allowed."""
 
+    def __init__(self, message: str, zh: str | None = None, suggestions: tuple[str, ...] = ()):
+        self.zh = zh or message
+        self.suggestions = suggestions
+        hint = f" (did you mean {', '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
+        super().__init__(message + hint)
+        self.plain = message
+
 
 class DataError(UserError):
     """A data file or table cannot be read; the message names the file, row and column."""

@@ -19,7 +19,13 @@ from northstar.errors import Issue, QueryError, SpecError
 from northstar.results import Comparison, MetricInfo, QueryResult
 from northstar.spec.loader import Node, load_project_data
 from northstar.spec.models import ProjectSpec
-from northstar.spec.rules import check_data, check_references, check_shape, check_source_locations
+from northstar.spec.rules import (
+    check_data,
+    check_references,
+    check_shape,
+    check_source_locations,
+    unlocatable_sources,
+)
 from northstar.spec.suggest import did_you_mean
 
 PROJECT_FILE = "northstar.yml"
@@ -51,7 +57,7 @@ class Project:
     # -- loading ---------------------------------------------------------------------------
     @classmethod
     def load(
-        cls, path: str | Path | None = None, *, engine: Engine | str | None = None, check_data_: bool = True
+        cls, path: str | Path | None = None, *, engine: Engine | str | None = None, read_data: bool = True
     ) -> Project:
         """Load and validate ``northstar.yml`` (a file or its folder). Raises :class:`SpecError`
         with every problem found; warnings stay available as ``project.issues``."""
@@ -64,10 +70,9 @@ class Project:
         eng = create_engine(engine) if isinstance(engine, str) else engine
         project = cls(spec, file, data, [], eng)
         issues += check_references(spec, data, project.catalog.names())
-        location_issues = check_source_locations(spec, data, project.base_dir)
-        issues += location_issues
-        if check_data_:
-            bad = {i.message.split("'")[1] for i in location_issues if "'" in i.message}
+        issues += check_source_locations(spec, data, project.base_dir)
+        if read_data:
+            bad = unlocatable_sources(spec, project.base_dir)
             readable = [s for s in spec.sources if s not in bad]
             issues += check_data(
                 ProjectSpec.model_construct(

@@ -1,10 +1,13 @@
 """Frozen results that analysis returns and surfaces (CLI, exports, server) render.
 
 A :class:`QueryResult` is a *wide* table: one row per (period, dimension values), one column per
-metric, and, when comparisons were asked for, derived columns named after the metric::
+metric, and, when comparisons were asked for, derived columns named after the metric. The keys come
+first, then every metric's value, then per comparison each metric's base value, then the changes::
 
-    period | channel | revenue | revenue__prev | revenue__prev_change | revenue__prev_pct
-                               | revenue__yoy  | revenue__yoy_change  | revenue__yoy_pct
+    period | channel | revenue | orders | revenue__prev | orders__prev | revenue__prev_change
+           | revenue__prev_pct | orders__prev_change | orders__prev_pct | revenue__yoy | …
+
+Find columns by name, not by position.
 
 ``period`` is the start of the time bucket as a naive timestamp in the project timezone; it is
 absent when the query has no grain (one total over the date range). ``__pct`` columns are

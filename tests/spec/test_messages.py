@@ -43,7 +43,7 @@ def test_issues_are_sorted_and_located(broken_issues: list) -> None:
         "unknown-team",
         "cycle",
         "north-star-undefined",
-        "source-files",
+        "source-no-files",
         "entity-column",
         "bad-expression",
         "type-error",

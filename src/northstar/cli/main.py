@@ -67,7 +67,7 @@ def check(
     msg = (
         f"✓ {proj.path}: {n} 个指标、{len(proj.spec.sources)} 个数据源均有效"
         if lang == "zh"
-        else f"✓ {proj.path}: {n} metrics over {len(proj.spec.sources)} sources are valid"
+        else f"✓ {proj.path}: {_plural(n, 'metric')} over {_plural(len(proj.spec.sources), 'source')} are valid"
     )
     console.print(f"[green]{msg}[/]")
 
@@ -147,13 +147,28 @@ def query(
 
 @app.command()
 def init(
-    template: Annotated[str, typer.Option(help="ecommerce, saas-support, education, content or delivery")],
+    template: Annotated[
+        str | None, typer.Option(help="ecommerce, saas-support, education, content or delivery")
+    ] = None,
     target: Annotated[Path, typer.Argument(help="folder to create")] = Path("."),
     force: Annotated[bool, typer.Option(help="overwrite files in a non-empty folder")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="list the templates and exit")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Write a commented starter project with a small sample dataset."""
+    from rich.table import Table
+
     from northstar.scaffold.templates import TEMPLATES, init_project
 
+    if list_ or template is None:
+        table = Table("template", "north star", "what it is", header_style="bold")
+        for info in TEMPLATES.values():
+            table.add_row(info.name, info.north_star, f"{info.label(lang or 'en')}: {info.description}")
+        console.print(table)
+        if template is None and not list_:
+            err.print("choose one with --template NAME")
+            raise typer.Exit(2)
+        return
     if template not in TEMPLATES:
         from northstar.spec.suggest import did_you_mean
 
@@ -178,7 +193,7 @@ def _first_metric(target: Path) -> str:
     try:
         from northstar.project import Project
 
-        proj = Project.load(target, check_data_=False)
+        proj = Project.load(target, read_data=False)
         return proj.spec.north_star or next(iter(proj.spec.metrics))
     except Exception:
         return "<metric>"
@@ -214,6 +229,10 @@ def demo(
         north_star_report(proj, console, lang or proj.spec.project.language)
     except NorthstarError as exc:
         _fail(exc, lang or "en")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _progress() -> Progress:

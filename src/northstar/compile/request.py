@@ -50,6 +50,11 @@ class QueryRequest:
             raise QueryError(f"the range ends ({self.end}) before it starts ({self.start})")
         if not self.metrics:
             raise QueryError("name at least one metric")
+        for comp in self.compare:
+            if comp not in ("prev", "yoy"):
+                raise QueryError(
+                    f"unknown comparison {comp!r}: use 'prev' (previous period) or 'yoy' (last year)"
+                )
 
 
 def parse_date(text: str | date, what: str = "date") -> date:

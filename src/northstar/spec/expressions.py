@@ -81,15 +81,28 @@ def parse(text: str, *, known: Iterable[str], what: str = "filter") -> Parsed:
     try:
         trees = sqlglot.parse(text, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        raise ExpressionError(f"cannot parse {what} {text!r}: {_parse_detail(exc)}") from None
+        detail = _parse_detail(exc)
+        raise ExpressionError(
+            f"cannot parse {what} {text!r}: {detail}", f"无法解析 {text!r}：{_ZH_PARSE.get(detail, detail)}"
+        ) from None
     except sqlglot.errors.SqlglotError:
-        raise ExpressionError(f"cannot parse {what} {text!r}: a quote is not closed") from None
+        raise ExpressionError(
+            f"cannot parse {what} {text!r}: a quote is not closed", f"无法解析 {text!r}：引号没有闭合"
+        ) from None
     if len(trees) != 1 or trees[0] is None:
-        raise ExpressionError(f"{what} {text!r} must be a single expression (no ';')")
+        raise ExpressionError(
+            f"{what} {text!r} must be a single expression (no ';')",
+            f"{text!r} 只能是一个表达式（不能含 ';'）",
+        )
     tree: Any = trees[0]
     columns: set[str] = set()
     _check(tree, text, what, known_set, columns)
     return Parsed(text, tree, frozenset(columns))
+
+
+_ZH_PARSE = {
+    "it ends too early: something is missing after an operator or a parenthesis": "表达式不完整：运算符或括号后缺少内容",
+}
 
 
 def _parse_detail(exc: sqlglot.errors.ParseError) -> str:
@@ -106,19 +119,24 @@ def _parse_detail(exc: sqlglot.errors.ParseError) -> str:
 def _check(node: exp.Expression, text: str, what: str, known: set[str], columns: set[str]) -> None:
     if isinstance(node, exp.Column):
         if node.table:
-            raise ExpressionError(f"{what} {text!r}: write plain column names, not {node.sql()!r}")
+            raise ExpressionError(
+                f"{what} {text!r}: write plain column names, not {node.sql()!r}",
+                f"{text!r}：请直接写列名，不要写 {node.sql()!r}",
+            )
         name = node.name
         if name not in known:
-            near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
-            hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-            raise ExpressionError(f"{what} {text!r}: unknown column {name!r}{hint}")
+            near = tuple(difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6))
+            raise ExpressionError(
+                f"{what} {text!r}: unknown column {name!r}", f"{text!r}：没有列 {name!r}", near
+            )
         columns.add(name)
         return
     if isinstance(node, exp.Literal | exp.Boolean | exp.Null):
         return
     if isinstance(node, exp.Anonymous):
         raise ExpressionError(
-            f"{what} {text!r}: function {node.name!r} is not allowed; allowed: {', '.join(FUNCTIONS)}"
+            f"{what} {text!r}: function {node.name!r} is not allowed; allowed: {', '.join(FUNCTIONS)}",
+            f"{text!r}：不允许使用函数 {node.name!r}；允许的函数：{', '.join(FUNCTIONS)}",
         )
     allowed = (
         *_BINARY,
@@ -138,11 +156,18 @@ def _check(node: exp.Expression, text: str, what: str, known: set[str], columns:
         if isinstance(node, exp.Func):
             name = node.sql_name().lower()
             raise ExpressionError(
-                f"{what} {text!r}: function {name!r} is not allowed; allowed: {', '.join(FUNCTIONS)}"
+                f"{what} {text!r}: function {name!r} is not allowed; allowed: {', '.join(FUNCTIONS)}",
+                f"{text!r}：不允许使用函数 {name!r}；允许的函数：{', '.join(FUNCTIONS)}",
             )
-        raise ExpressionError(f"{what} {text!r}: {node.key.upper()} is not allowed here")
+        raise ExpressionError(
+            f"{what} {text!r}: {node.key.upper()} is not allowed here",
+            f"{text!r}：此处不允许 {node.key.upper()}",
+        )
     if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
-        raise ExpressionError(f"{what} {text!r}: IN takes a list of values, not a query")
+        raise ExpressionError(
+            f"{what} {text!r}: IN takes a list of values, not a query",
+            f"{text!r}：IN 后面只能是值的列表，不能是查询",
+        )
     for child in node.iter_expressions():
         _check(child, text, what, known, columns)
 
@@ -247,7 +272,10 @@ def to_ibis(parsed: Parsed, column: Callable[[str], Any]) -> Any:
     try:
         return go(parsed.tree)
     except (IbisTypeError, TypeError) as exc:
-        raise ExpressionError(f"{parsed.text!r}: the types do not fit together ({_short(exc)})") from None
+        raise ExpressionError(
+            f"{parsed.text!r}: the types do not fit together ({_short(exc)})",
+            f"{parsed.text!r}：类型不匹配（{_short(exc)}）",
+        ) from None
 
 
 def _short(exc: Exception) -> str:
@@ -272,28 +300,42 @@ def parse_formula(text: str, *, known: Iterable[str]) -> Parsed:
     try:
         trees = sqlglot.parse(text, read="duckdb")
     except sqlglot.errors.ParseError as exc:
-        raise ExpressionError(f"cannot parse formula {text!r}: {_parse_detail(exc)}") from None
+        detail = _parse_detail(exc)
+        raise ExpressionError(
+            f"cannot parse formula {text!r}: {detail}",
+            f"无法解析公式 {text!r}：{_ZH_PARSE.get(detail, detail)}",
+        ) from None
     except sqlglot.errors.SqlglotError:
-        raise ExpressionError(f"cannot parse formula {text!r}: a quote is not closed") from None
+        raise ExpressionError(
+            f"cannot parse formula {text!r}: a quote is not closed", f"无法解析公式 {text!r}：引号没有闭合"
+        ) from None
     if len(trees) != 1 or trees[0] is None:
-        raise ExpressionError(f"formula {text!r} must be a single expression")
+        raise ExpressionError(
+            f"formula {text!r} must be a single expression", f"公式 {text!r} 只能是一个表达式"
+        )
     tree: Any = trees[0]
     names: set[str] = set()
     for node in tree.walk():
         if isinstance(node, exp.Column):
             if node.table or node.name not in known_set:
-                near = difflib.get_close_matches(node.name, sorted(known_set), n=3, cutoff=0.6)
-                hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-                raise ExpressionError(f"formula {text!r}: unknown metric {node.sql()!r}{hint}")
+                near = tuple(difflib.get_close_matches(node.name, sorted(known_set), n=3, cutoff=0.6))
+                raise ExpressionError(
+                    f"formula {text!r}: unknown metric {node.sql()!r}",
+                    f"公式 {text!r}：没有指标 {node.sql()!r}",
+                    near,
+                )
             names.add(node.name)
         elif isinstance(
             node, exp.Identifier | exp.Literal | exp.Paren | exp.Neg | exp.Add | exp.Sub | exp.Mul | exp.Div
         ):
             if isinstance(node, exp.Literal) and node.is_string:
-                raise ExpressionError(f"formula {text!r}: text values are not allowed")
+                raise ExpressionError(
+                    f"formula {text!r}: text values are not allowed", f"公式 {text!r}：不允许出现文本值"
+                )
         else:
             raise ExpressionError(
-                f"formula {text!r}: only metric names, numbers, + - * / and parentheses are allowed"
+                f"formula {text!r}: only metric names, numbers, + - * / and parentheses are allowed",
+                f"公式 {text!r}：只允许指标名、数字、+ - * / 和括号",
             )
     return Parsed(text, tree, frozenset(names))
 

@@ -74,6 +74,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
     ),
     "missing-key": ("{where} needs {key!r}", "{where} 缺少 {key!r}", "add '{key}: …'", "请添加 '{key}: …'"),
     "bad-value": ("{where}.{key}: {detail}", "{where}.{key}：{detail_zh}", None, None),
+    "bad-name": (
+        "{kind} name {name!r} must be letters, digits and single underscores, starting with a letter",
+        "{kind} 名称 {name!r} 只能由字母、数字和单个下划线组成，并以字母开头",
+        "e.g. repurchase_30d",
+        "例如 repurchase_30d",
+    ),
     "unknown-source": (
         "metric {metric!r} reads source {source!r}, which is not defined",
         "指标 {metric!r} 引用的数据源 {source!r} 未定义",
@@ -106,7 +112,7 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
     ),
     "bad-expression": (
         "metric {metric!r}: {detail}",
-        "指标 {metric!r}：{detail}",
+        "指标 {metric!r}：{detail_zh}",
         "filters are SQL-like predicates over the source's columns, e.g. status = 'paid' and amount > 0",
         "过滤条件是针对数据源列的类 SQL 条件，例如 status = 'paid' and amount > 0",
     ),
@@ -171,7 +177,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         None,
         None,
     ),
-    "formula-self": ("metric {metric!r}: {detail}", "指标 {metric!r}：{detail}", None, None),
+    "bad-formula": (
+        "metric {metric!r}: {detail}",
+        "指标 {metric!r}：{detail_zh}",
+        "a formula is arithmetic over other metrics, e.g. revenue / orders",
+        "公式是对其他指标的四则运算，例如 revenue / orders",
+    ),
 }
 
 KIND_ZH = {

@@ -8,6 +8,7 @@ each source, filters parsed against those columns).
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from northstar.spec.models import (
 )
 from northstar.spec.suggest import near
 
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TOP_LEVEL = ("project", "include", "sources", "dimensions", "metrics", "north_star", "supporting", "teams")
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -104,6 +106,9 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
             continue
         valid = {}
         for name, raw in entries.items():
+            if not NAME.match(str(name)) or "__" in str(name):
+                issues.append(make_issue("bad-name", *_loc(entries, name), kind=section[:-1], name=str(name)))
+                continue
             obj = _validate(model, raw, f"{section}.{name}", entries, name, issues)
             if obj is not None:
                 valid[str(name)] = obj
@@ -286,7 +291,16 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                 if name in parsed.columns:
                     issues.append(make_issue("cycle", *_loc(raw, "expr"), cycle=f"{name} → {name}"))
             except ExpressionError as exc:
-                issues.append(make_issue("formula-self", *_loc(raw, "expr"), metric=name, detail=str(exc)))
+                issues.append(
+                    make_issue(
+                        "bad-formula",
+                        *_loc(raw, "expr"),
+                        metric=name,
+                        detail=exc.plain,
+                        detail_zh=exc.zh,
+                        suggestions=exc.suggestions,
+                    )
+                )
         if m.team and m.team not in spec.teams:
             issues.append(
                 make_issue(
@@ -375,6 +389,15 @@ def _cycles(spec: ProjectSpec, raw_metrics: Node) -> list[Issue]:
         if state.get(n) is None:
             visit(n, [n])
     return issues
+
+
+def unlocatable_sources(spec: ProjectSpec, base_dir: Path) -> set[str]:
+    """Sources whose files or database cannot even be located (their data is not checked)."""
+    bad = set()
+    for name, src in spec.sources.items():
+        if bool(src.path) == bool(src.url) or (src.url and not src.table) or (src.path and not glob.glob(str(base_dir / src.path))):
+            bad.add(name)
+    return bad
 
 
 def check_source_locations(spec: ProjectSpec, data: Node, base_dir: Path) -> list[Issue]:
@@ -484,7 +507,16 @@ def check_data(
                     table: Any = table_of(m.source)
                     to_ibis(parsed, table.__getitem__)
             except ExpressionError as exc:
-                issues.append(make_issue("bad-expression", *_loc(raw, field), metric=name, detail=str(exc)))
+                issues.append(
+                    make_issue(
+                        "bad-expression",
+                        *_loc(raw, field),
+                        metric=name,
+                        detail=exc.plain,
+                        detail_zh=exc.zh,
+                        suggestions=exc.suggestions,
+                    )
+                )
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
