@@ -58,7 +58,7 @@ def check(
     try:
         proj = Project.load(project, engine=engine)
     except NorthstarError as exc:
-        _fail(exc, lang or "en")
+        _fail(exc, lang or _language(project))
         return
     lang = lang or proj.spec.project.language
     for issue in proj.issues:
@@ -104,7 +104,7 @@ def query(
     if compare not in comps:
         err.print(f"[bold red]error:[/] --compare must be one of {', '.join(comps)}")
         raise typer.Exit(2)
-    language = lang or "en"
+    language = lang or _language(project)
     try:
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
@@ -228,7 +228,21 @@ def demo(
         proj = Project.load(target)
         north_star_report(proj, console, lang or proj.spec.project.language)
     except NorthstarError as exc:
-        _fail(exc, lang or "en")
+        _fail(exc, lang or _language(target))
+
+
+def _language(project: Path | None) -> str:
+    """The project's language for messages, read leniently so that a broken project still gets it."""
+    import yaml
+
+    from northstar.project import find_project_file
+
+    try:
+        data = yaml.safe_load(find_project_file(project).read_text(encoding="utf-8-sig"))
+        lang = data["project"]["language"]
+    except Exception:
+        return "en"
+    return lang if lang in ("en", "zh") else "en"
 
 
 def _plural(n: int, word: str) -> str:
