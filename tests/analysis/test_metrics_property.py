@@ -147,7 +147,7 @@ def _expected(
     rows=rows_strategy,
     metric=metric_strategy,
     flt=st.sampled_from(list(FILTERS)),
-    grain=st.sampled_from([None, "day", "week", "month"]),
+    grain=st.sampled_from([None, "hour", "day", "week", "month", "quarter"]),
     by=st.sampled_from([[], ["channel"]]),
     start_off=st.integers(0, 30),
     length=st.integers(0, 40),

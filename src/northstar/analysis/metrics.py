@@ -60,7 +60,7 @@ def run_query(
             frame = _attach(frame, other, list(request.by), wanted, comp)
     if request.grain:
         frame = frame[frame[PERIOD] >= truncate(pd.Timestamp(start), request.grain)]
-        frame = frame[frame[PERIOD] <= pd.Timestamp(end)]
+        frame = frame[frame[PERIOD] < pd.Timestamp(end) + pd.Timedelta(days=1)]
     keys = ([PERIOD] if request.grain else []) + list(request.by)
     columns = keys + [c for c in frame.columns if c not in keys and c.split("__")[0] in wanted]
     frame = frame[columns].sort_values(keys).reset_index(drop=True) if keys else frame[columns]

@@ -395,7 +395,11 @@ def unlocatable_sources(spec: ProjectSpec, base_dir: Path) -> set[str]:
     """Sources whose files or database cannot even be located (their data is not checked)."""
     bad = set()
     for name, src in spec.sources.items():
-        if bool(src.path) == bool(src.url) or (src.url and not src.table) or (src.path and not glob.glob(str(base_dir / src.path))):
+        if (
+            bool(src.path) == bool(src.url)
+            or (src.url and not src.table)
+            or (src.path and not glob.glob(str(base_dir / src.path)))
+        ):
             bad.add(name)
     return bad
 
