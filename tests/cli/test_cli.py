@@ -132,3 +132,18 @@ def test_query_sql_shows_the_engine_sql(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "-- scan orders: orders, revenue" in result.output
     assert "FILTER(WHERE" in result.output
+
+
+def test_metrics_lists_north_star_first_and_describes_one(runner: CliRunner) -> None:
+    listing = runner.invoke(app, ["metrics", "--project", str(DATA / "shop")])
+    assert listing.exit_code == 0, listing.output
+    lines = [line for line in listing.output.splitlines() if "│" in line]
+    assert "★ repurchase_30d" in lines[0]
+    detail = runner.invoke(
+        app, ["metrics", "repurchase_30d", "--project", str(DATA / "shop"), "--lang", "zh"]
+    )
+    assert detail.exit_code == 0, detail.output
+    assert_snapshot(SNAPSHOTS / "metrics-repurchase.zh.txt", detail.output)
+    missing = runner.invoke(app, ["metrics", "revenu", "--project", str(DATA / "shop")])
+    assert missing.exit_code == 1
+    assert "did you mean 'revenue'" in missing.output

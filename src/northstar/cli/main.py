@@ -146,6 +146,28 @@ def query(
 
 
 @app.command()
+def metrics(
+    name: Annotated[str | None, typer.Argument(help="a metric to describe in full")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """List the project's metrics (north star first), or describe one: definition, owner, why."""
+    from northstar.cli.render import metric_detail, metric_list
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, read_data=False)
+        language = lang or proj.spec.project.language
+        if name is None:
+            console.print(metric_list(proj, language))
+            return
+        console.print(metric_detail(proj, name, language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
 def init(
     template: Annotated[
         str | None, typer.Option(help="ecommerce, saas-support, education, content or delivery")

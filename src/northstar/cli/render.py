@@ -10,7 +10,7 @@ import pandas as pd
 from rich.table import Table
 from rich.text import Text
 
-from northstar.errors import Issue
+from northstar.errors import Issue, QueryError
 from northstar.results import MetricInfo, QueryResult
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "RMB": "¥"}
@@ -140,3 +140,80 @@ def result_tables(result: QueryResult, lang: str, title: str, width: int) -> lis
         label = m.label_zh if lang == "zh" else m.label
         tables.append(result_table(single, lang, f"{title} · {label}"))
     return tables
+
+
+def metric_list(project: Any, lang: str) -> Table:
+    """Every metric: north star and supporting first, then by team."""
+    spec = project.spec
+    zh = lang == "zh"
+    table = Table(title=spec.project.name, title_justify="left", header_style="bold")
+    for col in (
+        ("指标", "名称", "类型", "团队", "负责人") if zh else ("metric", "label", "type", "team", "owner")
+    ):
+        table.add_column(col)
+    first = [n for n in [spec.north_star, *spec.supporting] if n]
+    rest = sorted(
+        (n for n in project.catalog.metrics if n not in first),
+        key=lambda n: (project.catalog.metrics[n].spec.team or "~", n),
+    )
+    for n in [*first, *rest]:
+        if n not in project.catalog.metrics:
+            continue
+        m = project.catalog.metrics[n]
+        info = project.metric_info(n)
+        role = ("★ " if n == spec.north_star else "· ") if n in first else ""
+        table.add_row(
+            role + n, info.label_zh if zh else info.label, m.kind, m.spec.team or "", m.spec.owner or ""
+        )
+    return table
+
+
+def metric_detail(project: Any, name: str, lang: str) -> Table:
+    """One metric in full: what it counts, how it is read, who owns it and why it matters."""
+    from northstar.spec.suggest import did_you_mean
+
+    if name not in project.catalog.metrics:
+        raise QueryError(f"unknown metric {name!r}" + did_you_mean(name, project.catalog.metrics))
+    m = project.catalog.metrics[name].spec
+    info = project.metric_info(name)
+    zh = lang == "zh"
+    table = Table(
+        title=f"{name} — {info.label_zh if zh else info.label}",
+        title_justify="left",
+        show_header=False,
+        box=None,
+    )
+    table.add_column(style="bold")
+    table.add_column()
+    desc = m.description.get(lang) if m.description else ""
+    rows = [
+        ("说明" if zh else "description", desc or "–"),
+        ("类型" if zh else "type", m.type),
+        ("数据源" if zh else "source", m.source or "–"),
+        ("列" if zh else "column", m.column or m.expr or "–"),
+        ("过滤" if zh else "filter", m.filter or "–"),
+        (
+            "分子/分母" if zh else "numerator/denominator",
+            f"{m.numerator} / {m.denominator}" if m.type == "ratio" else "–",
+        ),
+        ("公式" if zh else "formula", m.expr if m.type == "formula" else "–"),
+        ("窗口" if zh else "within", str(m.within) if m.within else "–"),
+        (
+            "格式" if zh else "format",
+            f"{info.format}, {info.decimals} decimals" + (f", {info.unit}" if info.unit else ""),
+        ),
+        (
+            "方向" if zh else "direction",
+            ("越高越好" if info.direction == "higher" else "越低越好")
+            if zh
+            else f"{info.direction} is better",
+        ),
+        ("团队" if zh else "team", m.team or "–"),
+        ("负责人" if zh else "owner", m.owner or "–"),
+    ]
+    for key, value in rows:
+        if value != "–" or key in ("description", "说明"):
+            table.add_row(key, str(value))
+    for i, reason in enumerate(m.why, 1):
+        table.add_row(("为什么 " if zh else "why ") + str(i), reason.get(lang))
+    return table

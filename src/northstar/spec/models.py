@@ -165,7 +165,7 @@ class Metric(Strict):
     direction: Literal["higher", "lower"] = "higher"
     owner: str | None = None
     team: str | None = None
-    why: list[str] = Field(default_factory=list)
+    why: list[LocalText] = Field(default_factory=list)
 
     @field_validator("percentile")
     @classmethod
