@@ -71,8 +71,12 @@ KPIS: dict[str, dict[str, Any]] = {
     "revenue": {"type": "sum", "column": "value", "filter": "event_name = 'purchase'"},
     "aov": {"type": "avg", "column": "value", "filter": "event_name = 'purchase'"},
     "median_order_value": {"type": "median", "column": "value", "filter": "event_name = 'purchase'"},
-    "p90_order_value": {"type": "percentile", "percentile": 0.9, "column": "value",
-                        "filter": "event_name = 'purchase'"},
+    "p90_order_value": {
+        "type": "percentile",
+        "percentile": 0.9,
+        "column": "value",
+        "filter": "event_name = 'purchase'",
+    },
     "conversion_rate": {"type": "ratio", "numerator": "purchasers", "denominator": "visitors"},
     "add_to_cart_rate": {"type": "ratio", "numerator": "carters", "denominator": "visitors"},
     "cart_to_purchase": {"type": "ratio", "numerator": "purchasers", "denominator": "carters"},
@@ -123,13 +127,17 @@ def generate(n: int, path: Path) -> None:
     day = np.where(keep_weekend, day, rng.integers(0, DAYS, n_sessions))
     hour = np.clip(rng.normal(15.0, 4.5, n_sessions), 0.0, 23.99)
     start_us = (day * 86_400 + hour * 3_600).astype(np.int64) * 1_000_000 + rng.integers(
-        0, 1_000_000, n_sessions)
+        0, 1_000_000, n_sessions
+    )
     s_channel = rng.choice(len(CHANNELS), n_sessions, p=CHANNEL_P)
     s_device = rng.choice(len(DEVICES), n_sessions, p=DEVICE_P)
     # events: a session each, a few minutes into it
     sess = rng.integers(0, n_sessions, n)
-    t_us = start_us[sess] + rng.exponential(420.0, n).astype(np.int64) * 1_000_000 + rng.integers(
-        0, 1_000_000, n)
+    t_us = (
+        start_us[sess]
+        + rng.exponential(420.0, n).astype(np.int64) * 1_000_000
+        + rng.integers(0, 1_000_000, n)
+    )
     # sessions running past the last day wrap round to the first (clipping would pile up
     # identical timestamps at the very end: exact ties make "the first event" ambiguous)
     t_us %= DAYS * 86_400 * 1_000_000
@@ -144,16 +152,18 @@ def generate(n: int, path: Path) -> None:
     def dictionary(codes: Any, values: list[str]) -> pa.Array:
         return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values))
 
-    table = pa.table({
-        "event_time": pa.array(t_us + epoch_us, type=pa.timestamp("us")),
-        "user_id": pa.array(users.astype(np.int64)),
-        "session_id": pa.array(sess.astype(np.int64)),
-        "event_name": dictionary(kind, EVENTS).cast(pa.string()),
-        "channel": dictionary(s_channel[sess], CHANNELS).cast(pa.string()),
-        "device": dictionary(s_device[sess], DEVICES).cast(pa.string()),
-        "country": dictionary(user_country[users], COUNTRIES).cast(pa.string()),
-        "value": pa.array(value, mask=~has_value),
-    })
+    table = pa.table(
+        {
+            "event_time": pa.array(t_us + epoch_us, type=pa.timestamp("us")),
+            "user_id": pa.array(users.astype(np.int64)),
+            "session_id": pa.array(sess.astype(np.int64)),
+            "event_name": dictionary(kind, EVENTS).cast(pa.string()),
+            "channel": dictionary(s_channel[sess], CHANNELS).cast(pa.string()),
+            "device": dictionary(s_device[sess], DEVICES).cast(pa.string()),
+            "country": dictionary(user_country[users], COUNTRIES).cast(pa.string()),
+            "value": pa.array(value, mask=~has_value),
+        }
+    )
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, row_group_size=1_000_000, compression="snappy")
     os.replace(tmp, path)
@@ -179,8 +189,15 @@ def write_project(data: Path, folder: Path) -> Path:
     metrics["repurchase_30d"] = {**REPURCHASE, "source": "events"}
     spec = {
         "project": {"name": "Northstar core benchmark", "timezone": "UTC", "currency": "USD"},
-        "sources": {"events": {"path": str(data), "format": "parquet", "time": "event_time",
-                               "entity": "user_id", "timezone": "UTC"}},
+        "sources": {
+            "events": {
+                "path": str(data),
+                "format": "parquet",
+                "time": "event_time",
+                "entity": "user_id",
+                "timezone": "UTC",
+            }
+        },
         "dimensions": {"channel": {}, "device": {}, "country": {}},
         "north_star": "repurchase_30d",
         "metrics": metrics,
@@ -278,8 +295,9 @@ def setup_duckdb(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
     import duckdb
 
     con = duckdb.connect()
-    sql = DUCKDB_SQL.format(path=data, lo=_ts(LO), hi=_ts(HI), hi_ahead=_ts(HI + timedelta(days=WITHIN_DAYS)),
-                            within=WITHIN_DAYS)
+    sql = DUCKDB_SQL.format(
+        path=data, lo=_ts(LO), hi=_ts(HI), hi_ahead=_ts(HI + timedelta(days=WITHIN_DAYS)), within=WITHIN_DAYS
+    )
 
     def run() -> Any:
         return con.execute(sql).df()
@@ -355,18 +373,21 @@ def setup_duckdb_split(data: Path, project_dir: Path) -> tuple[Callable[[], Any]
     con = duckdb.connect()
     lo, hi, ahead = _ts(LO), _ts(HI), _ts(HI + timedelta(days=WITHIN_DAYS))
     where = SPLIT_WHERE.format(lo=lo, hi=hi)
-    sqls = [q.format(path=data, where=where, lo=lo, hi=hi, hi_ahead=ahead, within=WITHIN_DAYS)
-            for q in SPLIT_SQL]
+    sqls = [
+        q.format(path=data, where=where, lo=lo, hi=hi, hi_ahead=ahead, within=WITHIN_DAYS) for q in SPLIT_SQL
+    ]
 
     def run() -> Any:
         parts = [con.execute(sql).df().set_index(KEYS) for sql in sqls]
         out = parts[0].join(parts[1:], how="outer")
         with np.errstate(divide="ignore", invalid="ignore"):
-            for name, num, den in (("conversion_rate", "purchasers", "visitors"),
-                                   ("add_to_cart_rate", "carters", "visitors"),
-                                   ("cart_to_purchase", "purchasers", "carters"),
-                                   ("refund_rate", "refunds", "orders"),
-                                   ("revenue_per_visitor", "revenue", "visitors")):
+            for name, num, den in (
+                ("conversion_rate", "purchasers", "visitors"),
+                ("add_to_cart_rate", "carters", "visitors"),
+                ("cart_to_purchase", "purchasers", "carters"),
+                ("refund_rate", "refunds", "orders"),
+                ("revenue_per_visitor", "revenue", "visitors"),
+            ):
                 out[name] = out[num].astype("float64") / out[den].where(out[den] != 0)
         return out.reset_index()
 
@@ -432,8 +453,13 @@ def setup_chdb(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict[s
     import chdb
 
     fmt = "%Y-%m-%d %H:%M:%S"
-    sql = CHDB_SQL.format(path=data, lo=LO.strftime(fmt), hi=HI.strftime(fmt),
-                          hi_ahead=(HI + timedelta(days=WITHIN_DAYS)).strftime(fmt), within=WITHIN_DAYS)
+    sql = CHDB_SQL.format(
+        path=data,
+        lo=LO.strftime(fmt),
+        hi=HI.strftime(fmt),
+        hi_ahead=(HI + timedelta(days=WITHIN_DAYS)).strftime(fmt),
+        within=WITHIN_DAYS,
+    )
 
     def run() -> Any:
         return chdb.query(sql, "DataFrame")
@@ -482,8 +508,12 @@ def setup_polars(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
             # the first purchase of each user and day: the data is sorted by user, then time
             .filter(first_of_day & (t < HI))
             .group_by("period", "channel")
-            .agg(repurchase_30d=(pl.col("next_time") <= t + timedelta(days=WITHIN_DAYS))
-                 .fill_null(False).cast(pl.Float64).mean())
+            .agg(
+                repurchase_30d=(pl.col("next_time") <= t + timedelta(days=WITHIN_DAYS))
+                .fill_null(False)
+                .cast(pl.Float64)
+                .mean()
+            )
         )
 
         def ratio(num: str, den: str) -> pl.Expr:
@@ -520,9 +550,14 @@ def setup_pandas(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
         g = df.groupby(KEYS, sort=True)
         counts = df.groupby([*KEYS, "event_name"]).size().unstack("event_name", fill_value=0)
         out = pd.DataFrame(index=g.size().index)
-        for event, name in (("page_view", "page_views"), ("view_item", "item_views"),
-                            ("add_to_cart", "add_to_carts"), ("begin_checkout", "checkouts"),
-                            ("purchase", "orders"), ("refund", "refunds")):
+        for event, name in (
+            ("page_view", "page_views"),
+            ("view_item", "item_views"),
+            ("add_to_cart", "add_to_carts"),
+            ("begin_checkout", "checkouts"),
+            ("purchase", "orders"),
+            ("refund", "refunds"),
+        ):
             out[name] = counts.get(event, 0)
         out["visitors"] = g["user_id"].nunique()
         out["sessions"] = g["session_id"].nunique()
@@ -536,11 +571,13 @@ def setup_pandas(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
         zero = ["orders", "refunds", "visitors", "viewers", "carters", "purchasers", "revenue"]
         out[zero] = out[zero].fillna(0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            for name, num, den in (("conversion_rate", "purchasers", "visitors"),
-                                   ("add_to_cart_rate", "carters", "visitors"),
-                                   ("cart_to_purchase", "purchasers", "carters"),
-                                   ("refund_rate", "refunds", "orders"),
-                                   ("revenue_per_visitor", "revenue", "visitors")):
+            for name, num, den in (
+                ("conversion_rate", "purchasers", "visitors"),
+                ("add_to_cart_rate", "carters", "visitors"),
+                ("cart_to_purchase", "purchasers", "carters"),
+                ("refund_rate", "refunds", "orders"),
+                ("revenue_per_visitor", "revenue", "visitors"),
+            ):
                 out[name] = out[num] / out[den].where(out[den] != 0)
         # repurchase: purchases sorted by user and time; the next one of the same user
         in_window = (raw["event_time"] >= lo) & (raw["event_time"] < ahead)
@@ -556,9 +593,13 @@ def setup_pandas(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
         first[1:] = (user[1:] != user[:-1]) | (day[1:] != day[:-1])
         first &= t < hi.to_datetime64()
         repeated = has_next & (nxt - t <= within.to_timedelta64())
-        firsts = pd.DataFrame({"period": day[first].astype("datetime64[us]"),
-                               "channel": p["channel"].to_numpy()[first],
-                               "repurchase_30d": repeated[first].astype("float64")})
+        firsts = pd.DataFrame(
+            {
+                "period": day[first].astype("datetime64[us]"),
+                "channel": p["channel"].to_numpy()[first],
+                "repurchase_30d": repeated[first].astype("float64"),
+            }
+        )
         out["repurchase_30d"] = firsts.groupby(KEYS)["repurchase_30d"].mean()
         return out.reset_index()
 
@@ -566,10 +607,13 @@ def setup_pandas(data: Path, project_dir: Path) -> tuple[Callable[[], Any], dict
 
 
 SETUPS: dict[str, Callable[[Path, Path], tuple[Callable[[], Any], dict[str, float]]]] = {
-    "northstar": setup_northstar, "northstar_split": setup_northstar_split, "duckdb": setup_duckdb,
+    "northstar": setup_northstar,
+    "northstar_split": setup_northstar_split,
+    "duckdb": setup_duckdb,
     "duckdb_split": setup_duckdb_split,
     "polars": setup_polars,
-    "pandas": setup_pandas, "chdb": setup_chdb,
+    "pandas": setup_pandas,
+    "chdb": setup_chdb,
 }
 
 
@@ -577,10 +621,12 @@ def normalise(frame: Any) -> Any:
     """period (datetime64[us]), channel (str), then the metrics as float64, sorted."""
     import pandas as pd
 
-    df = pd.DataFrame({
-        "period": pd.to_datetime(frame["period"]).dt.tz_localize(None).astype("datetime64[us]"),
-        "channel": frame["channel"].astype(str),
-    })
+    df = pd.DataFrame(
+        {
+            "period": pd.to_datetime(frame["period"]).dt.tz_localize(None).astype("datetime64[us]"),
+            "channel": frame["channel"].astype(str),
+        }
+    )
     for m in METRICS:
         df[m] = pd.to_numeric(frame[m], errors="coerce").astype("float64").to_numpy()
     return df.sort_values(KEYS).reset_index(drop=True)
@@ -623,11 +669,20 @@ def worker(approach: str, data: Path, project_dir: Path, repeats: int, out: Path
         times.append(time.perf_counter() - t0)
     normalise(result).to_parquet(out)
     times.sort()
-    print(json.dumps({
-        "approach": approach, "setup_s": setup_s, "first_s": first_s, "times": times,
-        "median_s": median(times),
-        "rss_start_mb": rss_start, "peak_rss_mb": peak_rss_mb(), **extra,
-    }))
+    print(
+        json.dumps(
+            {
+                "approach": approach,
+                "setup_s": setup_s,
+                "first_s": first_s,
+                "times": times,
+                "median_s": median(times),
+                "rss_start_mb": rss_start,
+                "peak_rss_mb": peak_rss_mb(),
+                **extra,
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -651,8 +706,10 @@ def compare(reference: Any, other: Any, rtol: float = 1e-9) -> list[str]:
         bad = (nan_a != nan_b) | (~nan_a & ~nan_b & (np.abs(a - b) > rtol * np.maximum(np.abs(a), np.abs(b))))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            problems.append(f"{m}: {int(bad.sum())} values differ, e.g. {reference[KEYS].iloc[i].tolist()}: "
-                            f"{a[i]!r} vs {b[i]!r}")
+            problems.append(
+                f"{m}: {int(bad.sum())} values differ, e.g. {reference[KEYS].iloc[i].tolist()}: "
+                f"{a[i]!r} vs {b[i]!r}"
+            )
     return problems
 
 
@@ -666,8 +723,11 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    versions = [f"Python {platform.python_version()}", f"duckdb {duckdb.__version__}",
-                f"pandas {pd.__version__}"]
+    versions = [
+        f"Python {platform.python_version()}",
+        f"duckdb {duckdb.__version__}",
+        f"pandas {pd.__version__}",
+    ]
     for mod in ("polars", "pyarrow", "ibis", "chdb"):
         with contextlib.suppress(Exception):
             versions.append(f"{mod} {__import__(mod).__version__}")
@@ -676,15 +736,24 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--events", default="1M", help="number of events: 1M, 10M, 100M, … (default 1M)")
-    ap.add_argument("--repeats", type=int, default=5,
-                    help="timed runs per approach after a warm-up (default 5)")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="run every approach's process this many times, interleaved (pools the timings)")
-    ap.add_argument("--only", default=",".join(APPROACHES),
-                    help=f"comma-separated approaches (default all: {','.join(APPROACHES)})")
+    ap.add_argument(
+        "--repeats", type=int, default=5, help="timed runs per approach after a warm-up (default 5)"
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every approach's process this many times, interleaved (pools the timings)",
+    )
+    ap.add_argument(
+        "--only",
+        default=",".join(APPROACHES),
+        help=f"comma-separated approaches (default all: {','.join(APPROACHES)})",
+    )
     ap.add_argument("--no-check", action="store_true", help="skip the result check")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
@@ -703,8 +772,11 @@ def main(argv: list[str] | None = None) -> int:
     n = parse_count(args.events)
     data = dataset(n)
     print(machine())
-    print(f"{label(n)} events, {DAYS} days; query: {len(KPIS)} KPIs + repurchase_30d by channel, daily; "
-          f"{args.repeats} timed runs after 1 warm-up, each approach in a fresh process\n", flush=True)
+    print(
+        f"{label(n)} events, {DAYS} days; query: {len(KPIS)} KPIs + repurchase_30d by channel, daily; "
+        f"{args.repeats} timed runs after 1 warm-up, each approach in a fresh process\n",
+        flush=True,
+    )
 
     reports: dict[str, dict[str, Any]] = {}
     failed: set[str] = set()
@@ -719,9 +791,20 @@ def main(argv: list[str] | None = None) -> int:
                 if approach in failed:
                     continue
                 out = Path(tmp) / f"{approach}.parquet"
-                cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", approach,
-                       "--data", str(data), "--project", str(project_dir), "--repeats", str(args.repeats),
-                       "--out", str(out)]
+                cmd = [
+                    sys.executable,
+                    str(Path(__file__).resolve()),
+                    "--worker",
+                    approach,
+                    "--data",
+                    str(data),
+                    "--project",
+                    str(project_dir),
+                    "--repeats",
+                    str(args.repeats),
+                    "--out",
+                    str(out),
+                ]
                 proc = subprocess.run(cmd, capture_output=True, text=True)
                 if proc.returncode != 0:
                     tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
@@ -729,8 +812,11 @@ def main(argv: list[str] | None = None) -> int:
                     failed.add(approach)
                     continue
                 report = json.loads(proc.stdout.strip().splitlines()[-1])
-                print(f"  {approach:<15} first {report['first_s']:.3f} s, median {report['median_s']:.3f} s, "
-                      f"peak RSS {report['peak_rss_mb']:.0f} MB", flush=True)
+                print(
+                    f"  {approach:<15} first {report['first_s']:.3f} s, median {report['median_s']:.3f} s, "
+                    f"peak RSS {report['peak_rss_mb']:.0f} MB",
+                    flush=True,
+                )
                 if approach in reports:  # pool the rounds: all timed runs, all first runs, max RSS
                     prev = reports[approach]
                     report["times"] = sorted(prev["times"] + report["times"])
@@ -745,8 +831,10 @@ def main(argv: list[str] | None = None) -> int:
                 reports[approach] = report
         load_after = os.getloadavg()
         busy = max(load_before[0], load_after[0]) > 0.5 * (os.cpu_count() or 1)
-        print(f"\nload average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} "
-              f"on {os.cpu_count()} CPUs" + ("  ← busy machine: timings are inflated/noisy" if busy else ""))
+        print(
+            f"\nload average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} "
+            f"on {os.cpu_count()} CPUs" + ("  ← busy machine: timings are inflated/noisy" if busy else "")
+        )
 
         checked: dict[str, str] = {}
         if not args.no_check and len(reports) > 1:
@@ -758,15 +846,20 @@ def main(argv: list[str] | None = None) -> int:
             frames = {a: pd.read_parquet(r["out"]) for a, r in reports.items()}
             ref_name = "northstar" if "northstar" in frames else next(iter(frames))
             base_names = [a for a in frames if a in BASELINES]
-            if (ref_name == "northstar" and len(base_names) >= 2
-                    and compare(frames["northstar"], frames[base_names[0]])
-                    and all(not compare(frames[base_names[0]], frames[b]) for b in base_names[1:])):
+            if (
+                ref_name == "northstar"
+                and len(base_names) >= 2
+                and compare(frames["northstar"], frames[base_names[0]])
+                and all(not compare(frames[base_names[0]], frames[b]) for b in base_names[1:])
+            ):
                 ref_name = base_names[0]
             ref = frames[ref_name]
             print(f"\ncheck against {ref_name} ({len(ref)} rows × {len(METRICS)} metrics, rtol 1e-9):")
             if ref_name != "northstar" and "northstar" in frames:
-                print(f"  NOTE: Northstar disagrees with all {len(base_names)} baselines, which agree with "
-                      "one another: a Northstar bug")
+                print(
+                    f"  NOTE: Northstar disagrees with all {len(base_names)} baselines, which agree with "
+                    "one another: a Northstar bug"
+                )
             for approach, frame in frames.items():
                 if approach == ref_name:
                     checked[approach] = "reference"
@@ -775,11 +868,16 @@ def main(argv: list[str] | None = None) -> int:
                 checked[approach] = "ok" if not problems else "DIFFERS"
                 print(f"  {approach:<15} {'same rows, same values' if not problems else '; '.join(problems)}")
 
-    base = [r["median_s"] for a, r in reports.items()
-            if a in BASELINES and checked.get(a, "ok") in ("ok", "reference")]
+    base = [
+        r["median_s"]
+        for a, r in reports.items()
+        if a in BASELINES and checked.get(a, "ok") in ("ok", "reference")
+    ]
     fastest = min(base) if base else math.nan
-    print("\n| approach | first run s | median s | min s | × fastest baseline | peak RSS MB "
-          "| RSS over imports MB | check |")
+    print(
+        "\n| approach | first run s | median s | min s | × fastest baseline | peak RSS MB "
+        "| RSS over imports MB | check |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for approach, r in sorted(reports.items(), key=lambda kv: kv[1]["median_s"]):
         check = checked.get(approach, "-")
@@ -787,15 +885,19 @@ def main(argv: list[str] | None = None) -> int:
             check = "DIFFERS (Northstar bug)"
         if approach.startswith("northstar_"):
             check += " (prototype, not a baseline)"
-        print(f"| {approach} | {r['first_s']:.3f} | {r['median_s']:.3f} | {min(r['times']):.3f} | "
-              f"{r['median_s'] / fastest:.2f} | "
-              f"{r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] - r['rss_start_mb']:.0f} | {check} |")
+        print(
+            f"| {approach} | {r['first_s']:.3f} | {r['median_s']:.3f} | {min(r['times']):.3f} | "
+            f"{r['median_s'] / fastest:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['peak_rss_mb'] - r['rss_start_mb']:.0f} | {check} |"
+        )
     if "northstar" in reports:
         r = reports["northstar"]
         ratio = r["median_s"] / fastest
         verdict = "met" if ratio <= 1.2 else "NOT met"
-        print(f"\nNorthstar: project load + validation {r['load_s']:.3f} s (not in the timings); "
-              f"{ratio:.2f}× the fastest hand-written baseline (goal ≤ 1.20×: {verdict})")
+        print(
+            f"\nNorthstar: project load + validation {r['load_s']:.3f} s (not in the timings); "
+            f"{ratio:.2f}× the fastest hand-written baseline (goal ≤ 1.20×: {verdict})"
+        )
     return 0
 
 

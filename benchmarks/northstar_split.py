@@ -31,11 +31,15 @@ import ibis
 from northstar.compile import plan as P
 
 
-def distinct_scans(table: Any, source_name: str, source: Any, metrics: Sequence[Any], sl: Any,
-                   dimensions: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def distinct_scans(
+    table: Any, source_name: str, source: Any, metrics: Sequence[Any], sl: Any, dimensions: Mapping[str, Any]
+) -> list[tuple[str, Any]]:
     """One two-level aggregate per distinct column (see module docstring)."""
-    rows = table.filter(P._and((table[P.TS] >= sl.start) & (table[P.TS] < sl.end),
-                               P._where(table, source_name, sl, dimensions)))
+    rows = table.filter(
+        P._and(
+            (table[P.TS] >= sl.start) & (table[P.TS] < sl.end), P._where(table, source_name, sl, dimensions)
+        )
+    )
     by_column: dict[str, list[Any]] = {}
     for m in metrics:
         by_column.setdefault(m.spec.column or source.entity or "", []).append(m)
@@ -48,32 +52,43 @@ def distinct_scans(table: Any, source_name: str, source: Any, metrics: Sequence[
             cond = P.metric_filter(kept, m.spec.filter, f"metric {m.name!r} filter")
             if cond is not None:
                 flags[f"__f{i}"] = cond.any()
-        inner = kept.group_by(**keys, __entity=kept[column]).aggregate(
-            **flags) if flags else kept.group_by(**keys, __entity=kept[column]).aggregate(__n=kept.count())
-        aggs = {m.name: inner.count(where=inner[f"__f{i}"]) if f"__f{i}" in flags else inner.count()
-                for i, m in enumerate(ms)}
+        inner = (
+            kept.group_by(**keys, __entity=kept[column]).aggregate(**flags)
+            if flags
+            else kept.group_by(**keys, __entity=kept[column]).aggregate(__n=kept.count())
+        )
+        aggs = {
+            m.name: inner.count(where=inner[f"__f{i}"]) if f"__f{i}" in flags else inner.count()
+            for i, m in enumerate(ms)
+        }
         names = list(keys)
         expr = inner.group_by(names).aggregate(**aggs) if names else inner.aggregate(**aggs)
         out.append((f"distinct {column} on {source_name}: {', '.join(m.name for m in ms)}", expr))
     return out
 
 
-def repeat_rate(table: Any, source_name: str, source: Any, m: Any, sl: Any,
-                dimensions: Mapping[str, Any]) -> Any:
+def repeat_rate(
+    table: Any, source_name: str, source: Any, m: Any, sl: Any, dimensions: Mapping[str, Any]
+) -> Any:
     spec = m.spec
     entity = spec.column or source.entity
     within_s = P.parse_duration_days(spec.within or "30d") * 86400
     look_ahead = sl.end + P._timedelta(within_s)
     rows = table.filter((table[P.TS] >= sl.start) & (table[P.TS] < look_ahead))
-    cond = P._and(P.metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
-                  P._where(rows, source_name, sl, dimensions))
+    cond = P._and(
+        P.metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
+        P._where(rows, source_name, sl, dimensions),
+    )
     if cond is not None:
         rows = rows.filter(cond)
     keys = P._keys(rows, source_name, sl, dimensions)
     dim_cols = [rows[c] for c in P.dimension_columns(source_name, sl.by, dimensions).values()]
     w = ibis.window(group_by=[rows[entity]], order_by=[rows[P.TS], *dim_cols])
-    rows = rows.mutate(__next=rows[P.TS].lead().over(w), __prev=rows[P.TS].lag().over(w),
-                       **{f"__k_{k}": v for k, v in keys.items()})
+    rows = rows.mutate(
+        __next=rows[P.TS].lead().over(w),
+        __prev=rows[P.TS].lag().over(w),
+        **{f"__k_{k}": v for k, v in keys.items()},
+    )
     first = rows.__prev.isnull()
     if P.PERIOD in keys:
         first = first | (rows.__prev.truncate(P.IBIS_UNIT[sl.grain]) != rows[f"__k_{P.PERIOD}"])
@@ -85,8 +100,9 @@ def repeat_rate(table: Any, source_name: str, source: Any, m: Any, sl: Any,
     return firsts.group_by(**group).aggregate(**agg) if group else firsts.aggregate(**agg)
 
 
-def plan_query(project: Any, engine: Any, order: Sequence[str], request: Any,
-               start: date, end: date) -> list[Any]:
+def plan_query(
+    project: Any, engine: Any, order: Sequence[str], request: Any, start: date, end: date
+) -> list[Any]:
     from northstar.compile.request import range_bounds
 
     lo, hi = range_bounds(start, end)
@@ -108,16 +124,24 @@ def plan_query(project: Any, engine: Any, order: Sequence[str], request: Any,
         plain = [m for m in ms if m.kind != "count_distinct"]
         distinct = [m for m in ms if m.kind == "count_distinct"]
         if plain:
-            steps.append(P.Step(f"scan {src_name}: {', '.join(m.name for m in plain)}",
-                                P.scan(table, src_name, source, plain, sl, dims)))
+            steps.append(
+                P.Step(
+                    f"scan {src_name}: {', '.join(m.name for m in plain)}",
+                    P.scan(table, src_name, source, plain, sl, dims),
+                )
+            )
         for label, expr in distinct_scans(table, src_name, source, distinct, sl, dims):
             steps.append(P.Step(label, expr))
     for m in singles:
         src_name = m.spec.source or ""
         table = project.table(engine, src_name)
         P._check_dims(src_name, table, request.by, dims)
-        steps.append(P.Step(f"repeat rate {m.name} on {src_name}",
-                            repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)))
+        steps.append(
+            P.Step(
+                f"repeat rate {m.name} on {src_name}",
+                repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims),
+            )
+        )
     return steps
 
 

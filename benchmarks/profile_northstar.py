@@ -47,7 +47,6 @@ def main() -> int:
     ap.add_argument("--pyinstrument", action="store_true", help="also print a pyinstrument call tree")
     args = ap.parse_args()
 
-
     import northstar.analysis.metrics as am
     from northstar import Project
 
@@ -101,12 +100,14 @@ def main() -> int:
         query()
         totals.append(time.perf_counter() - t0)
     n_queries = len(sqls) // args.repeats
-    print(f"{ck.label(ck.parse_count(args.events))} events; {args.repeats} queries; median total "
-          f"{statistics.median(totals):.3f} s; {n_queries} SQL statements per query\n")
+    print(
+        f"{ck.label(ck.parse_count(args.events))} events; {args.repeats} queries; median total "
+        f"{statistics.median(totals):.3f} s; {n_queries} SQL statements per query\n"
+    )
     print(f"{'step':<58} {'calls/query':>11} {'s/query (median)':>17}")
     for name, ts in TIMES.items():
         per = len(ts) // args.repeats
-        chunks = [sum(ts[i * per:(i + 1) * per]) for i in range(args.repeats)] if per else [0.0]
+        chunks = [sum(ts[i * per : (i + 1) * per]) for i in range(args.repeats)] if per else [0.0]
         print(f"{name:<58} {per:>11} {statistics.median(chunks):>17.3f}")
 
     # The same SQL straight on DuckDB (engine-only floor), fetched as Arrow
@@ -124,8 +125,9 @@ def main() -> int:
         print(f"  statement {i + 1}: {statistics.median(runs):.3f} s  ({sql.splitlines()[0][:60]} …)")
     print(f"  sum: {floor:.3f} s")
     ahead = ck._ts(ck.HI + timedelta(days=ck.WITHIN_DAYS))
-    hand = ck.DUCKDB_SQL.format(path=data, lo=ck._ts(ck.LO), hi=ck._ts(ck.HI), hi_ahead=ahead,
-                                within=ck.WITHIN_DAYS)
+    hand = ck.DUCKDB_SQL.format(
+        path=data, lo=ck._ts(ck.LO), hi=ck._ts(ck.HI), hi_ahead=ahead, within=ck.WITHIN_DAYS
+    )
     for label, sql in (("hand-written DuckDB SQL (both parts)", hand),):
         runs = []
         for _ in range(args.repeats):
