@@ -97,7 +97,7 @@ def query(
     show_sql: Annotated[bool, typer.Option("--sql", help="print the SQL the engine runs")] = False,
 ) -> None:
     """Compute metrics by time grain and dimensions, with changes vs the previous period and last year."""
-    from northstar.cli.render import result_tables
+    from northstar.cli.render import result_tables, without_empty_comparisons
     from northstar.project import Project
 
     comps = {"both": ("prev", "yoy"), "none": (), "prev": ("prev",), "yoy": ("yoy",)}
@@ -131,9 +131,10 @@ def query(
             if output:
                 raise UserError("--output needs --format csv, json, parquet or xlsx")
             title = f"{proj.spec.project.name} · {result.start} → {result.end}"
-            for table in result_tables(result, language, title, console.width):
+            shown, dropped = without_empty_comparisons(result)
+            for table in result_tables(shown, language, title, console.width):
                 console.print(table)
-            for note in result.notes:
+            for note in [*result.notes, *dropped]:
                 err.print(f"[yellow]note:[/] {note}")
             return
         from northstar.export import write_result

@@ -106,24 +106,41 @@ def issue_text(issue: Issue, lang: str = "en") -> Text:
 
 
 def _metric_rows(result: QueryResult, lang: str, title: str | None) -> Table:
-    h = HEADERS.get(lang, HEADERS["en"])
+    zh = lang == "zh"
+    base_label = {"prev": "上期" if zh else "Previous", "yoy": "去年同期" if zh else "Last year"}
     table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("指标" if lang == "zh" else "Metric")
-    table.add_column("数值" if lang == "zh" else "Value", justify="right")
+    table.add_column("指标" if zh else "Metric")
+    table.add_column("数值" if zh else "Value", justify="right")
     for comp in result.comparisons:
-        table.add_column(h[comp], justify="right")
-        table.add_column(("对比值" if lang == "zh" else "was"), justify="right", style="dim")
+        table.add_column(base_label[comp], justify="right", style="dim")
+        table.add_column("变化" if zh else "Change", justify="right")
     row = result.frame.iloc[0].to_dict() if len(result.frame) else {}
     for m in result.metrics:
-        cells: list[Any] = [
-            m.label_zh if lang == "zh" else m.label,
-            format_value(row.get(m.name), m, result.currency),
-        ]
+        cells: list[Any] = [m.label_zh if zh else m.label, format_value(row.get(m.name), m, result.currency)]
         for comp in result.comparisons:
-            cells.append(format_change(row.get(f"{m.name}__{comp}_pct"), m))
             cells.append(format_value(row.get(f"{m.name}__{comp}"), m, result.currency))
+            cells.append(format_change(row.get(f"{m.name}__{comp}_pct"), m))
         table.add_row(*cells)
     return table
+
+
+def without_empty_comparisons(result: QueryResult) -> tuple[QueryResult, list[str]]:
+    """Drop comparisons with nothing to compare anywhere (e.g. no data a year earlier), saying so."""
+    keep, notes = [], []
+    for comp in result.comparisons:
+        pcts = [
+            f"{m.name}__{comp}_pct" for m in result.metrics if f"{m.name}__{comp}_pct" in result.frame.columns
+        ]
+        if pcts and result.frame[pcts].isna().all().all():
+            notes.append(
+                {
+                    "prev": "nothing to compare with in the previous period: its columns are left out",
+                    "yoy": "nothing to compare with a year earlier: the year-on-year columns are left out",
+                }[comp]
+            )
+        else:
+            keep.append(comp)
+    return replace(result, comparisons=tuple(keep)), notes
 
 
 def result_tables(result: QueryResult, lang: str, title: str, width: int) -> list[Table]:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from rich.console import Console
 
-from northstar.cli.render import result_table
+from northstar.cli.render import result_table, without_empty_comparisons
 from northstar.project import Project
 from northstar.spec.models import parse_duration_days
 
@@ -42,7 +42,9 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
         if last is None:
             continue
         end = last.date() - timedelta(days=int(parse_duration_days(m.spec.within or "30d")))
-        result = project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy"))
+        result, _ = without_empty_comparisons(
+            project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy"))
+        )
         info = project.metric_info(name)
         label = info.label_zh if lang == "zh" else info.label
         console.print(
@@ -53,7 +55,7 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
             )
         )
     if plain:
-        result = project.query(plain, compare=("prev", "yoy"))
+        result, _ = without_empty_comparisons(project.query(plain, compare=("prev", "yoy")))
         console.print(
             result_table(
                 result, lang, titles[0].format(name=spec.project.name, start=result.start, end=result.end)
