@@ -26,7 +26,11 @@ class NorthstarError(Exception):
 
 
 class UserError(NorthstarError):
-    """The user's input is wrong; the message says what and how to fix it."""
+    """The user's input is wrong; the message says what and how to fix it (``zh``: in Chinese)."""
+
+    def __init__(self, message: str = "", zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh or message
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,13 @@ class ExpressionError(UserError):
     """A filter or formula could not be parsed, or uses a column or function that is not allowed."""
 
     def __init__(self, message: str, zh: str | None = None, suggestions: tuple[str, ...] = ()):
-        self.zh = zh or message
         self.suggestions = suggestions
-        hint = f" (did you mean {', '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
-        super().__init__(message + hint)
+        names = ", ".join(repr(s) for s in suggestions)
+        hint = f" (did you mean {names}?)" if suggestions else ""
+        hint_zh = f"（您是不是想写 {names}？）" if suggestions else ""
+        super().__init__(message + hint, (zh or message) + hint_zh)
         self.plain = message
+        self.plain_zh = zh or message
 
 
 class DataError(UserError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from northstar.compile.catalog import Catalog
+from northstar.compile.plan import Step
 from northstar.compile.request import GRAINS, QueryRequest, parse_date
 from northstar.engine import Engine, create_engine
 from northstar.engine.base import TS
@@ -52,7 +53,7 @@ class Project:
         self.issues = tuple(issues)
         self.catalog = Catalog(spec.metrics)
         self._engine = engine
-        self._last: dict[tuple[int, str], datetime | None] = {}
+        self._coverage: dict[tuple[int, str], tuple[datetime, datetime] | None] = {}
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -104,18 +105,28 @@ class Project:
         self.table(self.engine, source)
         return self.engine.column_kinds(source)
 
-    def last_time(self, engine: Engine, source: str) -> datetime | None:
+    def coverage(self, engine: Engine, source: str) -> tuple[datetime, datetime] | None:
+        """The first and last time in ``source`` (project-local), or None when it has no rows."""
         key = (id(engine), source)
-        if key not in self._last:
+        if key not in self._coverage:
             t = self.table(engine, source)
-            value: Any = engine.execute(t[TS].max())
-            self._last[key] = None if value is None or value != value else value
-        return self._last[key]
+            frame: Any = engine.execute(t.aggregate(lo=t[TS].min(), hi=t[TS].max()))
+            lo, hi = frame["lo"].iloc[0], frame["hi"].iloc[0]
+            self._coverage[key] = None if lo is None or lo != lo else (_naive(lo), _naive(hi))
+        return self._coverage[key]
 
-    def first_time(self, source: str) -> datetime | None:
-        t = self.table(self.engine, source)
-        value: Any = self.engine.execute(t[TS].min())
-        return None if value is None or value != value else value
+    def last_time(self, engine: Engine, source: str) -> datetime | None:
+        cov = self.coverage(engine, source)
+        return cov[1] if cov else None
+
+    def sources_of(self, names: Sequence[str]) -> list[str]:
+        """The sources the metrics ``names`` (and what they depend on) read."""
+        found = {
+            self.catalog.metrics[n].spec.source
+            for n in self.catalog.closure(self.catalog.expand(names))
+            if self.catalog.metrics[n].spec.source
+        }
+        return sorted(s for s in found if s)
 
     # -- metadata --------------------------------------------------------------------------
     def metric_info(self, name: str) -> MetricInfo:
@@ -154,7 +165,7 @@ class Project:
         where: str | None = None,
         compare: Iterable[Comparison] = (),
         engine: Engine | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Callable[[Step], None] | None = None,
     ) -> QueryResult:
         """Compute ``metrics`` over [start, end] (inclusive dates, project timezone).
 
@@ -166,7 +177,8 @@ class Project:
         names = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         if grain is not None and grain not in GRAINS:
             raise QueryError(
-                f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS)
+                f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS),
+                f"未知的时间粒度 {grain!r}：可选 {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS, "zh"),
             )
         eng = engine or self.engine
         s, e = self.default_range(names, eng, grain) if start is None or end is None else (None, None)
@@ -184,18 +196,17 @@ class Project:
     def default_range(
         self, names: Sequence[str], engine: Engine, grain: str | None = None
     ) -> tuple[date, date]:
-        sources = set()
-        for n in self.catalog.closure(self.catalog.expand(names)):
-            src = self.catalog.metrics[n].spec.source
-            if src:
-                sources.add(src)
-        lasts = [t for t in (self.last_time(engine, s) for s in sorted(sources)) if t is not None]
-        if not lasts:
-            raise QueryError("the metrics' sources hold no rows with a time; pass --from and --to")
+        spans = [c for c in (self.coverage(engine, s) for s in self.sources_of(names)) if c is not None]
+        if not spans:
+            raise QueryError(
+                "the metrics' sources hold no rows with a time; pass --from and --to",
+                "这些指标的数据源中没有带时间的行；请指定 --from 和 --to",
+            )
         import pandas as pd
 
-        end = pd.Timestamp(max(lasts)).date()
-        return default_start(end, grain), end
+        end = pd.Timestamp(max(hi for _, hi in spans)).date()
+        first = pd.Timestamp(min(lo for lo, _ in spans)).date()
+        return max(default_start(end, grain), first), end
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}
@@ -214,3 +225,10 @@ def default_start(end: date, grain: str | None) -> date:
         "year": relativedelta(years=4),
     }[grain or "day"]
     return end - back
+
+
+def _naive(value: Any) -> datetime:
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    return (ts.tz_localize(None) if ts.tzinfo else ts).to_pydatetime()

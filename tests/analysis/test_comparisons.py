@@ -56,15 +56,15 @@ def test_day_grain_prev_and_weekday_aligned_yoy(shop: Project) -> None:
 
 def test_no_grain_compares_with_the_same_length_just_before(shop: Project) -> None:
     frame = shop.query(
-        ["revenue", "buyers"], start="2026-06-01", end="2026-06-30", compare=["prev", "yoy"]
+        ["revenue", "buyers"], start="2026-10-01", end="2026-10-30", compare=["prev", "yoy"]
     ).frame
-    assert frame["revenue__prev"].iloc[0] == pytest.approx(
-        total(shop, "revenue", date(2026, 5, 2), date(2026, 5, 31))
-    )
+    prev = total(shop, "revenue", date(2026, 9, 1), date(2026, 9, 30))
+    assert frame["revenue__prev"].iloc[0] == pytest.approx(prev)
     # 30 days is not whole weeks: last year means the same calendar dates
     assert frame["buyers__yoy"].iloc[0] == pytest.approx(
-        total(shop, "buyers", date(2025, 6, 1), date(2025, 6, 30))
+        total(shop, "buyers", date(2025, 10, 1), date(2025, 10, 30))
     )
+    assert frame["buyers__yoy"].iloc[0] > 0
 
 
 def test_week_grain_starts_on_monday(shop: Project) -> None:
@@ -78,11 +78,24 @@ def test_week_grain_starts_on_monday(shop: Project) -> None:
     assert result.frame["orders"].sum() == total(shop, "orders", date(2026, 3, 2), date(2026, 3, 22))
 
 
-def test_zero_base_gives_empty_change_not_infinity(shop_dir) -> None:
-    project = Project.load(shop_dir)
-    frame = project.query(
-        ["orders"], grain="day", start="2025-09-01", end="2025-09-03", compare=["prev"]
-    ).frame
-    first = frame.iloc[0]
-    assert first["orders__prev"] == 0
-    assert pd.isna(first["orders__prev_pct"])
+def test_zero_base_gives_empty_change_not_infinity(shop: Project) -> None:
+    frame = shop.query(["refunds"], grain="day", start="2026-01-01", end="2026-02-28", compare=["prev"]).frame
+    zero_base = frame[frame["refunds__prev"] == 0]
+    assert len(zero_base) > 0
+    assert zero_base["refunds__prev_pct"].isna().all()
+    assert (zero_base["refunds__prev_change"] == zero_base["refunds"]).all()
+
+
+def test_periods_outside_the_data_are_empty_not_zero(shop: Project) -> None:
+    """The shop's data starts on 2025-09-01 (UTC) = 08:00 in the project timezone."""
+    result = shop.query(
+        ["orders", "revenue"], grain="day", start="2025-08-30", end="2025-09-02", compare=["prev"]
+    )
+    frame = result.frame.set_index("period")
+    assert frame.loc["2025-08-30":"2025-08-31", ["orders", "revenue"]].isna().all().all()
+    assert frame.loc["2025-09-01", "orders"] > 0
+    assert pd.isna(frame.loc["2025-09-01", "orders__prev"])
+    assert any("the data starts on 2025-09-01" in n for n in result.notes)
+    later = shop.query(["orders"], start="2030-01-01", end="2030-01-31")
+    assert later.frame["orders"].isna().all()
+    assert any(n.startswith("no data in this range") for n in later.notes)

@@ -15,7 +15,10 @@ def test_spark_refuses_what_it_cannot_compile(spark_session: Any) -> None:
     from northstar.engine.spark import SparkEngine
 
     engine = SparkEngine(session=spark_session)
-    table = engine.backend.create_table("unsupported_t", pd.DataFrame({"a": [1.0, 2.0, 4.0]}), overwrite=True)
+    spark_session.createDataFrame(pd.DataFrame({"a": [1.0, 2.0, 4.0]})).createOrReplaceTempView(
+        "unsupported_t"
+    )
+    table = engine.backend.table("unsupported_t")
     with pytest.raises(UnsupportedOnEngine) as info:
         engine.execute(table.aggregate(k=table.a.kurtosis()))
     assert (

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from northstar.compile.catalog import Catalog
-from northstar.compile.plan import PERIOD, plan_query
+from northstar.compile.plan import PERIOD, Step, plan_query
 from northstar.compile.request import QueryRequest, bucket_starts, shift, truncate
 from northstar.errors import QueryError
 from northstar.results import QueryResult
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from northstar.project import Project
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
-Progress = Callable[[str], None]
+MAX_PERIODS = 20_000
+Progress = Callable[[Step], None]  # called with each scan before it runs
 
 
 def run_query(
@@ -34,13 +35,24 @@ def run_query(
     wanted = catalog.expand(request.metrics)
     for dim in request.by:
         if dim not in project.spec.dimensions:
-            raise QueryError(f"unknown dimension {dim!r}" + did_you_mean(dim, project.spec.dimensions))
+            raise QueryError(
+                f"unknown dimension {dim!r}" + did_you_mean(dim, project.spec.dimensions),
+                f"未知的维度 {dim!r}" + did_you_mean(dim, project.spec.dimensions, "zh"),
+            )
     order = catalog.closure(wanted)
     notes: list[str] = []
 
     if request.grain:  # periods are whole: the range starts where its first period starts
         request = replace(request, start=truncate(pd.Timestamp(request.start), request.grain).date())
     start, end = request.start, request.end
+    if request.grain:
+        periods = len(bucket_starts(request.grain, start, end))
+        if periods > MAX_PERIODS:
+            raise QueryError(
+                f"this asks for {periods:,} {request.grain} periods; narrow the range or use a coarser grain "
+                f"(at most {MAX_PERIODS:,})",
+                f"查询包含 {periods:,} 个周期（{request.grain}）；请缩小日期范围或使用更粗的粒度（最多 {MAX_PERIODS:,} 个）",
+            )
     fetch_start = start
     if request.grain:
         for comp in request.compare:
@@ -65,6 +77,7 @@ def run_query(
     columns = keys + [c for c in frame.columns if c not in keys and c.split("__")[0] in wanted]
     frame = frame[columns].sort_values(keys).reset_index(drop=True) if keys else frame[columns]
     _incomplete_notes(project, engine, catalog, wanted, request, notes)
+    notes.extend(_coverage_notes(project, engine, wanted, request))
     if request.grain:
         notes.extend(_partial_notes(request))
     return QueryResult(
@@ -96,7 +109,7 @@ def _compute(
     parts: list[pd.DataFrame] = []
     for step in plan_query(project, engine, order, request, start, end):
         if progress:
-            progress(step.label)
+            progress(step)
         parts.append(_normalise(engine.execute(step.expr), keys))
     frame = _merge(parts, keys)
     if request.grain and request.complete:
@@ -113,8 +126,31 @@ def _compute(
             else:
                 frame[name] = np.nan
         if m.kind in ZERO_WHEN_EMPTY:
-            frame[name] = frame[name].fillna(0)
+            covered = _covered(project, engine, m.spec.source or "", frame, request.grain, start, end)
+            frame.loc[covered, name] = frame.loc[covered, name].fillna(0)
+            frame.loc[~covered, name] = np.nan
     return frame
+
+
+def _covered(
+    project: Project,
+    engine: Engine,
+    source: str,
+    frame: pd.DataFrame,
+    grain: str | None,
+    start: date,
+    end: date,
+) -> pd.Series:
+    """Rows whose period lies within the source's data: there, nothing counted means 0; outside
+    it (before the data starts or after it ends) the value is unknown and stays empty."""
+    cov = project.coverage(engine, source)
+    if cov is None:
+        return pd.Series(False, index=frame.index)
+    lo, hi = pd.Timestamp(cov[0]), pd.Timestamp(cov[1])
+    if grain:
+        return (frame[PERIOD] >= truncate(lo, grain)) & (frame[PERIOD] <= hi)
+    overlaps = pd.Timestamp(start) <= hi and pd.Timestamp(end) + pd.Timedelta(days=1) > lo
+    return pd.Series(overlaps, index=frame.index)
 
 
 def _normalise(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -263,3 +299,30 @@ def _partial_notes(request: QueryRequest) -> list[str]:
     if request.compare:
         text += "; its comparisons use the same part of the comparison period"
     return [text]
+
+
+def _coverage_notes(project: Project, engine: Engine, wanted: list[str], request: QueryRequest) -> list[str]:
+    """Say when the range reaches outside the data: empty periods are not a fall to zero."""
+    spans = [c for c in (project.coverage(engine, s) for s in project.sources_of(wanted)) if c is not None]
+    if not spans:
+        return ["the metrics' sources have no rows"]
+    first = pd.Timestamp(min(a for a, _ in spans))
+    last = pd.Timestamp(max(b for _, b in spans))
+    start = pd.Timestamp(request.start)
+    stop = pd.Timestamp(request.end) + pd.Timedelta(days=1)
+    if stop <= first or start > last:
+        return [f"no data in this range: the data covers {first:%Y-%m-%d} → {last:%Y-%m-%d}"]
+    out = []
+    grain = request.grain or "day"
+    bucket = truncate(first, grain)
+    partial = request.grain not in (None, "hour", "day") and first.normalize() > bucket
+    if start < first.normalize() and (bucket > start or partial):
+        text = f"the data starts on {first:%Y-%m-%d}"
+        if bucket > start:
+            text += ": periods before it are empty, not zero"
+        if partial:
+            text += f"; the {grain} of {bucket:%Y-%m-%d} holds only part of it"
+        out.append(text)
+    if stop > last.normalize() + pd.Timedelta(days=1):
+        out.append(f"the data ends on {last:%Y-%m-%d}: later periods are empty, not zero")
+    return out

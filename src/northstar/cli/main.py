@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from northstar.errors import NorthstarError, SpecError, UserError
@@ -39,9 +40,11 @@ def _fail(exc: NorthstarError, lang: str = "en") -> None:
         err.print(f"[bold red]{len(errors)}{word}[/]")
     elif isinstance(exc, UserError):
         prefix = "错误" if lang == "zh" else "error"
-        err.print(f"[bold red]{prefix}:[/] {exc}")
+        err.print(f"[bold red]{prefix}:[/] {escape(exc.zh if lang == 'zh' else str(exc))}")
     else:
-        err.print(f"[bold red]internal error:[/] {exc} — please report this with the command you ran")
+        err.print(
+            f"[bold red]internal error:[/] {escape(str(exc))} — please report this with the command you ran"
+        )
     raise typer.Exit(2 if isinstance(exc, SpecError) else 1)
 
 
@@ -108,6 +111,12 @@ def query(
     try:
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
+        steps: list = []
+
+        def on_step(step: object) -> None:
+            steps.append(step)
+            bar.update(task, description=getattr(step, "label", ""))
+
         with _progress() as bar:
             task = bar.add_task("query", total=None)
             result = proj.query(
@@ -118,30 +127,43 @@ def query(
                 end=end,
                 where=where,
                 compare=comps[compare],  # type: ignore[arg-type]
-                progress=lambda s: bar.update(task, description=s),
+                progress=on_step,
             )
-        if show_sql:
-            from northstar.compile.sql import query_sql
-
-            for text in query_sql(
-                proj, metrics, by=by or (), grain=grain, start=result.start, end=result.end, where=where
-            ):
-                console.print(text, markup=False, highlight=False)
-        if fmt in (None, "table"):
+        if show_sql:  # exactly the statements that ran, comparison periods included
+            engine_ = proj.engine
+            for step in steps:
+                sql = engine_.sql(step.expr)
+                console.print(f"-- {step.label}\n{sql};", markup=False, highlight=False)
+        if output is not None and fmt not in (None, "table"):
+            suffix = output.suffix.lower().lstrip(".")
+            if suffix and suffix != fmt and not (fmt == "parquet" and suffix == "pq"):
+                raise UserError(
+                    f"--format {fmt} does not match the file name {output.name}: change one of them",
+                    f"--format {fmt} 与文件名 {output.name} 不一致：请修改其中之一",
+                )
+        if fmt == "table" or (fmt is None and output is None):
             if output:
-                raise UserError("--output needs --format csv, json, parquet or xlsx")
+                raise UserError(
+                    "--output needs --format csv, json, parquet or xlsx",
+                    "--output 需要配合 --format csv、json、parquet 或 xlsx 使用",
+                )
             title = f"{proj.spec.project.name} · {result.start} → {result.end}"
             shown, dropped = without_empty_comparisons(result)
             for table in result_tables(shown, language, title, console.width):
                 console.print(table)
             for note in [*result.notes, *dropped]:
-                err.print(f"[yellow]note:[/] {note}")
+                err.print(f"[yellow]note:[/] {escape(note)}")
             return
         from northstar.export import write_result
 
         target = output or Path(f"northstar-query.{fmt}")
-        written = write_result(result, target, fmt, lang=language)  # type: ignore[arg-type]
-        console.print(f"wrote {written}")
+        try:
+            written = write_result(result, target, fmt, lang=language)  # type: ignore[arg-type]
+        except OSError as exc:
+            raise UserError(
+                f"cannot write {target}: {exc.strerror or exc}", f"无法写入 {target}：{exc.strerror or exc}"
+            ) from None
+        console.print(f"wrote {escape(str(written))}")
     except NorthstarError as exc:
         _fail(exc, language)
 

@@ -190,7 +190,10 @@ def metric_detail(project: Any, name: str, lang: str) -> Table:
     from northstar.spec.suggest import did_you_mean
 
     if name not in project.catalog.metrics:
-        raise QueryError(f"unknown metric {name!r}" + did_you_mean(name, project.catalog.metrics))
+        raise QueryError(
+            f"unknown metric {name!r}" + did_you_mean(name, project.catalog.metrics),
+            f"未知的指标 {name!r}" + did_you_mean(name, project.catalog.metrics, "zh"),
+        )
     m = project.catalog.metrics[name].spec
     info = project.metric_info(name)
     zh = lang == "zh"

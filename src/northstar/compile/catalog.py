@@ -80,7 +80,10 @@ class Catalog:
             elif name in self.metrics:
                 out.append(name)
             else:
-                raise QueryError(f"unknown metric {name!r}" + did_you_mean(name, self.names()))
+                raise QueryError(
+                    f"unknown metric {name!r}" + did_you_mean(name, self.names()),
+                    f"未知的指标 {name!r}" + did_you_mean(name, self.names(), "zh"),
+                )
         return list(dict.fromkeys(out))
 
     def closure(self, names: Iterable[str]) -> list[str]:
@@ -94,7 +97,10 @@ class Catalog:
             if name in stack:
                 raise QueryError("metrics depend on each other in a cycle: " + " → ".join((*stack, name)))
             if name not in self.metrics:
-                raise QueryError(f"unknown metric {name!r}" + did_you_mean(name, self.names()))
+                raise QueryError(
+                    f"unknown metric {name!r}" + did_you_mean(name, self.names()),
+                    f"未知的指标 {name!r}" + did_you_mean(name, self.names(), "zh"),
+                )
             for dep in self.metrics[name].deps():
                 visit(dep, (*stack, name))
             seen.add(name)

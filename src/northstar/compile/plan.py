@@ -289,5 +289,7 @@ def _check_dims(src_name: str, table: Any, by: Sequence[str], dims: Mapping[str,
         if col not in table.columns:
             raise QueryError(
                 f"dimension {dim!r} is not available on source {src_name!r} (no column {col!r}); "
-                f"map it with dimensions.{dim}.columns.{src_name}: <column>"
+                f"map it with dimensions.{dim}.columns.{src_name}: <column>",
+                f"数据源 {src_name!r} 没有维度 {dim!r}（没有列 {col!r}）；"
+                f"请用 dimensions.{dim}.columns.{src_name}: <列名> 指定对应的列",
             )

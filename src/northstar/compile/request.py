@@ -45,9 +45,15 @@ class QueryRequest:
 
     def __post_init__(self) -> None:
         if self.grain is not None and self.grain not in GRAINS:
-            raise QueryError(f"unknown grain {self.grain!r}: choose one of {', '.join(GRAINS)}")
+            raise QueryError(
+                f"unknown grain {self.grain!r}: choose one of {', '.join(GRAINS)}",
+                f"未知的时间粒度 {self.grain!r}：可选 {', '.join(GRAINS)}",
+            )
         if self.end < self.start:
-            raise QueryError(f"the range ends ({self.end}) before it starts ({self.start})")
+            raise QueryError(
+                f"the range ends ({self.end}) before it starts ({self.start})",
+                f"结束日期（{self.end}）早于开始日期（{self.start}）",
+            )
         if not self.metrics:
             raise QueryError("name at least one metric")
         for comp in self.compare:
@@ -65,7 +71,10 @@ def parse_date(text: str | date, what: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise QueryError(f"{what} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-09-01") from None
+        raise QueryError(
+            f"{what} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-09-01",
+            f"{what} {text!r} 不是日期：请写成 YYYY-MM-DD，例如 2026-09-01",
+        ) from None
 
 
 def shift(grain: str | None, comparison: Comparison, start: date, end: date) -> relativedelta:

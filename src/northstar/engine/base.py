@@ -16,6 +16,9 @@ from typing import Any
 import pandas as pd
 
 from northstar.errors import UnsupportedOnEngine
+from northstar.spec.expressions import kind_of
+
+__all__ = ["TS", "Engine", "kind_of"]
 from northstar.spec.models import Source
 
 TS = "__ts"
@@ -79,18 +82,3 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
-
-
-def kind_of(dtype: Any) -> str:
-    """Map an Ibis data type to the coarse kind validation talks about."""
-    if dtype.is_numeric():
-        return "number"
-    if dtype.is_string():
-        return "text"
-    if dtype.is_timestamp():
-        return "timestamp"
-    if dtype.is_date():
-        return "date"
-    if dtype.is_boolean():
-        return "boolean"
-    return "other"

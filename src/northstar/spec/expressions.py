@@ -375,3 +375,18 @@ def safe_divide(a: Any, b: Any) -> Any:
         if isinstance(a, pd.Series):
             return a / b if b != 0 else pd.Series(np.nan, index=a.index)
         return a / b if b != 0 else np.nan
+
+
+def kind_of(dtype: Any) -> str:
+    """Map an Ibis data type to the coarse kind validation talks about."""
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_string():
+        return "text"
+    if dtype.is_timestamp():
+        return "timestamp"
+    if dtype.is_date():
+        return "date"
+    if dtype.is_boolean():
+        return "boolean"
+    return "other"

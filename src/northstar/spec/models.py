@@ -43,7 +43,7 @@ MetricType = Literal[
     "tiered",
 ]
 AGGREGATE_TYPES = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
-NUMERIC_TYPES = ("sum", "avg", "median", "percentile")
+NUMERIC_TYPES = ("sum", "avg", "min", "max", "median", "percentile")
 SOURCE_FORMATS = ("csv", "parquet", "jsonl", "xlsx", "ga4")
 
 

@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from northstar.errors import ExpressionError, Issue, NorthstarError
+from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
 from northstar.spec.loader import Node, Seq
-from northstar.spec.messages import make_issue
+from northstar.spec.messages import KIND_ZH, make_issue
 from northstar.spec.models import (
     NUMERIC_TYPES,
     Dimension,
@@ -297,7 +298,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                         *_loc(raw, "expr"),
                         metric=name,
                         detail=exc.plain,
-                        detail_zh=exc.zh,
+                        detail_zh=exc.plain_zh,
                         suggestions=exc.suggestions,
                     )
                 )
@@ -509,7 +510,24 @@ def check_data(
                 parsed = parse(text, known=cols, what=field)
                 if table_of is not None:
                     table: Any = table_of(m.source)
-                    to_ibis(parsed, table.__getitem__)
+                    value = to_ibis(parsed, table.__getitem__)
+                    kind = "boolean" if value.type().is_boolean() else kind_of_type(value.type())
+                    if field == "filter" and kind != "boolean":
+                        raise ExpressionError(
+                            f"filter {text!r} is not a condition (it gives {kind}): compare it, e.g. amount > 0",
+                            f"过滤条件 {text!r} 不是判断条件（结果是{KIND_ZH.get(kind, kind)}）：请写成比较，例如 amount > 0",
+                        )
+                    if field == "expr" and m.type in NUMERIC_TYPES and kind != "number":
+                        issues.append(
+                            make_issue(
+                                "type-error",
+                                *_loc(raw, field),
+                                metric=name,
+                                agg=m.type,
+                                column=text,
+                                kind=kind,
+                            )
+                        )
             except ExpressionError as exc:
                 issues.append(
                     make_issue(
@@ -517,7 +535,7 @@ def check_data(
                         *_loc(raw, field),
                         metric=name,
                         detail=exc.plain,
-                        detail_zh=exc.zh,
+                        detail_zh=exc.plain_zh,
                         suggestions=exc.suggestions,
                     )
                 )

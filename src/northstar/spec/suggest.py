@@ -15,6 +15,9 @@ def near(name: str, candidates: Iterable[str], n: int = 3) -> tuple[str, ...]:
     return tuple(found)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+def did_you_mean(name: str, candidates: Iterable[str], lang: str = "en") -> str:
     found = near(name, candidates)
-    return f" (did you mean {', '.join(repr(f) for f in found)}?)" if found else ""
+    if not found:
+        return ""
+    names = ", ".join(repr(f) for f in found)
+    return f"（您是不是想写 {names}？）" if lang == "zh" else f" (did you mean {names}?)"
