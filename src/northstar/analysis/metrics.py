@@ -284,9 +284,9 @@ def _incomplete_notes(
         cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).to_pydatetime()
         if datetime.combine(request.end, datetime.min.time()) > cutoff:
             notes.append(
-                f"{name}: entities first seen after {cutoff:%Y-%m-%d} have had less than "
-                f"{m.spec.within} to come back (data ends {pd.Timestamp(last):%Y-%m-%d}); "
-                "recent values will still rise."
+                f"{name}: the data ends on {pd.Timestamp(last):%Y-%m-%d}, so anyone first active after "
+                f"{cutoff:%Y-%m-%d} has had less than {m.spec.within} to come back; values for periods "
+                "after that date are provisional and will still rise"
             )
 
 

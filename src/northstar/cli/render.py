@@ -42,7 +42,16 @@ def format_value(value: Any, info: MetricInfo, currency: str | None = None) -> s
     return f"{text} {info.unit}" if info.unit and info.format == "number" else text
 
 
-def format_change(pct: Any, info: MetricInfo) -> Text:
+def format_change(pct: Any, info: MetricInfo, change: Any = None) -> Text:
+    """A relative change (▲12.3%); for a rate, the change in percentage points (▲0.3 pp), which
+    is how analysts read a conversion rate going from 8.0% to 8.3%."""
+    if info.format == "percent":
+        if is_missing(change) or is_missing(pct):
+            return Text("–", style="dim")
+        good = (change > 0) == (info.direction == "higher")
+        style = "dim" if abs(change) < 0.0005 else ("green" if good else "red")
+        arrow = "▲" if change > 0 else ("▼" if change < 0 else "•")
+        return Text(f"{arrow}{abs(change) * 100:.{max(info.decimals, 1)}f} pp", style=style)
     if is_missing(pct):
         return Text("–", style="dim")
     good = (pct > 0) == (info.direction == "higher")
@@ -90,7 +99,9 @@ def result_table(result: QueryResult, lang: str = "en", title: str | None = None
         for m in result.metrics:
             cells.append(format_value(row[m.name], m, result.currency))
             for comp in result.comparisons:
-                cells.append(format_change(row.get(f"{m.name}__{comp}_pct"), m))
+                cells.append(
+                    format_change(row.get(f"{m.name}__{comp}_pct"), m, row.get(f"{m.name}__{comp}_change"))
+                )
         table.add_row(*cells)
     return table
 
@@ -119,7 +130,9 @@ def _metric_rows(result: QueryResult, lang: str, title: str | None) -> Table:
         cells: list[Any] = [m.label_zh if zh else m.label, format_value(row.get(m.name), m, result.currency)]
         for comp in result.comparisons:
             cells.append(format_value(row.get(f"{m.name}__{comp}"), m, result.currency))
-            cells.append(format_change(row.get(f"{m.name}__{comp}_pct"), m))
+            cells.append(
+                format_change(row.get(f"{m.name}__{comp}_pct"), m, row.get(f"{m.name}__{comp}_change"))
+            )
         table.add_row(*cells)
     return table
 

@@ -114,6 +114,7 @@ def init_project(target: Path, template: str, *, seed: int = 1, overwrite: bool 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.northstar-init-", dir=target.parent))
     try:
+        staging.chmod(0o755)  # mkdtemp makes it private; a project folder is shared with the team
         (staging / PROJECT_FILE).write_text(text, encoding="utf-8", newline="\n")
         relative = [Path(PROJECT_FILE)] + [p.relative_to(staging) for p in write_tables(tables, staging)]
         if not target.exists():
