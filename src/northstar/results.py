@@ -52,7 +52,12 @@ class QueryResult:
     comparisons: tuple[Comparison, ...] = ()
     currency: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    notes_zh: tuple[str, ...] = field(default_factory=tuple)
     dimension_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # name → (en, zh)
+
+    def notes_in(self, lang: str) -> tuple[str, ...]:
+        """The notes in ``lang`` (en or zh)."""
+        return self.notes_zh if lang.startswith("zh") and self.notes_zh else self.notes
 
     def dimension_label(self, name: str, lang: str = "en") -> str:
         en, zh = self.dimension_labels.get(name, (name, name))

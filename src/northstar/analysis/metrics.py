@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
 MAX_PERIODS = 20_000
+GRAIN_ZH = {"hour": "小时", "day": "天", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
+Note = tuple[str, str]  # (English, Chinese)
 Progress = Callable[[Step], None]  # called with each scan before it runs
 
 
@@ -40,7 +42,7 @@ def run_query(
                 f"未知的维度 {dim!r}" + did_you_mean(dim, project.spec.dimensions, "zh"),
             )
     order = catalog.closure(wanted)
-    notes: list[str] = []
+    notes: list[Note] = []
 
     if request.grain:  # periods are whole: the range starts where its first period starts
         request = replace(request, start=truncate(pd.Timestamp(request.start), request.grain).date())
@@ -89,7 +91,8 @@ def run_query(
         end=end,
         comparisons=tuple(request.compare),
         currency=project.spec.project.currency,
-        notes=tuple(notes),
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
         dimension_labels={d: project.dimension_labels(d) for d in request.by},
     )
 
@@ -102,7 +105,7 @@ def _compute(
     request: QueryRequest,
     start: date,
     end: date,
-    notes: list[str],
+    notes: list[Note],
     progress: Progress | None,
 ) -> pd.DataFrame:
     keys = ([PERIOD] if request.grain else []) + list(request.by)
@@ -271,7 +274,7 @@ def _incomplete_notes(
     catalog: Catalog,
     wanted: list[str],
     request: QueryRequest,
-    notes: list[str],
+    notes: list[Note],
 ) -> None:
     for name in wanted:
         m = catalog.metrics[name]
@@ -283,46 +286,63 @@ def _incomplete_notes(
             continue
         cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).to_pydatetime()
         if datetime.combine(request.end, datetime.min.time()) > cutoff:
+            end, within = f"{pd.Timestamp(last):%Y-%m-%d}", m.spec.within
             notes.append(
-                f"{name}: the data ends on {pd.Timestamp(last):%Y-%m-%d}, so anyone first active after "
-                f"{cutoff:%Y-%m-%d} has had less than {m.spec.within} to come back; values for periods "
-                "after that date are provisional and will still rise"
+                (
+                    f"{name}: the data ends on {end}, so anyone first active after {cutoff:%Y-%m-%d} has had less "
+                    f"than {within} to come back; values for periods after that date are provisional and will still rise",
+                    f"{name}：数据截止于 {end}，{cutoff:%Y-%m-%d} 之后首次活跃的客户还不满 {within} 观察期；"
+                    "该日期之后各周期的数值是暂定的，还会上升",
+                )
             )
 
 
-def _partial_notes(request: QueryRequest) -> list[str]:
+def _partial_notes(request: QueryRequest) -> list[Note]:
     """Say when the last period is cut short by the end of the range."""
     if not _last_is_partial(request):
         return []
-    last = truncate(pd.Timestamp(request.end), request.grain or "day")
-    text = f"the last {request.grain} ({last:%Y-%m-%d}) runs only to {request.end}"
+    grain = request.grain or "day"
+    last = truncate(pd.Timestamp(request.end), grain)
+    en = f"the last {grain} ({last:%Y-%m-%d}) runs only to {request.end}"
+    zh = f"最后一个{GRAIN_ZH[grain]}（{last:%Y-%m-%d}）只统计到 {request.end}"
     if request.compare:
-        text += "; its comparisons use the same part of the comparison period"
-    return [text]
+        en += "; its comparisons use the same part of the comparison period"
+        zh += "；其对比值取对比周期中相同的天数"
+    return [(en, zh)]
 
 
-def _coverage_notes(project: Project, engine: Engine, wanted: list[str], request: QueryRequest) -> list[str]:
+def _coverage_notes(project: Project, engine: Engine, wanted: list[str], request: QueryRequest) -> list[Note]:
     """Say when the range reaches outside the data: empty periods are not a fall to zero."""
     spans = [c for c in (project.coverage(engine, s) for s in project.sources_of(wanted)) if c is not None]
     if not spans:
-        return ["the metrics' sources have no rows"]
+        return [("the metrics' sources have no rows", "这些指标的数据源没有数据")]
     first = pd.Timestamp(min(a for a, _ in spans))
     last = pd.Timestamp(max(b for _, b in spans))
     start = pd.Timestamp(request.start)
     stop = pd.Timestamp(request.end) + pd.Timedelta(days=1)
+    cover = f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
     if stop <= first or start > last:
-        return [f"no data in this range: the data covers {first:%Y-%m-%d} → {last:%Y-%m-%d}"]
+        return [
+            (f"no data in this range: the data covers {cover}", f"该日期范围内没有数据：数据覆盖 {cover}")
+        ]
     out = []
     grain = request.grain or "day"
     bucket = truncate(first, grain)
     partial = request.grain not in (None, "hour", "day") and first.normalize() > bucket
     if start < first.normalize() and (bucket > start or partial):
-        text = f"the data starts on {first:%Y-%m-%d}"
+        en, zh = f"the data starts on {first:%Y-%m-%d}", f"数据从 {first:%Y-%m-%d} 开始"
         if bucket > start:
-            text += ": periods before it are empty, not zero"
+            en += ": periods before it are empty, not zero"
+            zh += "：之前的周期为空，而不是零"
         if partial:
-            text += f"; the {grain} of {bucket:%Y-%m-%d} holds only part of it"
-        out.append(text)
+            en += f"; the {grain} of {bucket:%Y-%m-%d} holds only part of it"
+            zh += f"；{bucket:%Y-%m-%d} 这一{GRAIN_ZH[grain]}只包含部分数据"
+        out.append((en, zh))
     if stop > last.normalize() + pd.Timedelta(days=1):
-        out.append(f"the data ends on {last:%Y-%m-%d}: later periods are empty, not zero")
+        out.append(
+            (
+                f"the data ends on {last:%Y-%m-%d}: later periods are empty, not zero",
+                f"数据截止于 {last:%Y-%m-%d}：之后的周期为空，而不是零",
+            )
+        )
     return out

@@ -148,11 +148,11 @@ def query(
                     "--output 需要配合 --format csv、json、parquet 或 xlsx 使用",
                 )
             title = f"{proj.spec.project.name} · {result.start} → {result.end}"
-            shown, dropped = without_empty_comparisons(result)
+            shown, dropped = without_empty_comparisons(result, language)
             for table in result_tables(shown, language, title, console.width):
                 console.print(table)
-            for note in [*result.notes, *dropped]:
-                err.print(f"[yellow]note:[/] {escape(note)}")
+            for note in [*result.notes_in(language), *dropped]:
+                err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
             return
         from northstar.export import write_result
 

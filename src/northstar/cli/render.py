@@ -137,20 +137,25 @@ def _metric_rows(result: QueryResult, lang: str, title: str | None) -> Table:
     return table
 
 
-def without_empty_comparisons(result: QueryResult) -> tuple[QueryResult, list[str]]:
+def without_empty_comparisons(result: QueryResult, lang: str = "en") -> tuple[QueryResult, list[str]]:
     """Drop comparisons with nothing to compare anywhere (e.g. no data a year earlier), saying so."""
+    words = {
+        "prev": (
+            "nothing to compare with in the previous period: its columns are left out",
+            "上一周期没有可对比的数据：已省略环比列",
+        ),
+        "yoy": (
+            "nothing to compare with a year earlier: the year-on-year columns are left out",
+            "去年同期没有可对比的数据：已省略同比列",
+        ),
+    }
     keep, notes = [], []
     for comp in result.comparisons:
         pcts = [
             f"{m.name}__{comp}_pct" for m in result.metrics if f"{m.name}__{comp}_pct" in result.frame.columns
         ]
         if pcts and result.frame[pcts].isna().all().all():
-            notes.append(
-                {
-                    "prev": "nothing to compare with in the previous period: its columns are left out",
-                    "yoy": "nothing to compare with a year earlier: the year-on-year columns are left out",
-                }[comp]
-            )
+            notes.append(words[comp][1 if lang == "zh" else 0])
         else:
             keep.append(comp)
     return replace(result, comparisons=tuple(keep)), notes

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from rich.console import Console
+from rich.markup import escape
 
 from northstar.cli.render import result_table, without_empty_comparisons
 from northstar.project import Project
@@ -43,7 +44,7 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
             continue
         end = last.date() - timedelta(days=int(parse_duration_days(m.spec.within or "30d")))
         result, _ = without_empty_comparisons(
-            project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy"))
+            project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy")), lang
         )
         info = project.metric_info(name)
         label = info.label_zh if lang == "zh" else info.label
@@ -55,7 +56,7 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
             )
         )
     if plain:
-        result, _ = without_empty_comparisons(project.query(plain, compare=("prev", "yoy")))
+        result, _ = without_empty_comparisons(project.query(plain, compare=("prev", "yoy")), lang)
         console.print(
             result_table(
                 result, lang, titles[0].format(name=spec.project.name, start=result.start, end=result.end)
@@ -67,5 +68,5 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
     monday = end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)
     weekly = project.query(names, grain="week", compare=("prev",), start=monday, end=end)
     console.print(result_table(weekly, lang, titles[2]))
-    for note in weekly.notes:
-        console.print(f"[yellow]note:[/] {note}")
+    for note in weekly.notes_in(lang):
+        console.print(f"[yellow]{'注' if lang == 'zh' else 'note'}:[/] {escape(note)}")

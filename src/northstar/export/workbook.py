@@ -130,7 +130,7 @@ def _write_about(
         (text(lang, "about.currency"), result.currency or "–"),
         (text(lang, "about.generated"), generated),
     ]
-    rows += [(text(lang, "about.notes") if i == 0 else "", n) for i, n in enumerate(result.notes)]
+    rows += [(text(lang, "about.notes") if i == 0 else "", n) for i, n in enumerate(result.notes_in(lang))]
     sheet.write_string(0, 0, text(lang, "about.title"), formats.title)
     row = 2
     for key, value in rows:

@@ -76,7 +76,7 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
     "bad-value": ("{where}.{key}: {detail}", "{where}.{key}：{detail_zh}", None, None),
     "bad-name": (
         "{kind} name {name!r} must be letters, digits and single underscores, starting with a letter",
-        "{kind} 名称 {name!r} 只能由字母、数字和单个下划线组成，并以字母开头",
+        "名称 {name!r} 只能由文字（中文或字母）、数字和单个下划线组成，并以文字开头",
         "e.g. repurchase_30d",
         "例如 repurchase_30d",
     ),

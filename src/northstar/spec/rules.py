@@ -31,7 +31,7 @@ from northstar.spec.models import (
 )
 from northstar.spec.suggest import near
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
 TOP_LEVEL = ("project", "include", "sources", "dimensions", "metrics", "north_star", "supporting", "teams")
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 
 def near(name: str, candidates: Iterable[str], n: int = 3) -> tuple[str, ...]:
     pool = sorted(set(candidates))
-    found = difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
+    cutoff = 0.5 if len(name) <= 3 else 0.6  # short names (收入, aov) differ by a larger share
+    found = difflib.get_close_matches(name, pool, n=n, cutoff=cutoff)
     if not found:
         lowered = {c.lower(): c for c in pool}
-        found = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
+        found = [
+            lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=cutoff)
+        ]
     return tuple(found)
 
 
