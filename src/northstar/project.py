@@ -36,7 +36,10 @@ _DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "perc
 def find_project_file(path: str | Path | None) -> Path:
     p = Path(path) if path else Path.cwd()
     if p.is_dir():
+        yaml_twin = p / "northstar.yaml"
         p = p / PROJECT_FILE
+        if not p.exists() and yaml_twin.exists():
+            return yaml_twin
     return p
 
 

@@ -103,6 +103,9 @@ def test_query_exports(runner: CliRunner, tmp_path: Path, fmt: str) -> None:
         (["query", "revenue", "--where", "channel = 'ads'; drop table x"], "single expression"),
         (["query", "revenue", "--where", "amount > 1"], "unknown column 'amount'"),
         (["query", "minutes_ahead", "--by", "channel"], "not available on source 'deliveries'"),
+        (["query", "revenue", "--where", "amount > 1 and channel = 'ads'"], "filters on dimensions"),
+        (["query", "revenue", "--where", 'channel = "ads"'], "single quotes"),
+        (["query", "revenue", "--where", "devce = 'mobile'"], "did you mean 'device'"),
     ],
 )
 def test_query_errors_are_one_clear_line(runner: CliRunner, args: list[str], needle: str) -> None:

@@ -16,7 +16,7 @@ import ibis
 from northstar.compile.catalog import Resolved
 from northstar.compile.request import IBIS_UNIT
 from northstar.engine.base import TS
-from northstar.errors import QueryError
+from northstar.errors import ExpressionError, QueryError
 from northstar.spec.expressions import Parsed, parse, to_ibis
 from northstar.spec.models import Dimension, Source, parse_duration_days
 
@@ -51,8 +51,41 @@ def _where(table: Any, source_name: str, sl: Slice, dimensions: Mapping[str, Dim
         return None
     cols = {d: dim.column_in(d, source_name) for d, dim in dimensions.items()}
     available = {d: c for d, c in cols.items() if c in table.columns}
-    parsed = parse(sl.where, known=available, what="--where filter")
+    try:
+        parsed = parse(sl.where, known=available, what="--where filter")
+    except ExpressionError as exc:
+        raise _where_hint(exc, sl.where, source_name, available, cols, table) from None
     return to_ibis(parsed, lambda name: table[available[name]])
+
+
+def _where_hint(
+    exc: ExpressionError,
+    text: str,
+    source: str,
+    available: Mapping[str, str],
+    cols: Mapping[str, str],
+    table: Any,
+) -> ExpressionError:
+    """Say why a --where filter does not fit: dimensions only, per source, single quotes for text."""
+    import re
+
+    hint_en, hint_zh = "", ""
+    unknown = re.search(r"unknown column '([^']+)'", exc.plain)
+    if '"' in text:
+        hint_en = "; text values take single quotes, e.g. channel = 'email'"
+        hint_zh = "；文本值请用单引号，例如 channel = 'email'"
+    elif unknown and unknown.group(1) in cols:
+        hint_en = f"; dimension {unknown.group(1)!r} is not on source {source!r}"
+        hint_zh = f"；数据源 {source!r} 没有维度 {unknown.group(1)!r}"
+    elif unknown:
+        dims = ", ".join(available) or "none"
+        if unknown.group(1) in table.columns:
+            hint_en = f"; --where filters on dimensions ({dims}); filter other columns in a metric's filter:"
+            hint_zh = f"；--where 只能按维度过滤（{dims}）；其他列请写在指标的 filter: 中"
+        else:
+            hint_en = f"; the dimensions of source {source!r} are: {dims}"
+            hint_zh = f"；数据源 {source!r} 的维度有：{dims}"
+    return ExpressionError(exc.plain + hint_en, exc.plain_zh + hint_zh, exc.suggestions)
 
 
 def metric_filter(table: Any, spec_filter: str | None, what: str) -> Any:

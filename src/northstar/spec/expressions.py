@@ -272,6 +272,12 @@ def to_ibis(parsed: Parsed, column: Callable[[str], Any]) -> Any:
     try:
         return go(parsed.tree)
     except (IbisTypeError, TypeError) as exc:
+        if "not comparable" in str(exc):
+            raise ExpressionError(
+                f"{parsed.text!r}: a number is compared with text; write numbers without quotes (amount > 10) "
+                "and text with single quotes (channel = 'ads')",
+                f"{parsed.text!r}：数字与文本进行了比较；数字不要加引号（amount > 10），文本用单引号（channel = 'ads'）",
+            ) from None
         raise ExpressionError(
             f"{parsed.text!r}: the types do not fit together ({_short(exc)})",
             f"{parsed.text!r}：类型不匹配（{_short(exc)}）",

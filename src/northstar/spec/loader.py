@@ -86,6 +86,11 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
+        twin = path.with_suffix(".yaml" if path.suffix == ".yml" else ".yml")
+        if twin.exists():
+            raise SpecError(
+                [make_issue("file-other-suffix", name, None, path=name, other=twin.name)]
+            ) from None
         raise SpecError([make_issue("file-missing", name, None, path=name)]) from None
     except UnicodeDecodeError as exc:
         raise SpecError([make_issue("yaml-encoding", name, None, path=name, reason=exc.reason)]) from None

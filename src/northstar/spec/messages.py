@@ -17,6 +17,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "check the path, or run 'northstar init' to start a project",
         "请检查路径，或运行 'northstar init' 新建项目",
     ),
+    "file-other-suffix": (
+        "file {path} does not exist, but {other} does",
+        "文件 {path} 不存在，但存在 {other}",
+        "rename it to northstar.yml",
+        "请把它重命名为 northstar.yml",
+    ),
     "yaml-encoding": (
         "{path} is not UTF-8 ({reason})",
         "{path} 不是 UTF-8 编码（{reason}）",
