@@ -146,7 +146,7 @@ def test_csv_headers(small: DemoInfo) -> None:
         "lead_id,name,phone,email,channel,campaign,cost_usd,created_at,owner,outcome,deal_value"
     )
     assert header("tickets.csv") == (
-        "ticket_id,customer_id,created_at,first_response_at,resolved_at,contacts,channel,category,"
+        "ticket_id,customer_id,created_at,first_response_at,resolved_at,contacts,contact_channel,category,"
         "csat,resolution_hours"
     )
 
@@ -171,6 +171,7 @@ def test_yaml_validates_against_the_spec_models(small: DemoInfo) -> None:
     assert spec.sources["spend"].time == "date"
     assert {d: spec.dimensions[d].label.zh for d in spec.dimensions if spec.dimensions[d].label} == {
         "channel": "渠道",
+        "contact_channel": "客服渠道",
         "device": "设备",
         "country": "国家/地区",
     }
@@ -223,7 +224,7 @@ def test_every_metric_is_described_and_consistent(small: DemoInfo) -> None:
             "first_response_at",
             "resolved_at",
             "contacts",
-            "channel",
+            "contact_channel",
             "category",
             "csat",
             "resolution_hours",

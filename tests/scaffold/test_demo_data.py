@@ -254,5 +254,6 @@ def test_tickets_are_consistent(shop: Shop) -> None:
     assert 0.45 < (t.loc[resolved, "contacts"] == 1).mean() < 0.85
     csat = t["csat"].dropna()
     assert csat.between(1, 5).all() and 0.2 < t["csat"].isna().mean() < 0.7
-    assert set(t["channel"]) == {"email", "chat", "phone"}
+    assert set(t["contact_channel"]) == {"email", "chat", "phone"}
+    assert "channel" not in t.columns  # channel means the marketing channel, which tickets have not
     assert set(t["customer_id"]) <= set(shop.events["user_id"].unique())

@@ -56,3 +56,13 @@ def test_traffic_spike_shows_in_visitors_by_channel(demo: tuple[Project, dict]) 
     during = frame[frame["period"].dt.date.isin(days)]["visitors"].mean()
     before = frame[frame["period"].dt.date < days[0]]["visitors"].mean()
     assert during > 1.8 * before
+
+
+def test_support_channel_is_its_own_dimension(demo: tuple[Project, dict]) -> None:
+    """``channel`` is the marketing channel only; tickets are sliced by ``contact_channel``."""
+    project, _ = demo
+    tickets = project.query(["tickets"], by=["contact_channel"]).frame
+    assert set(tickets["contact_channel"]) == {"email", "chat", "phone"}
+    assert project.spec.dimensions["contact_channel"].label.en == "Support channel"
+    orders = project.query(["orders"], by=["channel"]).frame
+    assert "chat" not in set(orders["channel"]) and "phone" not in set(orders["channel"])

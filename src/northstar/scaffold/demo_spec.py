@@ -61,8 +61,13 @@ dimensions:
   channel:
     label: {en: Channel, zh: 渠道}
     description:
-      en: Marketing channel of the visit, order or lead; on tickets, the support channel.
-      zh: 访问、订单或线索的营销渠道；在工单中为客服渠道。
+      en: Marketing channel of the visit, order, lead or spend.
+      zh: 访问、订单、线索或花费的营销渠道。
+  contact_channel:
+    label: {en: Support channel, zh: 客服渠道}
+    description:
+      en: How the customer contacted support (email, chat or phone); tickets only.
+      zh: 客户联系客服的方式（邮件、在线聊天或电话）；仅工单有此维度。
   device:
     label: {en: Device, zh: 设备}
   country:

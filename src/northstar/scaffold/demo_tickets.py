@@ -4,7 +4,8 @@ Most tickets follow an order by a few days (where is my parcel, customs duties, 
 some are account questions from any visitor; and the injected incidents leave their mark —
 shoppers whose payment failed during the outage (or the checkout bug) write in the same day.
 
-Each ticket has a support channel (email, chat, phone), a first response, a number of contacts
+Each ticket has a support channel (``contact_channel``: email, chat, phone; a column of its own so
+that ``channel`` always means the marketing channel), a first response, a number of contacts
 until resolution (1 = solved on first contact), a resolution time and, for about six in ten
 resolved tickets, a CSAT score from 1 to 5 that falls with slow or repeated contacts. Tickets
 still open at the end of the period have no resolution time and no score.
@@ -113,7 +114,7 @@ def tickets_table(
             "first_response_at": _at(calendar, created + first_h * 3600, responded),
             "resolved_at": _at(calendar, created + resolution_h * 3600, resolved),
             "contacts": pa.array(contacts.astype(np.int64), mask=~resolved),
-            "channel": pick(SUPPORT_CHANNELS, channel),
+            "contact_channel": pick(SUPPORT_CHANNELS, channel),
             "category": pick(CATEGORIES, category),
             "csat": pa.array(csat, pa.int64(), mask=~answered),
             "resolution_hours": pa.array(resolution_h, pa.float64(), mask=~resolved),
