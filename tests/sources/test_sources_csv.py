@@ -27,6 +27,21 @@ def test_encodings_are_detected(tmp_path: Path, con: duckdb.DuckDBPyConnection, 
     assert rows(con, "orders") == EXPECTED
 
 
+def test_gbk_is_detected_when_its_first_chinese_comes_late(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    """The first 64 KiB are ASCII (valid UTF-8); 微信 at row 19 992 still makes it GB18030."""
+    lines = [f"{i},web,{i % 100},2024-01-05 13:45:00\n" for i in range(1, 20_000)]
+    lines[19_990] = "19991,微信,5,2024-01-05 13:45:00\n"  # row 19 992, the header is row 1
+    write(tmp_path / "late.csv", "id,channel,amount,ts\n" + "".join(lines), "gbk")
+    assert b"\xce\xa2" in (tmp_path / "late.csv").read_bytes()[60_000:]
+    register_duckdb(con, "late", source(path="late.csv"), tmp_path)
+    assert con.execute("SELECT count(*), count(*) FILTER (channel = '微信') FROM late").fetchone() == (
+        19_999,
+        1,
+    )
+
+
 def test_declared_encoding_is_honoured(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
     write(tmp_path / "orders.csv", HEADER + BODY, "gbk")
     register_duckdb(con, "orders", source(path="orders.csv", encoding="GBK"), tmp_path)
@@ -61,7 +76,23 @@ def test_header_only_is_zero_rows(tmp_path: Path, con: duckdb.DuckDBPyConnection
     write(tmp_path / "orders.csv", HEADER)
     register_duckdb(con, "orders", source(path="orders.csv"), tmp_path)
     assert rows(con, "orders") == []
-    assert types(con, "orders")["ts"] == "TIMESTAMP"
+    assert types(con, "orders") == {
+        "order_id": "DOUBLE",
+        "城市": "DOUBLE",
+        "amount": "DOUBLE",
+        "ts": "TIMESTAMP",
+    }
+    assert describe_columns(con, "orders")["amount"] == "number"  # so `sum: amount` checks clean
+
+
+def test_a_header_only_file_among_others_changes_no_type(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    write(tmp_path / "data" / "a.csv", HEADER + BODY)
+    write(tmp_path / "data" / "b.csv", HEADER)  # an empty day's export
+    register_duckdb(con, "orders", source(path="data/*.csv"), tmp_path)
+    assert types(con, "orders")["amount"] == "DOUBLE"
+    assert rows(con, "orders") == EXPECTED
 
 
 def test_glob_reads_many_files_as_one(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

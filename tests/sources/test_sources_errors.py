@@ -101,8 +101,24 @@ def test_too_many_fields(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None
 def test_undecodable_bytes(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
     (tmp_path / "e.csv").write_bytes(b"id,ts\n1,2024-01-01\n" + b"\xff\xfe,2024-01-02\n")
     assert message(tmp_path, con, path="e.csv", encoding="utf-8") == (
-        "e.csv: row 3 (the header is row 1): has bytes that are not valid UTF-8; "
-        "set encoding: (e.g. gb18030 or latin-1)"
+        "e.csv: row 3 (the header is row 1): has bytes that are not valid UTF-8: set `encoding:` on the "
+        "source to the file's encoding (for example gb18030, big5 or latin-1)"
+    )
+
+
+@pytest.mark.parametrize(
+    "late",
+    [b"\xff\xfe", "résumé".encode("latin-1")],  # not GB18030 at all; GB18030, but not Chinese
+    ids=["neither", "latin-1"],
+)
+def test_late_bytes_neither_utf8_nor_gb18030(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection, late: bytes
+) -> None:
+    body = b"".join(b"%d,2024-01-01\n" % i for i in range(1, 20_000))
+    (tmp_path / "e.csv").write_bytes(b"id,ts\n" + body + late + b",2024-01-02\n")
+    assert message(tmp_path, con, path="e.csv") == (
+        "e.csv: line 20001 (the header is line 1) has bytes that are not UTF-8, and the file is neither "
+        "UTF-8 nor GB18030: set `encoding:` on the source (for example gb18030, big5 or latin-1)"
     )
 
 

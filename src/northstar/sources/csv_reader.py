@@ -9,6 +9,15 @@ Before the view is created, one checking pass reads every row with DuckDB's reje
   column at row 50 000) → that column is widened to text, as the sniffer would have done had it
   seen the row;
 * a row with too many or too few fields, or bytes that are not UTF-8 → :class:`DataError`.
+
+A file with a header and no rows (an empty export, which systems write all the time) gives zero
+rows, not an error. Its columns say nothing about their types, and DuckDB would call them all text,
+so that ``sum`` over an amount column would fail a check on a file that merely has no sales yet.
+Instead, when every file is header-only, the time column keeps its time type and every other
+column is DOUBLE, since numbers are what metrics aggregate; the types come back from the data once
+a file has rows. (Among several files, DuckDB already takes the types from the files with rows.)
+The price: until then, a filter comparing such a column with text (``status = 'paid'``) cannot be
+checked against it.
 """
 
 from __future__ import annotations
@@ -80,7 +89,7 @@ def register_csv(
 def plan_csv(con: duckdb.DuckDBPyConnection, fs: FileSet, source: Source, base_dir: Path) -> CsvPlan:
     """Detect encoding and delimiter, check the header and every row; the plan to read the files."""
     first = shown_path(fs.files[0], base_dir)
-    read, shown, encodings = [], {}, []
+    read, shown, encodings, empty = [], {}, [], []
     sample_text_of_first = ""
     for path in fs.files:
         name = shown_path(path, base_dir)
@@ -88,15 +97,16 @@ def plan_csv(con: duckdb.DuckDBPyConnection, fs: FileSet, source: Source, base_d
         if source.encoding:
             encoding = csv_sniff.canonical_encoding(source.encoding, name)
         else:
-            encoding = csv_sniff.detect_encoding(sample, name)
+            encoding = csv_sniff.file_encoding(path, name)
+        complete = len(sample) < csv_sniff.SAMPLE_BYTES
+        lines = csv_sniff.sample_lines(csv_sniff.decode_sample(sample, encoding), complete)
         if not sample_text_of_first:
-            complete = len(sample) < csv_sniff.SAMPLE_BYTES
-            lines = csv_sniff.sample_lines(csv_sniff.decode_sample(sample, encoding), complete)
             sample_text_of_first = "\n".join(lines) or " "
         target = str(path) if encoding in _UTF8 else str(transcode.utf8_copy(path, encoding, name))
         read.append(target)
         shown[target] = name
         encodings.append(encoding)
+        empty.append(complete and len(lines) <= 1)
     if source.delimiter:
         delimiter = csv_sniff.canonical_delimiter(source.delimiter, first)
     else:
@@ -115,7 +125,10 @@ def plan_csv(con: duckdb.DuckDBPyConnection, fs: FileSet, source: Source, base_d
     plan = replace(plan, columns=tuple(columns))
     values = sample_text(con, plan.read_sql({source.time: "VARCHAR"}), source.time)
     times = plan_text_times(con, values, where, source.time)
-    plan = replace(plan, times=times, types={source.time: times.sql_type})
+    types = {source.time: times.sql_type}
+    if all(empty):  # no rows anywhere: numbers, as the module docstring explains
+        types |= {c: "DOUBLE" for c in columns if c != source.time}
+    plan = replace(plan, times=times, types=types)
     return _check_rows(con, plan)
 
 
@@ -211,7 +224,10 @@ def _explain(error_type: str, message: str) -> str:
     if error_type == "MISSING COLUMNS":
         return "has fewer fields than the header"
     if error_type in ("INVALID ENCODING", "INVALID UNICODE"):
-        return "has bytes that are not valid UTF-8; set encoding: (e.g. gb18030 or latin-1)"
+        return (
+            "has bytes that are not valid UTF-8: set `encoding:` on the source to the file's encoding "
+            "(for example gb18030, big5 or latin-1)"
+        )
     if error_type == "UNQUOTED VALUE":
         return "has a quote inside an unquoted value"
     return message.splitlines()[0] if message else error_type.lower()
