@@ -72,7 +72,7 @@ def write_changes(
     sheet.merge_range(0, 0, 0, last_col, note, formats.note)
     sheet.set_row(0, 48)
 
-    key_headers = [text(lang, "period") if k == PERIOD else k for k in keys]
+    key_headers = [text(lang, "period") if k == PERIOD else result.dimension_label(k, lang) for k in keys]
     headers = unique(key_headers + [header(c, lang) for c in changes])
     date_fmt = formats.number(period_format(result))
     pct_fmt = formats.number(PCT_CHANGE_FORMAT)

@@ -58,6 +58,31 @@ def classify(result: QueryResult) -> list[Column]:
     return columns
 
 
+def reading_order(result: QueryResult) -> list[Column]:
+    """The columns in the order a person reads them: the period, the dimensions, every metric's
+    value (in the order asked), then per metric its comparison columns together — base value,
+    change and % change for ``prev``, then the same for ``yoy`` — and any other column last.
+
+    The frame itself groups comparisons per comparison (``revenue__prev``, ``orders__prev``, …);
+    scripts find columns by name, but a reader compares one metric's numbers side by side.
+    """
+    columns = classify(result)
+    by_name = {c.name: c for c in columns}
+    keys = [c for c in columns if c.role == "period"] + [
+        by_name[d] for d in result.dimensions if d in by_name
+    ]
+    values = [by_name[m.name] for m in result.metrics if m.name in by_name]
+    derived = [
+        by_name[f"{m.name}__{cmp}{suffix}"]
+        for m in result.metrics
+        for cmp in COMPARISONS
+        for suffix in ("", "_change", "_pct")
+        if f"{m.name}__{cmp}{suffix}" in by_name
+    ]
+    placed = {c.name for c in keys + values + derived}
+    return keys + values + derived + [c for c in columns if c.name not in placed]
+
+
 def pct_columns(result: QueryResult) -> list[Column]:
     """The ``<metric>__<cmp>_pct`` columns present, ordered by metric then comparison."""
     present = {c.name: c for c in classify(result) if c.kind == "pct"}

@@ -32,8 +32,9 @@ def metric_meta(metric: MetricInfo) -> dict[str, Any]:
     }
 
 
-def result_meta(result: QueryResult) -> dict[str, Any]:
-    """What the numbers mean: metrics (labels, format, direction), grain, dimensions, date range."""
+def result_meta(result: QueryResult, lang: str = "en") -> dict[str, Any]:
+    """What the numbers mean: metrics (labels, format, direction), grain, dimensions, date range,
+    and the notes in ``lang``."""
     return {
         "metrics": [metric_meta(m) for m in result.metrics],
         "grain": result.grain,
@@ -42,7 +43,7 @@ def result_meta(result: QueryResult) -> dict[str, Any]:
         "end": result.end.isoformat(),
         "comparisons": list(result.comparisons),
         "currency": result.currency,
-        "notes": list(result.notes),
+        "notes": list(result.notes_in(lang)),
     }
 
 
@@ -70,7 +71,7 @@ def write_csv(result: QueryResult, path: Path, lang: str) -> None:
         frame.to_csv(fh, index=False, na_rep="", lineterminator="\r\n")
 
 
-def json_document(result: QueryResult) -> dict[str, Any]:
+def json_document(result: QueryResult, lang: str = "en") -> dict[str, Any]:
     """``{"meta": {...}, "rows": [{column: value, ...}, ...]}`` with ISO dates and nulls."""
     columns = classify(result)
     with_time = {
@@ -86,12 +87,12 @@ def json_document(result: QueryResult) -> dict[str, Any]:
         }
         for record in result.frame.itertuples(index=False, name=None)
     ]
-    return {"meta": result_meta(result), "rows": rows}
+    return {"meta": result_meta(result, lang), "rows": rows}
 
 
 def write_json(result: QueryResult, path: Path, lang: str) -> None:
     """UTF-8 without BOM (JSON must not start with one); the meta block indented, one row a line."""
-    document = json_document(result)
+    document = json_document(result, lang)
 
     def dumps(value: Any, indent: int | None = None) -> str:
         return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
@@ -103,7 +104,7 @@ def write_json(result: QueryResult, path: Path, lang: str) -> None:
         fh.write("\n]}\n")
 
 
-def arrow_table(result: QueryResult) -> pa.Table:
+def arrow_table(result: QueryResult, lang: str = "en") -> pa.Table:
     """The frame as an Arrow table; the schema's ``northstar`` metadata holds :func:`result_meta`,
     and each metric column's field metadata its label, format and direction."""
     table = pa.Table.from_pandas(result.frame, preserve_index=False)
@@ -119,10 +120,10 @@ def arrow_table(result: QueryResult) -> pa.Table:
             f = f.with_metadata({k.encode(): v.encode() for k, v in info.items()})
         fields.append(f)
     schema_meta = dict(table.schema.metadata or {})
-    schema_meta[META_KEY] = json.dumps(result_meta(result), ensure_ascii=False).encode()
+    schema_meta[META_KEY] = json.dumps(result_meta(result, lang), ensure_ascii=False).encode()
     schema = pa.schema(fields, metadata=schema_meta)
     return table.cast(schema)
 
 
 def write_parquet(result: QueryResult, path: Path, lang: str) -> None:
-    pq.write_table(arrow_table(result), path)
+    pq.write_table(arrow_table(result, lang), path)

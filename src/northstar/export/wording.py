@@ -37,6 +37,13 @@ _TEXT: dict[str, dict[str, str]] = {
             "comparable value (missing or zero base)."
         ),
         "note.changes.none_lower": "none here",
+        "period.to": " (to {last})",
+        "period.from": " (from {first})",
+        "period.between": " ({first} to {last})",
+        "note.partial": (
+            "{period} is a partial {grain}: the date range covers only {first} to {last} of it, so its "
+            "totals are lower than a full {grain}'s would be; compare it with full {grain}s with care."
+        ),
         "about.title": "About this export",
         "about.query": "Query",
         "about.query_text": "{metrics}{by}{per}, {start} – {end}",
@@ -91,6 +98,13 @@ _TEXT: dict[str, dict[str, str]] = {
             "（{lower}），上升显示为红色。空单元格表示没有可比的值（基数缺失或为零）。"
         ),
         "note.changes.none_lower": "此处没有",
+        "period.to": "（截至{last}）",
+        "period.from": "（自{first}起）",
+        "period.between": "（{first}至{last}）",
+        "note.partial": (
+            "{period} 是不完整的{grain}：日期范围只覆盖其中 {first} 至 {last}，合计值会低于完整的{grain}；"
+            "与完整{grain}比较时请注意。"
+        ),
         "about.title": "关于本导出",
         "about.query": "查询",
         "about.query_text": "{metrics}{by}{per}，{start} – {end}",

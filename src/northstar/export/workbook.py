@@ -21,7 +21,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from northstar.export.changes import write_changes
-from northstar.export.columns import classify
+from northstar.export.columns import reading_order
 from northstar.export.styles import (
     Formats,
     SheetNames,
@@ -60,13 +60,13 @@ def write_xlsx(result: QueryResult, path: Path, lang: str) -> None:
 
 
 def _write_data(sheet: Worksheet, result: QueryResult, lang: str, formats: Formats) -> None:
-    columns = classify(result)
+    columns = reading_order(result)
     headers = unique([header(c, lang) for c in columns])
     cell_formats = [
         formats.number(period_format(result) if c.role == "period" else column_format(c, result.currency))
         for c in columns
     ]
-    frame = result.frame
+    frame = result.frame[[c.name for c in columns]]
     for r, record in enumerate(frame.itertuples(index=False, name=None), start=1):
         for c, value in enumerate(record):
             write_cell(sheet, r, c, value, cell_formats[c])
@@ -103,11 +103,18 @@ def query_text(result: QueryResult, lang: str) -> str:
         lang,
         "about.query_text",
         metrics=sep.join(metric_label(m, lang) for m in result.metrics),
-        by=text(lang, "about.by", dimensions=sep.join(result.dimensions)) if result.dimensions else "",
+        by=text(lang, "about.by", dimensions=sep.join(dimension_labels(result, lang)))
+        if result.dimensions
+        else "",
         per=text(lang, "about.per", grain=grain_word(result.grain, lang)) if result.grain else "",
         start=result.start.isoformat(),
         end=result.end.isoformat(),
     )
+
+
+def dimension_labels(result: QueryResult, lang: str) -> list[str]:
+    """The dimensions' labels in ``lang`` (``Channel``, ``渠道``), as every sheet shows them."""
+    return [result.dimension_label(d, lang) for d in result.dimensions]
 
 
 def _write_about(
@@ -122,7 +129,7 @@ def _write_about(
             text(lang, "about.grain"),
             grain_word(result.grain, lang) if result.grain else text(lang, "about.no_grain"),
         ),
-        (text(lang, "about.dimensions"), ", ".join(result.dimensions) or "–"),
+        (text(lang, "about.dimensions"), text(lang, "list_sep").join(dimension_labels(result, lang)) or "–"),
         (
             text(lang, "about.comparisons"),
             ", ".join(text(lang, f"cmp.{c}") for c in result.comparisons) or "–",

@@ -8,25 +8,10 @@ whole project and the real source schemas.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-METRIC_TYPES = (
-    "count",
-    "count_distinct",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "median",
-    "percentile",
-    "ratio",
-    "formula",
-    "repeat_rate",
-    "relative",
-    "tiered",
-)
 MetricType = Literal[
     "count",
     "count_distinct",
@@ -42,6 +27,7 @@ MetricType = Literal[
     "relative",
     "tiered",
 ]
+METRIC_TYPES: tuple[str, ...] = get_args(MetricType)
 AGGREGATE_TYPES = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 NUMERIC_TYPES = ("sum", "avg", "min", "max", "median", "percentile")
 SOURCE_FORMATS = ("csv", "parquet", "jsonl", "xlsx", "ga4")

@@ -292,16 +292,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                 if name in parsed.columns:
                     issues.append(make_issue("cycle", *_loc(raw, "expr"), cycle=f"{name} → {name}"))
             except ExpressionError as exc:
-                issues.append(
-                    make_issue(
-                        "bad-formula",
-                        *_loc(raw, "expr"),
-                        metric=name,
-                        detail=exc.plain,
-                        detail_zh=exc.plain_zh,
-                        suggestions=exc.suggestions,
-                    )
-                )
+                issues.append(_expression_issue("bad-formula", _loc(raw, "expr"), name, exc))
         if m.team and m.team not in spec.teams:
             issues.append(
                 make_issue(
@@ -529,16 +520,7 @@ def check_data(
                             )
                         )
             except ExpressionError as exc:
-                issues.append(
-                    make_issue(
-                        "bad-expression",
-                        *_loc(raw, field),
-                        metric=name,
-                        detail=exc.plain,
-                        detail_zh=exc.plain_zh,
-                        suggestions=exc.suggestions,
-                    )
-                )
+                issues.append(_expression_issue("bad-expression", _loc(raw, field), name, exc))
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
@@ -561,3 +543,12 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
     except ValueError:
         return str(path)
+
+
+def _expression_issue(
+    code: str, where: tuple[str | None, int | None], metric: str, exc: ExpressionError
+) -> Issue:
+    """An issue for a filter, column expression or formula that did not parse or check."""
+    return make_issue(
+        code, *where, metric=metric, detail=exc.plain, detail_zh=exc.plain_zh, suggestions=exc.suggestions
+    )
