@@ -108,3 +108,15 @@ def test_no_grain_result(result: QueryResult, tmp_path: Path) -> None:
     doc = json.loads(write_result(total, tmp_path / "out.json").read_text())
     assert doc["meta"]["grain"] is None
     assert "period" not in doc["rows"][0]
+
+
+def test_notes_are_in_the_chosen_language(result: QueryResult, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    noted = replace(result, notes_zh=("2024-01-15 这一周不完整。",))
+    document = json.loads(write_result(noted, tmp_path / "out.json", lang="zh").read_text(encoding="utf-8"))
+    assert document["meta"]["notes"] == ["2024-01-15 这一周不完整。"]
+    table = pq.read_table(write_result(noted, tmp_path / "out.parquet", lang="zh"))
+    assert json.loads(table.schema.metadata[b"northstar"])["notes"] == ["2024-01-15 这一周不完整。"]
+    english = json.loads(write_result(noted, tmp_path / "en.json").read_text(encoding="utf-8"))
+    assert english["meta"]["notes"] == ["Week of 2024-01-15 is incomplete."]

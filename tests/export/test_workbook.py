@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def test_pivot_sheet_per_metric(result: QueryResult, tmp_path: Path) -> None:
     rows = _rows(ws)
     # ordered by the latest value, largest first
     assert rows[0][:4] == ("Period", "抖音", "web", "微信")
-    assert [r[0] for r in rows[1:4]] == [datetime(2024, 1, 1), datetime(2024, 1, 8), datetime(2024, 1, 15)]
+    assert [r[0] for r in rows[1:4]] == ["2024-W01", "2024-W02", "2024-W03"]  # labels, as in the CLI
     assert rows[1][1] is None  # 抖音 had no conversion in the first week
     assert rows[3][1:4] == pytest.approx((0.05, 0.04, 0.03))
     assert ws["B3"].number_format == "0.0%"
@@ -208,8 +209,6 @@ def test_about_sheet_in_chinese(result: QueryResult, tmp_path: Path) -> None:
 
 
 def test_awkward_metric_labels_become_valid_unique_sheet_names(result: QueryResult, tmp_path: Path) -> None:
-    from dataclasses import replace
-
     a = replace(result.metrics[0], label="Revenue / net: [EUR]? very long label indeed")
     b = replace(result.metrics[1], label="Revenue / net: [EUR]? very long label indeed, too")
     odd = replace(result, metrics=(a, b), start=date(2024, 1, 1))
@@ -235,8 +234,9 @@ def test_hourly_periods_show_their_time(result: QueryResult, tmp_path: Path) -> 
     hourly = QueryResult(frame, result.metrics, ("channel",), "hour", result.start, result.end, ("prev",))
     wb = _load(write_result(hourly, tmp_path / "out.xlsx"))
     assert wb["Data"]["A2"].value == datetime(2024, 1, 1, 13)
-    for sheet, cell in [("Data", "A2"), ("Revenue", "A2"), ("Changes", "A4")]:
+    for sheet, cell in [("Data", "A2"), ("Changes", "A4")]:
         assert wb[sheet][cell].number_format == "yyyy-mm-dd hh:mm"
+    assert wb["Revenue"]["A2"].value == "2024-01-01 13:00"
 
 
 def test_empty_result_still_makes_a_workbook(result: QueryResult, tmp_path: Path) -> None:
@@ -248,3 +248,43 @@ def test_empty_result_still_makes_a_workbook(result: QueryResult, tmp_path: Path
     assert wb["Data"].tables["NorthstarData"].ref == "A1:J2"  # a header and one empty row
     assert all(v is None for row in _rows(wb["Data"], 2) for v in row)
     assert not wb["Revenue"]._charts
+
+
+def test_data_sheet_groups_each_metrics_comparisons(result: QueryResult, tmp_path: Path) -> None:
+    """The engine's frame groups columns per comparison; the Data sheet per metric."""
+    frame = result.frame.assign(
+        revenue__yoy=1.0, revenue__yoy_change=2.0, revenue__yoy_pct=0.5, conversion_rate__yoy=0.1
+    )
+    engine_order = [
+        "period", "channel", "revenue", "conversion_rate",
+        "revenue__prev", "conversion_rate__prev", "revenue__yoy", "conversion_rate__yoy",
+        "revenue__prev_change", "revenue__prev_pct", "conversion_rate__prev_change",
+        "conversion_rate__prev_pct", "revenue__yoy_change", "revenue__yoy_pct",
+    ]  # fmt: skip
+    both = replace(result, frame=frame[engine_order], comparisons=("prev", "yoy"))
+    rows = _rows(_load(write_result(both, tmp_path / "out.xlsx"))["Data"])
+    assert rows[0] == (
+        "Period", "channel", "Revenue", "Conversion rate",
+        "Revenue (prev)", "Revenue change prev", "Revenue % prev",
+        "Revenue (YoY)", "Revenue change YoY", "Revenue % YoY",
+        "Conversion rate (prev)", "Conversion rate change prev", "Conversion rate % prev",
+        "Conversion rate (YoY)",
+    )  # fmt: skip
+    assert rows[4][4:10] == (1000, 100, pytest.approx(0.1), 1, 2, 0.5)  # 微信, second week
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Channel"), ("zh", "渠道")])
+def test_dimension_labels_on_every_sheet(result: QueryResult, tmp_path: Path, lang: str, label: str) -> None:
+    labelled = replace(result, dimension_labels={"channel": ("Channel", "渠道")})
+    wb = _load(write_result(labelled, tmp_path / "out.xlsx", lang=lang))
+    data, _, _, changes, about = wb.worksheets
+    assert data["B1"].value == changes["B3"].value == label
+    pairs = {r[0]: r[1] for r in _rows(about) if r[0]}
+    assert label in pairs["Query" if lang == "en" else "查询"]
+    assert pairs["Dimensions" if lang == "en" else "维度"] == label
+
+
+def test_about_notes_in_the_chosen_language(result: QueryResult, tmp_path: Path) -> None:
+    noted = replace(result, notes_zh=("2024-01-15 这一周不完整。",))
+    pairs = {r[0]: r[1] for r in _rows(_load(write_result(noted, tmp_path / "o.xlsx", lang="zh"))["说明"])}
+    assert pairs["备注"] == "2024-01-15 这一周不完整。"

@@ -5,7 +5,9 @@ written atomically (a temporary file in the target directory, then ``os.replace`
 never leaves a half-written file behind. The modules, one stage each::
 
     atomic      the temp-file-then-rename protocol every writer goes through
-    columns     which frame column is the period, a dimension, a metric or a comparison
+    columns     which frame column is the period, a dimension, a metric or a comparison, and
+                the order a person reads them in
+    periods     period labels (2026-W48) and the periods the date range cuts short
     wording     every word a person reads in an export, in English and Chinese
     flat        csv (UTF-8 with BOM), json (meta + rows), parquet (with metadata)
     styles      Excel number formats, header labels, sheet names
