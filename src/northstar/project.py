@@ -86,6 +86,7 @@ class Project:
                 project.column_kinds,
                 project.catalog.names(),
                 lambda src: project.table(project.engine, src),
+                lambda src: project.coverage(project.engine, src) is None,
             )
         issues.sort(key=lambda i: (i.file or "", i.line or 0, i.code))
         project.issues = tuple(issues)

@@ -292,6 +292,8 @@ def plan_query(
     dims = project.spec.dimensions
     steps: list[Step] = []
     for src_name, ms in by_source.items():
+        if project.coverage(engine, src_name) is None:
+            continue  # no rows: nothing to scan (and an empty export's columns have no real types)
         table = project.table(engine, src_name)
         _check_dims(src_name, table, request.by, dims)
         source = project.spec.sources[src_name]
@@ -309,6 +311,8 @@ def plan_query(
             steps.append(Step(f"distinct {column} on {src_name}: {names}", expr))
     for m in singles:
         src_name = m.spec.source or ""
+        if project.coverage(engine, src_name) is None:
+            continue
         table = project.table(engine, src_name)
         _check_dims(src_name, table, request.by, dims)
         expr = repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)

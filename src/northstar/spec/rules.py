@@ -425,8 +425,10 @@ def check_data(
     kinds_of: Callable[[str], Mapping[str, str]],
     catalog_names: list[str],
     table_of: Callable[[str], Any] | None = None,
+    is_empty: Callable[[str], bool] = lambda source: False,
 ) -> list[Issue]:
-    """Columns, types and filters against the real schema of each readable source."""
+    """Columns, types and filters against the real schema of each readable source. A source with
+    no rows (an empty export) has column names but no real types, so only names are checked."""
     issues: list[Issue] = []
     raw_sources = data.get("sources") or Node()
     raw_metrics = data.get("metrics") or Node()
@@ -469,6 +471,7 @@ def check_data(
         kinds = schemas[m.source]
         cols = list(kinds)
         raw = raw_metrics.get(name)
+        typed = not is_empty(m.source)
         for field in ("column", "reference"):
             col = getattr(m, field)
             if col and col not in kinds:
@@ -484,7 +487,11 @@ def check_data(
                     )
                 )
             elif (
-                col and field == "column" and m.type in (*NUMERIC_TYPES, "tiered") and kinds[col] != "number"
+                typed
+                and col
+                and field == "column"
+                and m.type in (*NUMERIC_TYPES, "tiered")
+                and kinds[col] != "number"
             ):
                 issues.append(
                     make_issue(
@@ -499,7 +506,7 @@ def check_data(
                 continue
             try:
                 parsed = parse(text, known=cols, what=field)
-                if table_of is not None:
+                if table_of is not None and typed:
                     table: Any = table_of(m.source)
                     value = to_ibis(parsed, table.__getitem__)
                     kind = "boolean" if value.type().is_boolean() else kind_of_type(value.type())
