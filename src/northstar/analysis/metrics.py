@@ -115,6 +115,8 @@ def _compute(
             progress(step)
         parts.append(_normalise(engine.execute(step.expr), keys))
     frame = _merge(parts, keys)
+    if not keys and frame.empty:
+        frame = pd.DataFrame(index=[0])  # a total always has its one row, empty when there is no data
     if request.grain and request.complete:
         frame = _complete(frame, request.grain, start, end, keys)
     for name in order:
@@ -171,7 +173,7 @@ def _normalise(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _merge(parts: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     if not parts:
-        return pd.DataFrame(columns=keys)
+        return pd.DataFrame({k: pd.Series(dtype="datetime64[us]" if k == PERIOD else "object") for k in keys})
     out = parts[0]
     for part in parts[1:]:
         out = out.merge(part, on=keys, how="outer") if keys else pd.concat([out, part], axis=1)
