@@ -197,6 +197,34 @@ class Project:
         )
         return run_query(self, eng, request, progress)
 
+    def funnel(
+        self,
+        name: str,
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        by: str | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """Run funnel ``name`` (see :mod:`northstar.analysis.funnels`); dates default to the last
+        30 days of the funnel's source."""
+        from northstar.analysis.funnels import run_funnel
+
+        eng = engine or self.engine
+        if name in self.spec.funnels and (start is None or end is None):
+            cov = self.coverage(eng, self.spec.funnels[name].source)
+            last = cov[1].date() if cov else date.today()
+            end = end or last
+            start = start or (parse_date(end) - timedelta(days=29))
+        return run_funnel(
+            self,
+            eng,
+            name,
+            parse_date(start or date.today(), "--from"),
+            parse_date(end or date.today(), "--to"),
+            by,
+        )
+
     def default_range(
         self, names: Sequence[str], engine: Engine, grain: str | None = None
     ) -> tuple[date, date]:

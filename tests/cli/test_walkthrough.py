@@ -69,3 +69,18 @@ def test_demo_generates_checks_and_reports(runner: CliRunner, tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     assert project.spec.north_star == "repurchase_30d"
+
+
+def test_demo_checkout_funnel(runner: CliRunner, tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    assert runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60"]).exit_code == 0
+    result = runner.invoke(app, ["funnel", "checkout", "--by", "device", "--project", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "4. purchase" in result.output
+    project = Project.load(target)
+    funnel = project.funnel("checkout")
+    counts = funnel.steps["entities"].tolist()
+    assert counts == sorted(counts, reverse=True) and counts[0] > 0
+    missing = runner.invoke(app, ["funnel", "chekout", "--project", str(target)])
+    assert missing.exit_code == 1
+    assert "did you mean 'checkout'" in missing.output

@@ -169,6 +169,34 @@ def query(
 
 
 @app.command()
+def funnel(
+    name: Annotated[str, typer.Argument(help="a funnel defined under funnels: in northstar.yml")],
+    by: Annotated[
+        str | None, typer.Option("--by", help="break down by a dimension or column (value at step 1)")
+    ] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day of step 1, YYYY-MM-DD")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="last day of step 1 (inclusive), YYYY-MM-DD")
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Run a funnel: entities per step, conversion, drop-off and time to convert."""
+    from northstar.cli.render import funnel_table
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.funnel(name, start=start, end=end, by=by)
+        console.print(funnel_table(result, language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
 def metrics(
     name: Annotated[str | None, typer.Argument(help="a metric to describe in full")] = None,
     project: ProjectOpt = None,

@@ -255,3 +255,62 @@ def metric_detail(project: Any, name: str, lang: str) -> Table:
     for i, reason in enumerate(m.why, 1):
         table.add_row(("为什么 " if zh else "why ") + str(i), reason.get(lang))
     return table
+
+
+def funnel_table(result: Any, lang: str) -> Table:
+    """Steps down; entities, conversion from step 1 and from the step before, drop-off."""
+    zh = lang == "zh"
+    title = f"{result.name}: {result.start} → {result.end}" + (
+        f"（窗口 {result.within}）" if zh else f" (within {result.within})"
+    )
+    table = Table(title=title, title_justify="left", header_style="bold")
+    if result.by:
+        table.add_column(result.by)
+    for col in (
+        ("步骤", "人数", "总转化率", "步骤转化率", "流失")
+        if zh
+        else ("Step", "Entities", "Conversion", "From previous", "Dropped")
+    ):
+        table.add_column(col, justify="left" if col in ("Step", "步骤") else "right")
+    if result.by:
+        table.add_column("转化时长中位数" if zh else "Median time", justify="right")
+    times = result.times.set_index(result.by) if result.by else result.times
+    for row in result.steps.to_dict("records"):
+        pct = "–" if is_missing(row["conversion"]) else f"{row['conversion'] * 100:.1f}%"
+        step_pct = "–" if is_missing(row["step_conversion"]) else f"{row['step_conversion'] * 100:.1f}%"
+        cells = [
+            f"{row['step']}. {row['step_name']}",
+            f"{row['entities']:,}",
+            pct,
+            step_pct,
+            f"{row['dropped']:,}" if row["step"] > 1 else "",
+        ]
+        if result.by:
+            median = times.loc[row[result.by], "median_seconds"] if row["step"] == 1 else None
+            cells = [
+                str(row[result.by]) if row["step"] == 1 else "",
+                *cells,
+                _duration(median) if median is not None else "",
+            ]
+        table.add_row(*cells, end_section=bool(result.by) and row["step"] == result.steps["step"].max())
+    if not result.by:
+        t = result.times.iloc[0]
+        table.caption = (
+            f"转化时长：中位数 {_duration(t['median_seconds'])}，P90 {_duration(t['p90_seconds'])}"
+            if zh
+            else f"time to convert: median {_duration(t['median_seconds'])}, p90 {_duration(t['p90_seconds'])}"
+        )
+    return table
+
+
+def _duration(seconds: Any) -> str:
+    if is_missing(seconds):
+        return "–"
+    s = float(seconds)
+    if s < 90:
+        return f"{s:.0f}s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    if s < 172800:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} d"

@@ -94,6 +94,13 @@ teams:
     label: {en: Support, zh: 客服}
     owner: priya.nair@northstar-demo.shop
     metrics: [tickets, first_contact_resolution, median_resolution_hours, p90_resolution_hours, csat]
+
+funnels:
+  checkout:                   # northstar funnel checkout --by device
+    source: events
+    label: {en: Checkout funnel, zh: 下单漏斗}
+    within: 1d                # every step within a day of viewing the item
+    steps: [view_item, add_to_cart, begin_checkout, purchase]
 """
 
 

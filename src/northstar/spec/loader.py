@@ -118,7 +118,7 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return data
 
 
-MERGEABLE = ("sources", "dimensions", "metrics", "teams")
+MERGEABLE = ("sources", "dimensions", "metrics", "teams", "funnels")
 
 
 def load_project_data(path: Path) -> tuple[Node, list[Issue]]:

@@ -170,6 +170,52 @@ class Metric(Strict):
         return v
 
 
+class FunnelStep(Strict):
+    """One step: an event (by name in the funnel's event column) and/or a filter on the source."""
+
+    name: str | None = None
+    event: str | None = None
+    filter: str | None = None
+    label: LocalText | None = None
+
+
+def _step(value: Any) -> Any:
+    """``- add_to_cart`` is shorthand for ``- {event: add_to_cart}``."""
+    return {"event": value} if isinstance(value, str) else value
+
+
+class Funnel(Strict):
+    """Ordered steps an entity goes through within a conversion window."""
+
+    source: str
+    steps: list[Annotated[FunnelStep, BeforeValidator(_step)]]
+    within: str | int = "1d"
+    event_column: str = "event_name"
+    count_by: str | None = None  # default: the source's entity
+    label: LocalText | None = None
+    description: LocalText | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, v: str | int) -> str | int:
+        if parse_duration_days(v) <= 0:
+            raise ValueError("within must be positive")
+        return v
+
+    @field_validator("steps")
+    @classmethod
+    def _two_steps(cls, v: list[FunnelStep]) -> list[FunnelStep]:
+        if len(v) < 2:
+            raise ValueError("a funnel needs at least two steps")
+        for step in v:
+            if not step.event and not step.filter:
+                raise ValueError("each step needs an event or a filter")
+        return v
+
+    def step_names(self) -> list[str]:
+        return [s.name or s.event or f"step_{i + 1}" for i, s in enumerate(self.steps)]
+
+
 class Team(Strict):
     label: LocalText | None = None
     owner: str | None = None
@@ -184,3 +230,4 @@ class ProjectSpec(Strict):
     north_star: str | None = None
     supporting: list[str] = Field(default_factory=list)
     teams: dict[str, Team] = Field(default_factory=dict)
+    funnels: dict[str, Funnel] = Field(default_factory=dict)

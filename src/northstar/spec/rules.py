@@ -23,6 +23,7 @@ from northstar.spec.messages import KIND_ZH, make_issue
 from northstar.spec.models import (
     NUMERIC_TYPES,
     Dimension,
+    Funnel,
     Metric,
     ProjectInfo,
     ProjectSpec,
@@ -32,9 +33,20 @@ from northstar.spec.models import (
 from northstar.spec.suggest import near
 
 NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
-TOP_LEVEL = ("project", "include", "sources", "dimensions", "metrics", "north_star", "supporting", "teams")
+TOP_LEVEL = (
+    "funnels",
+    "project",
+    "include",
+    "sources",
+    "dimensions",
+    "metrics",
+    "north_star",
+    "supporting",
+    "teams",
+)
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
+    "funnels": Funnel,
     "dimensions": Dimension,
     "metrics": Metric,
     "teams": Team,
@@ -528,6 +540,44 @@ def check_data(
                         )
             except ExpressionError as exc:
                 issues.append(_expression_issue("bad-expression", _loc(raw, field), name, exc))
+    raw_funnels = data.get("funnels") or Node()
+    for fname, funnel in (spec.funnels or {}).items():
+        raw = raw_funnels.get(fname)
+        if funnel.source not in spec.sources:
+            issues.append(
+                make_issue(
+                    "unknown-source",
+                    *_loc(raw, "source"),
+                    metric=fname,
+                    source=funnel.source,
+                    suggestions=near(funnel.source, spec.sources),
+                )
+            )
+            continue
+        if funnel.source not in schemas:
+            continue
+        cols = list(schemas[funnel.source])
+        needs = [funnel.event_column] if any(s.event for s in funnel.steps) else []
+        needs += [funnel.count_by] if funnel.count_by else []
+        for col in needs:
+            if col not in cols:
+                issues.append(
+                    make_issue(
+                        "unknown-column",
+                        *_loc(raw, "event_column" if col == funnel.event_column else "count_by"),
+                        metric=fname,
+                        column=col,
+                        source=funnel.source,
+                        columns=", ".join(cols),
+                        suggestions=near(col, cols),
+                    )
+                )
+        for step in funnel.steps:
+            if step.filter:
+                try:
+                    parse(step.filter, known=cols, what="step filter")
+                except ExpressionError as exc:
+                    issues.append(_expression_issue("bad-expression", _loc(raw, "steps"), fname, exc))
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]

@@ -1,0 +1,148 @@
+"""Funnels against a brute-force pandas oracle (written separately), on random data with equal
+timestamps, repeated step events, rows out of order and windows that cross the range end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from northstar.project import Project
+
+ORIGIN = pd.Timestamp("2026-05-01")
+
+
+def oracle(
+    df: pd.DataFrame, steps: list[str], within_h: int, start: date, end: date, by: str | None
+) -> pd.DataFrame:
+    """Per entity: best attempt (most steps, then earliest start, then smallest breakdown value)."""
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    window = pd.Timedelta(hours=within_h)
+    out = []
+    for entity, g in df.groupby("user"):
+        starts = g[(g["event"] == steps[0]) & (g["ts"] >= lo) & (g["ts"] < hi)]
+        best = None
+        for _, s in starts.iterrows():
+            t, level = s["ts"], 1
+            for step in steps[1:]:
+                cand = g[(g["event"] == step) & (g["ts"] >= t) & (g["ts"] <= s["ts"] + window)]
+                if cand.empty:
+                    break
+                t, level = cand["ts"].min(), level + 1
+            key = (-level, s["ts"], s[by] if by else "")
+            if best is None or key < best[0]:
+                best = (key, level, (t - s["ts"]).total_seconds(), s[by] if by else None)
+        if best is not None:
+            out.append({"e": entity, "level": best[1], "seconds": best[2], "b": best[3]})
+    return pd.DataFrame(out, columns=["e", "level", "seconds", "b"])
+
+
+def _project(tmp: Path, df: pd.DataFrame, steps: list[str], within_h: int) -> Project:
+    shuffled = df.sample(frac=1.0, random_state=1)  # rows out of order on purpose
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [("user", pa.string()), ("event", pa.string()), ("channel", pa.string()), ("ts", pa.timestamp("us"))]
+    )
+    frame = shuffled.assign(ts=shuffled["ts"].astype("datetime64[us]"))[["user", "event", "channel", "ts"]]
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), tmp / "events.parquet")
+    spec = {
+        "project": {"name": "f", "timezone": "UTC"},
+        "sources": {"events": {"path": "events.parquet", "time": "ts", "entity": "user"}},
+        "dimensions": {"channel": {}},
+        "metrics": {"n": {"type": "count", "source": "events"}},
+        "north_star": "n",
+        "funnels": {
+            "f": {"source": "events", "event_column": "event", "within": f"{within_h}h", "steps": steps}
+        },
+    }
+    (tmp / "northstar.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return Project.load(tmp)
+
+
+events = st.lists(
+    st.tuples(
+        st.integers(0, 12 * 24),  # hour offset: coarse, so equal timestamps are common
+        st.sampled_from(["u1", "u2", "u3", "u4", "u5"]),
+        st.sampled_from(["a", "b", "c", "x"]),
+        st.sampled_from(["web", "app"]),
+    ),
+    min_size=0,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=events,
+    within_h=st.sampled_from([1, 6, 24, 48]),
+    start_off=st.integers(0, 6),
+    length=st.integers(0, 6),
+    by=st.sampled_from([None, "channel"]),
+    steps=st.sampled_from([["a", "b", "c"], ["a", "b"], ["b", "a", "x", "c"]]),
+)
+def test_funnel_matches_oracle(
+    tmp_path_factory: Any,
+    rows: list,
+    within_h: int,
+    start_off: int,
+    length: int,
+    by: str | None,
+    steps: list[str],
+) -> None:
+    tmp = tmp_path_factory.mktemp("funnel")
+    df = pd.DataFrame(rows, columns=["h", "user", "event", "channel"])
+    df["ts"] = ORIGIN + pd.to_timedelta(df["h"], unit="h")
+    df = df.drop(columns="h")
+    project = _project(tmp, df, steps, within_h)
+    start = (ORIGIN + pd.Timedelta(days=start_off)).date()
+    end = start + timedelta(days=length)
+    result = project.funnel("f", start=start, end=end, by=by)
+    expected = oracle(df, steps, within_h, start, end, by)
+    groups = [(None, expected)] if by is None else list(expected.groupby("b"))
+    got = result.steps
+    for value, g in groups:
+        mine = got if by is None else got[got[by] == value]
+        assert list(mine["entities"]) == [int((g["level"] >= k).sum()) for k in range(1, len(steps) + 1)]
+        done = g.loc[g["level"] == len(steps), "seconds"]
+        times = result.times if by is None else result.times[result.times[by] == value]
+        if len(done):
+            assert times["median_seconds"].iloc[0] == pytest.approx(float(np.quantile(done, 0.5)))
+            assert times["p90_seconds"].iloc[0] == pytest.approx(float(np.quantile(done, 0.9)))
+    if by is not None:
+        assert set(got[by].dropna()) == set(expected["b"].dropna())
+
+
+@pytest.mark.spark
+def test_funnel_same_on_spark(tmp_path: Path, spark_session: Any) -> None:
+    from northstar.engine.spark import SparkEngine
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    df = pd.DataFrame(
+        {
+            "ts": ORIGIN + pd.to_timedelta(rng.integers(0, 20 * 24 * 60, n), unit="min"),
+            "user": [f"u{i}" for i in rng.integers(0, 300, n)],
+            "event": rng.choice(["a", "b", "c", "x"], n, p=[0.4, 0.25, 0.15, 0.2]),
+            "channel": rng.choice(["web", "app", "mini"], n),
+        }
+    )
+    project = _project(tmp_path, df, ["a", "b", "c"], 24)
+    duck = project.funnel("f", start="2026-05-01", end="2026-05-15", by="channel")
+    spark = project.funnel(
+        "f", start="2026-05-01", end="2026-05-15", by="channel", engine=SparkEngine(session=spark_session)
+    )
+    pd.testing.assert_frame_equal(duck.steps, spark.steps)
+    pd.testing.assert_frame_equal(duck.times, spark.times)
+    expected = oracle(df, ["a", "b", "c"], 24, date(2026, 5, 1), date(2026, 5, 15), "channel")
+    assert duck.steps.groupby("step")["entities"].sum().tolist() == [
+        int((expected["level"] >= k).sum()) for k in (1, 2, 3)
+    ]
