@@ -146,3 +146,24 @@ def test_funnel_same_on_spark(tmp_path: Path, spark_session: Any) -> None:
     assert duck.steps.groupby("step")["entities"].sum().tolist() == [
         int((expected["level"] >= k).sum()) for k in (1, 2, 3)
     ]
+
+
+def test_dropped_entities_for_retargeting(tmp_path: Path) -> None:
+    rows = [
+        (0, "u1", "a", "web"),
+        (1, "u1", "b", "web"),
+        (2, "u1", "c", "web"),  # converts
+        (0, "u2", "a", "app"),
+        (3, "u2", "b", "app"),  # drops at step 3
+        (0, "u3", "a", "web"),  # drops at step 2
+        (0, "u4", "b", "web"),  # never enters
+    ]
+    df = pd.DataFrame(rows, columns=["h", "user", "event", "channel"])
+    df["ts"] = ORIGIN + pd.to_timedelta(df["h"], unit="h")
+    project = _project(tmp_path, df.drop(columns="h"), ["a", "b", "c"], 24)
+    result = project.funnel("f", start="2026-05-01", end="2026-05-01", by="channel")
+    assert result.dropped_at(2)["entity"].tolist() == ["u3"]
+    assert result.dropped_at(3)["entity"].tolist() == ["u2"]
+    assert result.dropped_at(3)["channel"].tolist() == ["app"]
+    with pytest.raises(Exception, match="between 2 and 3"):
+        result.dropped_at(1)

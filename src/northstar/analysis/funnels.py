@@ -47,6 +47,14 @@ class FunnelResult:
     start: date
     end: date
     within: str
+    entities: pd.DataFrame  # per entity: entity, level (last step reached), seconds_to_last_step, [by]
+
+    def dropped_at(self, step: int) -> pd.DataFrame:
+        """Entities that reached the step before ``step`` but not ``step`` (for re-targeting)."""
+        n = int(self.steps["step"].max()) if len(self.steps) else 0
+        if not 2 <= step <= n:
+            raise QueryError(f"step must be between 2 and {n}", f"步骤必须在 2 到 {n} 之间")
+        return self.entities[self.entities["level"] == step - 1].reset_index(drop=True)
 
 
 def run_funnel(
@@ -174,4 +182,7 @@ def _summarise(
     step_cols = [*keys, "step", "step_name", "entities", "conversion", "step_conversion", "dropped"]
     steps = pd.DataFrame(step_rows, columns=step_cols)
     times = pd.DataFrame(time_rows, columns=[*keys, "converted", "median_seconds", "p90_seconds"])
-    return FunnelResult(name, steps, times, by, start, end, str(spec.within))
+    entities = df.rename(columns={"e": "entity", "b": by or "b", "seconds": "seconds_to_last_step"})
+    if not by:
+        entities = entities.drop(columns=["b"], errors="ignore")
+    return FunnelResult(name, steps, times, by, start, end, str(spec.within), entities.reset_index(drop=True))

@@ -181,6 +181,10 @@ def funnel(
     project: ProjectOpt = None,
     lang: LangOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+    dropped_at: Annotated[
+        int | None, typer.Option("--dropped-at", help="write the entities that dropped at this step (2…N)")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file for --dropped-at")] = None,
 ) -> None:
     """Run a funnel: entities per step, conversion, drop-off and time to convert."""
     from northstar.cli.render import funnel_table
@@ -192,6 +196,17 @@ def funnel(
         language = lang or proj.spec.project.language
         result = proj.funnel(name, start=start, end=end, by=by)
         console.print(funnel_table(result, language))
+        if dropped_at is not None:
+            from northstar.export.atomic import atomic_path
+
+            target = output or Path(f"{name}-dropped-at-{dropped_at}.csv")
+            lost = result.dropped_at(dropped_at)
+            try:
+                with atomic_path(target) as tmp:
+                    lost.to_csv(tmp, index=False, encoding="utf-8-sig")
+            except OSError as exc:
+                raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
+            console.print(f"wrote {len(lost):,} entities to {escape(str(target))}")
     except NorthstarError as exc:
         _fail(exc, language)
 
