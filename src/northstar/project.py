@@ -225,6 +225,23 @@ class Project:
             by,
         )
 
+    def funnel_over_time(
+        self,
+        name: str,
+        grain: str = "week",
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        by: str | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """Conversion of funnel ``name`` by the period it was entered (a DataFrame)."""
+        from northstar.analysis.funnels import run_funnel_over_time
+
+        eng = engine or self.engine
+        result = self.funnel(name, start=start, end=end, by=by, engine=eng)  # validates name, dates
+        return run_funnel_over_time(self, eng, name, result.start, result.end, grain, by)
+
     def default_range(
         self, names: Sequence[str], engine: Engine, grain: str | None = None
     ) -> tuple[date, date]:

@@ -167,3 +167,34 @@ def test_dropped_entities_for_retargeting(tmp_path: Path) -> None:
     assert result.dropped_at(3)["channel"].tolist() == ["app"]
     with pytest.raises(Exception, match="between 2 and 3"):
         result.dropped_at(1)
+
+
+def test_conversion_over_time_by_entry_week(tmp_path: Path) -> None:
+    """Each week's attempts on their own: the oracle runs on the step-1 rows of that week only."""
+    rng = np.random.default_rng(9)
+    n = 800
+    df = pd.DataFrame(
+        {
+            "ts": ORIGIN + pd.to_timedelta(rng.integers(0, 28 * 24, n), unit="h"),
+            "user": [f"u{i}" for i in rng.integers(0, 120, n)],
+            "event": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]),
+            "channel": "web",
+        }
+    )
+    project = _project(tmp_path, df, ["a", "b", "c"], 48)
+    weekly = project.funnel_over_time("f", "week", start="2026-05-01", end="2026-05-28")
+    rows = []
+    for monday in pd.date_range("2026-04-27", "2026-05-25", freq="7D"):
+        first = max(monday, pd.Timestamp("2026-05-01"))
+        last = min(monday + pd.Timedelta(days=6), pd.Timestamp("2026-05-28"))
+        # step-1 rows outside the week are hidden; later steps stay visible
+        week = df[
+            ~((df["event"] == "a") & ((df["ts"] < monday) | (df["ts"] >= monday + pd.Timedelta(days=7))))
+        ]
+        exp = oracle(week, ["a", "b", "c"], 48, first.date(), last.date(), None)
+        if len(exp):
+            rows.append((monday, len(exp), int((exp["level"] == 3).sum())))
+    assert [
+        (p.to_pydatetime().date(), e, c)
+        for p, e, c in zip(weekly["period"], weekly["entered"], weekly["converted"], strict=True)
+    ] == [(m.date(), e, c) for m, e, c in rows]

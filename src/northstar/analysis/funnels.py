@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 
 from northstar.compile.plan import metric_filter
-from northstar.compile.request import range_bounds
+from northstar.compile.request import IBIS_UNIT, range_bounds
 from northstar.engine.base import TS
 from northstar.errors import QueryError
 from northstar.spec.models import Funnel, parse_duration_days
@@ -67,16 +67,23 @@ def run_funnel(
         )
     spec = project.spec.funnels[name]
     if project.coverage(engine, spec.source) is None:  # no rows at all: nobody entered
-        per_entity = pd.DataFrame({"e": [], "level": [], "seconds": [], "b": []})
+        per_entity = pd.DataFrame({"e": [], "level": [], "seconds": [], "entered": [], "b": []})
     else:
         per_entity = engine.execute(funnel_expr(project, engine, spec, start, end, by))
     return _summarise(name, spec, per_entity, start, end, by)
 
 
 def funnel_expr(
-    project: Project, engine: Engine, spec: Funnel, start: date, end: date, by: str | None
+    project: Project,
+    engine: Engine,
+    spec: Funnel,
+    start: date,
+    end: date,
+    by: str | None,
+    grain: str | None = None,
 ) -> Any:
-    """One row per entity: its best attempt's level, step-1 time, last-step time and breakdown."""
+    """One row per entity (per entity and entry period with ``grain``): its best attempt's level,
+    step-1 time, seconds to its last step and breakdown."""
     source = project.spec.sources[spec.source]
     table = project.table(engine, spec.source)
     entity = spec.count_by or source.entity
@@ -125,10 +132,17 @@ def funnel_expr(
     order = [ibis.desc(level.level), level.s]
     if by_col is not None:
         order.append(level.b)
-    best = level.mutate(rn=ibis.row_number().over(group_by=level.e, order_by=order))
+    groups = [level.e]
+    if grain is not None:
+        level = level.mutate(p=level.s.truncate(IBIS_UNIT[grain]))
+        groups = [level.e, level.p]
+        order = [ibis.desc(level.level), level.s, *([level.b] if by_col is not None else [])]
+    best = level.mutate(rn=ibis.row_number().over(group_by=groups, order_by=order))
     best = best.filter(best.rn == 0)
     seconds = (best.tlast.epoch_seconds() - best.s.epoch_seconds()).cast("float64")
-    out = {"e": best.e, "level": best.level, "seconds": seconds}
+    out = {"e": best.e, "level": best.level, "seconds": seconds, "entered": best.s}
+    if grain is not None:
+        out["period"] = best.p
     if by_col is not None:
         out["b"] = best.b
     return best.select(**out)
@@ -186,3 +200,27 @@ def _summarise(
     if not by:
         entities = entities.drop(columns=["b"], errors="ignore")
     return FunnelResult(name, steps, times, by, start, end, str(spec.within), entities.reset_index(drop=True))
+
+
+def run_funnel_over_time(
+    project: Project, engine: Engine, name: str, start: date, end: date, grain: str, by: str | None = None
+) -> pd.DataFrame:
+    """Conversion by entry period: each period's attempts on their own (an entity may enter in
+    several periods), best attempt per entity and period. Columns: period, [by], entered,
+    converted, conversion."""
+    from northstar.compile.request import GRAINS
+
+    if grain not in GRAINS:
+        raise QueryError(f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}")
+    spec = project.spec.funnels[name]
+    keys = ["period", *([by] if by else [])]
+    if project.coverage(engine, spec.source) is None:
+        return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion"])
+    df = engine.execute(funnel_expr(project, engine, spec, start, end, by, grain))
+    df = df.rename(columns={"b": by}) if by else df
+    df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
+    df["done"] = df["level"] == len(spec.steps)
+    out = df.groupby(keys, dropna=False).agg(entered=("e", "size"), converted=("done", "sum")).reset_index()
+    out["converted"] = out["converted"].astype(int)
+    out["conversion"] = out["converted"] / out["entered"]
+    return out.sort_values(keys).reset_index(drop=True)

@@ -185,9 +185,12 @@ def funnel(
         int | None, typer.Option("--dropped-at", help="write the entities that dropped at this step (2…N)")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file for --dropped-at")] = None,
+    grain: Annotated[
+        str | None, typer.Option(help="also show conversion by the day/week/month the funnel was entered")
+    ] = None,
 ) -> None:
     """Run a funnel: entities per step, conversion, drop-off and time to convert."""
-    from northstar.cli.render import funnel_table
+    from northstar.cli.render import funnel_over_time_table, funnel_table
     from northstar.project import Project
 
     language = lang or _language(project)
@@ -196,6 +199,9 @@ def funnel(
         language = lang or proj.spec.project.language
         result = proj.funnel(name, start=start, end=end, by=by)
         console.print(funnel_table(result, language))
+        if grain:
+            frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
+            console.print(funnel_over_time_table(result, frame, grain, language))
         if dropped_at is not None:
             from northstar.export.atomic import atomic_path
 

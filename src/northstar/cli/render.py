@@ -314,3 +314,24 @@ def _duration(seconds: Any) -> str:
     if s < 172800:
         return f"{s / 3600:.1f} h"
     return f"{s / 86400:.1f} d"
+
+
+def funnel_over_time_table(result: Any, frame: Any, grain: str, lang: str) -> Table:
+    zh = lang == "zh"
+    table = Table(
+        title=("按进入周期的转化率" if zh else "Conversion by when the funnel was entered"),
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("周期" if zh else "Period")
+    if result.by:
+        table.add_column(result.by)
+    for col in ("进入", "完成", "转化率") if zh else ("Entered", "Converted", "Conversion"):
+        table.add_column(col, justify="right")
+    for row in frame.to_dict("records"):
+        cells = [period_label(row["period"], grain)]
+        if result.by:
+            cells.append(str(row[result.by]))
+        cells += [f"{row['entered']:,}", f"{int(row['converted']):,}", f"{row['conversion'] * 100:.1f}%"]
+        table.add_row(*cells)
+    return table
