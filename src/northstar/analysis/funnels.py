@@ -2,7 +2,8 @@
 
 Semantics (the same as PostHog's ordered funnels and ClickHouse's ``windowFunnel``): every
 occurrence of step 1 inside the date range starts an *attempt*; step k+1 counts when it happens
-at or after step k and no later than ``within`` after the attempt's step 1 (other events may come
+at or after step k (strictly after when both steps are the same event, so one row never counts
+twice) and no later than ``within`` after the attempt's step 1 (other events may come
 between). Each entity is counted once, by its best attempt: the one that reaches the most steps,
 and among those the earliest. A breakdown value is taken from the best attempt's step-1 row.
 Time to convert is measured on the best attempt, from step 1 to the last step.
@@ -117,7 +118,12 @@ def funnel_expr(
     reached = {1: current}
     for i in range(1, len(spec.steps)):
         nxt = rows(i, hi + window)
-        j = current.join(nxt, [current.e == nxt.e, nxt.t >= current.tk, nxt.t <= current.s + window])
+        # a row cannot count for two steps in a row: a repeated step ("viewed twice") needs a later row
+        same = spec.steps[i].model_dump(exclude={"name", "label"}) == spec.steps[i - 1].model_dump(
+            exclude={"name", "label"}
+        )
+        after = nxt.t > current.tk if same else nxt.t >= current.tk
+        j = current.join(nxt, [current.e == nxt.e, after, nxt.t <= current.s + window])
         current = j.group_by([j[k] for k in keys] + [j.t1]).aggregate(tk=j.t.min())
         reached[i + 1] = current
     # level per attempt = the highest step whose table holds it
