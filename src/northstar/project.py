@@ -211,19 +211,7 @@ class Project:
         from northstar.analysis.funnels import run_funnel
 
         eng = engine or self.engine
-        if name in self.spec.funnels and (start is None or end is None):
-            cov = self.coverage(eng, self.spec.funnels[name].source)
-            last = cov[1].date() if cov else date.today()
-            end = end or last
-            start = start or (parse_date(end) - timedelta(days=29))
-        return run_funnel(
-            self,
-            eng,
-            name,
-            parse_date(start or date.today(), "--from"),
-            parse_date(end or date.today(), "--to"),
-            by,
-        )
+        return run_funnel(self, eng, name, *self._funnel_range(name, start, end, eng), by)
 
     def funnel_over_time(
         self,
@@ -239,8 +227,21 @@ class Project:
         from northstar.analysis.funnels import run_funnel_over_time
 
         eng = engine or self.engine
-        result = self.funnel(name, start=start, end=end, by=by, engine=eng)  # validates name, dates
-        return run_funnel_over_time(self, eng, name, result.start, result.end, grain, by)
+        return run_funnel_over_time(self, eng, name, *self._funnel_range(name, start, end, eng), grain, by)
+
+    def _funnel_range(
+        self, name: str, start: str | date | None, end: str | date | None, engine: Engine
+    ) -> tuple[date, date]:
+        """The dates a funnel runs over; missing ones default to the last 30 days of its source."""
+        from northstar.analysis.funnels import funnel_spec
+
+        source = funnel_spec(self, name).source
+        if end is None:
+            cov = self.coverage(engine, source)
+            end = cov[1].date() if cov else date.today()
+        last = parse_date(end, "--to")
+        first = parse_date(start, "--from") if start is not None else last - timedelta(days=29)
+        return first, last
 
     def default_range(
         self, names: Sequence[str], engine: Engine, grain: str | None = None

@@ -61,17 +61,22 @@ class FunnelResult:
 def run_funnel(
     project: Project, engine: Engine, name: str, start: date, end: date, by: str | None = None
 ) -> FunnelResult:
-    if name not in project.spec.funnels:
-        raise QueryError(
-            f"unknown funnel {name!r}" + did_you_mean(name, project.spec.funnels),
-            f"未知的漏斗 {name!r}" + did_you_mean(name, project.spec.funnels, "zh"),
-        )
-    spec = project.spec.funnels[name]
+    spec = funnel_spec(project, name)
     if project.coverage(engine, spec.source) is None:  # no rows at all: nobody entered
         per_entity = pd.DataFrame({"e": [], "level": [], "seconds": [], "entered": [], "b": []})
     else:
         per_entity = engine.execute(funnel_expr(project, engine, spec, start, end, by))
     return _summarise(name, spec, per_entity, start, end, by)
+
+
+def funnel_spec(project: Project, name: str) -> Funnel:
+    """The funnel called ``name``, or a QueryError with near names."""
+    if name not in project.spec.funnels:
+        raise QueryError(
+            f"unknown funnel {name!r}" + did_you_mean(name, project.spec.funnels),
+            f"未知的漏斗 {name!r}" + did_you_mean(name, project.spec.funnels, "zh"),
+        )
+    return project.spec.funnels[name]
 
 
 def funnel_expr(
@@ -218,7 +223,7 @@ def run_funnel_over_time(
 
     if grain not in GRAINS:
         raise QueryError(f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}")
-    spec = project.spec.funnels[name]
+    spec = funnel_spec(project, name)
     keys = ["period", *([by] if by else [])]
     if project.coverage(engine, spec.source) is None:
         return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion"])

@@ -277,15 +277,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                     )
                 )
             elif m.source not in spec.sources:
-                issues.append(
-                    make_issue(
-                        "unknown-source",
-                        *_loc(raw, "source"),
-                        metric=name,
-                        source=m.source,
-                        suggestions=near(m.source, spec.sources),
-                    )
-                )
+                issues.append(_unknown_source(raw, name, m.source, spec))
         for field in ("numerator", "denominator"):
             ref = getattr(m, field)
             if ref and ref not in metric_names:
@@ -315,6 +307,10 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                     suggestions=near(m.team, spec.teams),
                 )
             )
+    raw_funnels = data.get("funnels") or Node()
+    for fname, funnel in (spec.funnels or {}).items():
+        if funnel.source not in spec.sources:
+            issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec))
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -544,16 +540,7 @@ def check_data(
     for fname, funnel in (spec.funnels or {}).items():
         raw = raw_funnels.get(fname)
         if funnel.source not in spec.sources:
-            issues.append(
-                make_issue(
-                    "unknown-source",
-                    *_loc(raw, "source"),
-                    metric=fname,
-                    source=funnel.source,
-                    suggestions=near(funnel.source, spec.sources),
-                )
-            )
-            continue
+            continue  # reported by check_references
         if funnel.source not in schemas:
             continue
         cols = list(schemas[funnel.source])
@@ -608,4 +595,15 @@ def _expression_issue(
     """An issue for a filter, column expression or formula that did not parse or check."""
     return make_issue(
         code, *where, metric=metric, detail=exc.plain, detail_zh=exc.plain_zh, suggestions=exc.suggestions
+    )
+
+
+def _unknown_source(raw: Any, owner: str, source: str, spec: ProjectSpec) -> Issue:
+    """A metric or funnel reads a source that is not defined."""
+    return make_issue(
+        "unknown-source",
+        *_loc(raw, "source"),
+        metric=owner,
+        source=source,
+        suggestions=near(source, spec.sources),
     )
