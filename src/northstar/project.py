@@ -258,6 +258,40 @@ class Project:
         first = pd.Timestamp(min(lo for lo, _ in spans)).date()
         return max(default_start(end, grain), first), end
 
+    def aha(
+        self,
+        outcome: str = "retained_30d",
+        *,
+        within: str = "7d",
+        horizon: str = "30d",
+        source: str | None = None,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        start_event: str | None = None,
+        event_column: str = "event_name",
+        events: Sequence[str] | None = None,
+        min_support: float = 0.05,
+        engine: Engine | None = None,
+    ) -> Any:
+        """Early behaviours ranked by lift in ``outcome`` (see :mod:`northstar.analysis.aha`);
+        without dates, the 30 start days ending on the last one whose outcome is in the data."""
+        from northstar.analysis.aha import run_aha
+
+        return run_aha(
+            self,
+            engine or self.engine,
+            source=source,
+            outcome=outcome,
+            within=within,
+            horizon=horizon,
+            start=parse_date(start, "--from") if start is not None else None,
+            end=parse_date(end, "--to") if end is not None else None,
+            start_event=start_event,
+            event_column=event_column,
+            events=list(events) if events else None,
+            min_support=min_support,
+        )
+
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}
 

@@ -325,6 +325,67 @@ def demo(
         _fail(exc, lang or _language(target))
 
 
+@app.command()
+def aha(
+    outcome: Annotated[
+        str, typer.Option(help="retained_30d (any N), event:NAME or converted:NAME")
+    ] = "retained_30d",
+    within: Annotated[str, typer.Option(help="the early window, whole days from day 0 (7d, 2w)")] = "7d",
+    horizon: Annotated[str, typer.Option(help="end of the event:/converted: outcome window")] = "30d",
+    source: Annotated[str | None, typer.Option(help="the event source (default: events)")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day 0, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day 0 (inclusive), YYYY-MM-DD")] = None,
+    start_event: Annotated[
+        str | None, typer.Option("--start", help="day 0 is the first day of this event (default: first row)")
+    ] = None,
+    event_column: Annotated[str, typer.Option(help="the column naming the event")] = "event_name",
+    event: Annotated[
+        list[str] | None, typer.Option("--event", help="only these events as behaviours (repeatable)")
+    ] = None,
+    min_support: Annotated[
+        float, typer.Option(help="least share of the population that did (and did not do) a behaviour")
+    ] = 0.05,
+    top: Annotated[int, typer.Option(help="candidates to show")] = 15,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write every candidate to .csv, .json or .parquet")
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Find aha moments: early behaviours ranked by their lift in a later outcome (correlation)."""
+    from northstar.cli.aha import aha_table, correlation_note, summary_lines, write_candidates
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.aha(
+            outcome,
+            within=within,
+            horizon=horizon,
+            source=source,
+            start=start,
+            end=end,
+            start_event=start_event,
+            event_column=event_column,
+            events=event,
+            min_support=min_support,
+        )
+        for line in summary_lines(result, language):
+            console.print(escape(line))
+        console.print(aha_table(result, language, top))
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        console.print(f"[bold]{escape(correlation_note(language))}[/]")
+        if output is not None:
+            written = write_candidates(result, output)
+            console.print(f"wrote {len(result.candidates):,} candidates to {escape(str(written))}")
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml

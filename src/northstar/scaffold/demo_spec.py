@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from northstar.scaffold.demo_metrics import METRIC_FILES
+from northstar.scaffold.demo_traffic import AHA_TRUTH
 from northstar.scaffold.demo_world import Calendar, IncidentPlan
 
 _PROJECT = """\
@@ -126,5 +127,6 @@ def ground_truth(plan: IncidentPlan, seed: int, counts: dict[str, int]) -> str:
         "timezone": "UTC",
         "rows": counts,
         "incidents": [incident.to_json() for incident in plan.all()],
+        "aha": AHA_TRUTH,
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

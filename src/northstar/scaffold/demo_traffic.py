@@ -11,6 +11,9 @@ The simulation is vectorised end to end (no Python loop per user, visit or event
    gets a local hour from the device's daily profile, then is moved to UTC by the country's offset.
 3. **Funnel**: each visit views items, adds to cart, checks out and pays with probabilities that
    depend on device, channel, country and intent — and on the injected incidents.
+   The planted aha moment: new shoppers who will stay at least ``AHA_LIFETIME_DAYS`` add to cart
+   ``AHA_CART_BOOST`` times as often in their first ``AHA_WINDOW_DAYS`` days, so "add_to_cart in
+   the first week" goes with being retained on day 30 (``northstar aha`` should find it).
 4. **Events** expand each visit into its ordered events with short random gaps, never crossing
    midnight UTC, so a visit's events all fall on the visit's day.
 """
@@ -39,6 +42,16 @@ from northstar.scaffold.demo_world import (
 CATALOG_SIZE = 800
 LIFETIME_DAYS = 60.0  # mean time a shopper keeps coming back before drifting away
 DAY_S = 86_400
+AHA_LIFETIME_DAYS = 45  # new shoppers who will stay this long …
+AHA_WINDOW_DAYS = 7  # … add to cart more often in their first week …
+AHA_CART_BOOST = 6.0  # … by this factor
+AHA_TRUTH = {  # for ground_truth.json
+    "outcome": "retained_30d",
+    "within_days": AHA_WINDOW_DAYS,
+    "event": "add_to_cart",
+    "how": f"new shoppers who stay at least {AHA_LIFETIME_DAYS} days add to cart {AHA_CART_BOOST:g}x as "
+    f"often in their first {AHA_WINDOW_DAYS} days",
+}
 
 # Funnel step probabilities by device (desktop, mobile, tablet, app) and channel multipliers.
 VIEW_ITEM = np.array([0.66, 0.57, 0.62, 0.74])
@@ -151,8 +164,13 @@ def simulate_sessions(
     s_channel = np.concatenate([channel[new_users], ret_channel])
     start = s_local_day * DAY_S + _local_seconds(rng, device[s_user])
     start -= UTC_OFFSET_HOURS[country[s_user]] * 3600
+    hooked = np.zeros(users, dtype=bool)  # the planted aha: early visits of shoppers who will stay
+    hooked[:n_normal] = ~existing & (win_len >= AHA_LIFETIME_DAYS)
+    first_day = np.zeros(users, dtype=np.int64)
+    first_day[:n_normal] = arrival - 1
+    s_early = hooked[s_user] & (s_local_day - first_day[s_user] < AHA_WINDOW_DAYS)
     inside = (start >= 0) & (start < days * DAY_S)
-    s_user, s_channel, start = s_user[inside], s_channel[inside], start[inside]
+    s_user, s_channel, start, s_early = s_user[inside], s_channel[inside], start[inside], s_early[inside]
 
     # The spike: extra one-off visits from the spike channel, twice its usual daily volume.
     usual = np.bincount(start[s_channel == spike_channel] // DAY_S, minlength=days)
@@ -169,8 +187,10 @@ def simulate_sessions(
     start = np.concatenate([start, sp_start])
     spike = np.zeros(s_user.size, dtype=bool)
     spike[-sp_user.size :] = True
+    s_early = np.concatenate([s_early, np.zeros(sp_user.size, dtype=bool)])
     order = np.argsort(start, kind="stable")
     s_user, s_channel, start, spike = s_user[order], s_channel[order], start[order], spike[order]
+    s_early = s_early[order]
 
     # Number users by first visit, like sign-up ids; users never seen get no id.
     first_seen = np.unique(s_user, return_index=True)
@@ -189,6 +209,7 @@ def simulate_sessions(
         device[s_user],
         country[s_user],
         intent[s_user],
+        s_early,
     )
 
 
@@ -204,12 +225,15 @@ def _funnel(
     device: np.ndarray,
     country: np.ndarray,
     intent: np.ndarray,
+    early: np.ndarray | None = None,
 ) -> Sessions:
     n = user.size
     day = start // DAY_S
     p_view = np.where(spike, 0.35, VIEW_ITEM[device] * VIEW_ITEM_CH[channel])
     view = rng.random(n) < np.clip(p_view, 0, 0.95)
     p_cart = ADD_TO_CART[device] * ADD_TO_CART_CH[channel] * intent * np.where(spike, 0.3, 1.0)
+    if early is not None:
+        p_cart = np.where(early, p_cart * AHA_CART_BOOST, p_cart)
     cart = view & (rng.random(n) < np.clip(p_cart, 0, 0.9))
     checkout = cart & (rng.random(n) < np.clip(CHECKOUT[device] * intent**0.4, 0, 0.92))
     p_buy = PURCHASE[device] * PURCHASE_COUNTRY[country]
