@@ -410,3 +410,39 @@ def test_demo_finds_its_planted_aha(tmp_path: Path) -> None:
     assert best["event"] == truth["event"]  # add_to_cart ≥ 2 in the first week: ~72% vs ~23% retained
     assert best["lift_low"] > 2.0
     assert result.population > 2000
+
+
+def test_only_the_events_asked_for(tmp_path: Path) -> None:
+    project = Project.load(_write(tmp_path, _planted(400)))
+    every = project.aha(start="2026-03-11", end="2026-03-28").candidates
+    shares = project.aha(start="2026-03-11", end="2026-03-28", events=["share"]).candidates
+    assert set(shares["event"]) == {"share"}
+    cols = ["event", "at_least", "did", "did_outcome", "did_not", "did_not_outcome"]
+    expected = every[every["event"] == "share"][cols].sort_values("at_least").reset_index(drop=True)
+    assert shares[cols].sort_values("at_least").reset_index(drop=True).equals(expected)
+
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cli_output_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    """What people read, whole: summary, table, notes, the correlation statement and the errors."""
+    from tests.conftest import assert_snapshot
+
+    monkeypatch.setenv("COLUMNS", "160")
+    folder = _write(tmp_path, _planted(300, seed=2))
+    runner = CliRunner()
+    base = ["aha", "--project", str(folder), "--lang", lang]
+    parts = []
+    for extra in (
+        ["--from", "2026-03-10", "--to", "2026-03-31", "--top", "4"],
+        ["--outcome", "converted:share", "--within", "2d", "--horizon", "14d", "--to", "2026-04-20"],
+        ["--outcome", "retained_3d"],
+        ["--outcome", "event:shar"],
+        ["--within", "36h"],
+        ["--source", "event"],
+    ):
+        result = runner.invoke(app, [*base, *extra])
+        parts.append(f"$ northstar aha {' '.join(extra)}\n[exit {result.exit_code}]\n{result.output}")
+    assert_snapshot(SNAPSHOTS / f"aha.{lang}.txt", "\n".join(parts))

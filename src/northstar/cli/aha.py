@@ -124,7 +124,9 @@ def aha_table(result: AhaResult, lang: str, top: int = 15) -> Table:
     elif len(result.candidates) > top:
         more = len(result.candidates) - top
         table.caption = (
-            f"另有 {more} 个候选未显示（--top）" if zh else f"{more} more candidates not shown (--top)"
+            f"另有 {more} 个候选未显示（--top）"
+            if zh
+            else f"{more} more candidate{'s' if more > 1 else ''} not shown (--top)"
         )
     return table
 
