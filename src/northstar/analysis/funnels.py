@@ -1,28 +1,48 @@
-"""Funnels: how many entities go through ordered steps within a conversion window.
+"""Funnels: how many entities go through a funnel's steps within its conversion window.
 
-Semantics (the same as PostHog's ordered funnels and ClickHouse's ``windowFunnel``): every
-occurrence of step 1 inside the date range starts an *attempt*; step k+1 counts when it happens
-at or after step k (strictly after when both steps are the same event, so one row never counts
-twice) and no later than ``within`` after the attempt's step 1 (other events may come
-between). Each entity is counted once, by its best attempt: the one that reaches the most steps,
-and among those the earliest. A breakdown value is taken from the best attempt's step-1 row.
-Time to convert is measured on the best attempt, from step 1 to the last step.
+Semantics (docs/spec.md, *Funnels*, says the same for users):
 
-Everything runs in the engine (Ibis): one join per step, then one aggregation.
+* Every row matching step 1 (any step, for ``order: any``) with a time inside the date range
+  starts an *attempt* at its time ``s``. All later steps must come no later than ``s + within``.
+* ``order: ordered`` — step k+1 counts at a row at or after step k (strictly after when both
+  steps match the same rows, so one row never counts twice); other events may come between.
+  ``order: strict`` — as ordered, and no other row of the entity lies strictly between the two
+  steps' times (rows with the same time as either step do not break the sequence).
+  ``order: any`` — the level of an attempt is how many of the steps have a row in
+  ``[s, s + within]``; "step k" then means "k of the steps".
+* A step's own ``within`` bounds the time since the step before.
+* An exclusion (``exclude:``) between steps a and b: an attempt cannot go from step k to k+1
+  (a ≤ k < b) when an excluded row lies at or after step k and at or before step k+1 — ties
+  count against the attempt. It *drops out* at step k.
+* Each entity counts once, by its best attempt: the one that reaches the most steps, then the
+  earliest, then the smallest breakdown value. With the plain ordered mode the earliest next row
+  is always the best choice, so one row per attempt and step is kept; strict order, per-step
+  windows and exclusions keep every candidate row (there the earliest is not always best).
+* Breakdown values come from the best attempt's step-1 row (``attribution: first``) or from the
+  row of the last step it reached (``attribution: last``; the smallest value when rows tie).
+* Time to reach step k is measured on the best attempt from step 1 to the earliest time it
+  reached step k.
+
+Order and windows use each row's UTC instant (a DST change neither reorders events nor
+stretches a window); the date range and entry periods use the project's wall-clock time.
+
+Everything runs in the engine (Ibis): one join per step, one union and two aggregations.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from northstar.compile.plan import metric_filter
 from northstar.compile.request import IBIS_UNIT, range_bounds
-from northstar.engine.base import TS
+from northstar.engine.base import TS, UTC
 from northstar.errors import QueryError
 from northstar.spec.models import Funnel, parse_duration_days
 from northstar.spec.suggest import did_you_mean
@@ -31,14 +51,36 @@ if TYPE_CHECKING:
     from northstar.engine.base import Engine
     from northstar.project import Project
 
+# Edges of the time-to-convert histogram, in seconds: ones a person reads at a glance.
+HISTOGRAM_EDGES = (
+    0,
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    7200,
+    21600,
+    43200,
+    86400,
+    172800,
+    259200,
+    604800,
+    1209600,
+    2592000,
+)
+
 
 @dataclass(frozen=True)
 class FunnelResult:
     """Per breakdown value and step: entities that reached it, conversions and drop-offs.
 
     ``steps`` columns: [by], step (1-based), step_name, entities, conversion (from step 1),
-    step_conversion (from the step before), dropped (lost since the step before).
+    step_conversion (from the step before), dropped (lost since the step before),
+    median_seconds and p90_seconds (time from the step before, among entities reaching it).
     ``times`` columns: [by], converted, median_seconds, p90_seconds (step 1 → last step).
+    ``histogram`` columns: [by], lower_seconds, upper_seconds, entities (converted entities by
+    time from step 1 to the last step).
     """
 
     name: str
@@ -49,6 +91,9 @@ class FunnelResult:
     end: date
     within: str
     entities: pd.DataFrame  # per entity: entity, level (last step reached), seconds_to_last_step, [by]
+    histogram: pd.DataFrame
+    order: str = "ordered"
+    attribution: str = "first"
 
     def dropped_at(self, step: int) -> pd.DataFrame:
         """Entities that reached the step before ``step`` but not ``step`` (for re-targeting)."""
@@ -62,11 +107,13 @@ def run_funnel(
     project: Project, engine: Engine, name: str, start: date, end: date, by: str | None = None
 ) -> FunnelResult:
     spec = funnel_spec(project, name)
+    n = len(spec.steps)
+    reach = [f"reach_{k}" for k in range(2, n + 1)]
     if project.coverage(engine, spec.source) is None:  # no rows at all: nobody entered
-        per_entity = pd.DataFrame({"e": [], "level": [], "seconds": [], "entered": [], "b": []})
+        per_entity = pd.DataFrame({c: [] for c in ["e", "level", "seconds", "entered", *reach, "b0"]})
     else:
-        per_entity = engine.execute(funnel_expr(project, engine, spec, start, end, by))
-    return _summarise(name, spec, per_entity, start, end, by)
+        per_entity = engine.execute(funnel_expr(project, engine, spec, start, end, [by] if by else []))
+    return _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
 
 
 def funnel_spec(project: Project, name: str) -> Funnel:
@@ -79,97 +126,193 @@ def funnel_spec(project: Project, name: str) -> Funnel:
     return project.spec.funnels[name]
 
 
+def _by_column(project: Project, spec: Funnel, table: Any, by: str) -> str:
+    col = project.spec.dimensions[by].column_in(by, spec.source) if by in project.spec.dimensions else by
+    if col not in table.columns:
+        raise QueryError(
+            f"funnel: cannot break down by {by!r}: source {spec.source!r} has no such column"
+            + did_you_mean(by, [*project.spec.dimensions, *table.columns]),
+            f"漏斗：无法按 {by!r} 拆分：数据源 {spec.source!r} 没有这一列"
+            + did_you_mean(by, [*project.spec.dimensions, *table.columns], "zh"),
+        )
+    return col
+
+
 def funnel_expr(
     project: Project,
     engine: Engine,
     spec: Funnel,
     start: date,
     end: date,
-    by: str | None,
+    by: Sequence[str] = (),
     grain: str | None = None,
+    where: Callable[[Any], Any] | None = None,
 ) -> Any:
     """One row per entity (per entity and entry period with ``grain``): its best attempt's level,
-    step-1 time, seconds to its last step and breakdown."""
+    entry time, seconds to its last step (``seconds``) and to each step k ≥ 2 (``reach_k``),
+    the entry period and the breakdown values ``b0``, ``b1``… (one per ``by``).
+
+    ``where`` builds an extra row condition from the source table (a metric's ``--where``)."""
     source = project.spec.sources[spec.source]
     table = project.table(engine, spec.source)
     entity = spec.count_by or source.entity
     if not entity or entity not in table.columns:
-        raise QueryError(f"funnel: count_by {entity!r} is not a column of source {spec.source!r}")
-    by_col = None
-    if by is not None:
-        if by in project.spec.dimensions:
-            by_col = project.spec.dimensions[by].column_in(by, spec.source)
-        else:
-            by_col = by
-        if by_col not in table.columns:
-            raise QueryError(
-                f"funnel: cannot break down by {by!r}: source {spec.source!r} has no such column"
-            )
+        raise QueryError(
+            f"funnel: count_by {entity!r} is not a column of source {spec.source!r}",
+            f"漏斗：count_by {entity!r} 不是数据源 {spec.source!r} 的列",
+        )
+    by_cols = [_by_column(project, spec, table, b) for b in by]
+    bnames = [f"b{i}" for i in range(len(by_cols))]
+    n = len(spec.steps)
     window = timedelta(days=parse_duration_days(spec.within))
     lo, hi = range_bounds(start, end)
-    conds = [_step_condition(table, spec, i) for i in range(len(spec.steps))]
+    conds = [_step_condition(table, spec, i) for i in range(n)]
+    excl = [_step_condition(table, spec, i, exclusion=True) for i in range(len(spec.exclude))]
+    # wall-clock time (TS) places rows in the date range and periods; UTC orders them and measures
+    # windows, so a DST change neither reorders events nor stretches a window (a day of margin).
+    keep = (table[TS] >= lo) & (table[TS] < hi + window + timedelta(days=1)) & table[entity].notnull()
+    if where is not None:
+        keep = keep & where(table)
+    span = table.filter(keep)
 
-    def rows(i: int, upto: Any) -> Any:
-        t = table.filter(conds[i] & (table[TS] >= lo) & (table[TS] < upto))
-        cols = {"e": t[entity], "t": t[TS]}
-        if i == 0 and by_col is not None:
-            cols["b"] = t[by_col]
+    def rows(cond: Any, upto: Any = None, with_b: bool = False) -> Any:
+        t = span.filter(cond if upto is None else cond & (span[TS] < upto))
+        cols = {"e": t[entity], "t": t[UTC]}
+        if with_b:
+            cols.update(sl=t[TS], **{b: t[c] for b, c in zip(bnames, by_cols, strict=True)})
         return t.select(**cols)
 
-    attempts = rows(0, hi).distinct()
-    attempts = attempts.mutate(s=attempts.t, t1=attempts.t)
-    keys = ["e", "s"] + (["b"] if by_col is not None else [])
-    current = attempts.select(*keys, "t1", tk=attempts.t)
-    reached = {1: current}
-    for i in range(1, len(spec.steps)):
-        nxt = rows(i, hi + window)
-        # a row cannot count for two steps in a row: a repeated step ("viewed twice") needs a later row
-        same = spec.steps[i].model_dump(exclude={"name", "label"}) == spec.steps[i - 1].model_dump(
-            exclude={"name", "label"}
+    keys = ["e", "s", "sl", *bnames]
+    if spec.order == "any":
+        any_step = conds[0]
+        for c in conds[1:]:
+            any_step = any_step | c
+        attempts = rows(any_step, hi, with_b=True).distinct()
+        attempts = attempts.select("e", "sl", *bnames, s=attempts.t)
+        reached = []
+        for i in range(n):
+            nxt = rows(conds[i]).view()
+            j = attempts.join(nxt, [attempts.e == nxt.e, nxt.t >= attempts.s, nxt.t <= attempts.s + window])
+            got = j.group_by([j[k] for k in keys]).aggregate(tk=j.t.min())
+            reached.append(got.select(*keys, k=ibis.literal(i + 1), tk=got.tk))
+        allr = ibis.union(*reached, distinct=False)
+        per = allr.group_by(keys).aggregate(
+            level=allr.k.nunique(),
+            tlast=allr.tk.max(),
+            **{f"t{k}": allr.tk.min(where=allr.k == k) for k in range(2, n + 1)},
         )
-        after = nxt.t > current.tk if same else nxt.t >= current.tk
-        j = current.join(nxt, [current.e == nxt.e, after, nxt.t <= current.s + window])
-        current = j.group_by([j[k] for k in keys] + [j.t1]).aggregate(tk=j.t.min())
-        reached[i + 1] = current
-    # level per attempt = the highest step whose table holds it
-    level = attempts.select(*keys, tlast=attempts.t).mutate(level=ibis.literal(1))
-    for k in range(2, len(spec.steps) + 1):
-        r = reached[k].select(*keys, tk_=reached[k].tk)
-        level = level.left_join(r, [level[c] == r[c] for c in keys]).select(
-            *[level[c] for c in keys],
-            level=ibis.ifelse(r.tk_.notnull(), k, level.level),
-            tlast=ibis.ifelse(r.tk_.notnull(), r.tk_, level.tlast),
+    else:
+        attempts = rows(conds[0], hi, with_b=True).distinct()
+        states = attempts.select("e", "sl", *bnames, s=attempts.t, tk=attempts.t)
+        keep_all = spec.order == "strict" or bool(spec.exclude) or any(st.within for st in spec.steps)
+        times = None
+        if spec.order == "strict":
+            times = rows(ibis.literal(True)).distinct()
+            times = times.mutate(nt=times.t.lead().over(group_by=times.e, order_by=times.t))
+        reached = [states.select(*keys, k=ibis.literal(1), tk=states.tk)]
+        ranges = spec.exclusion_ranges()
+        for i in range(1, n):
+            cur = states
+            bounds: list[Any] = []
+            if times is not None:  # strict: the next step lies at this time or at the entity's next time
+                tm = times.select(te=times.e, tt=times.t, nt=times.nt).view()
+                cur = cur.left_join(tm, [cur.e == tm.te, cur.tk == tm.tt]).select(
+                    *[cur[c] for c in cur.columns], nt=ibis.coalesce(tm.nt, cur.tk)
+                )
+            for x, (a, b) in enumerate(ranges):
+                if a <= i < b:  # transition from step i to step i+1 (1-based)
+                    xr = rows(excl[x]).view()
+                    hit = cur.join(xr, [cur.e == xr.e, xr.t >= cur.tk, xr.t <= cur.s + window])
+                    nx = hit.group_by([hit[k] for k in [*keys, "tk"]]).aggregate(**{f"x{x}": hit.t.min()})
+                    cur = cur.left_join(nx, [cur[k] == nx[k] for k in [*keys, "tk"]]).select(
+                        *[cur[c] for c in cur.columns], nx[f"x{x}"]
+                    )
+                    bounds.append(f"x{x}")
+            cur = cur.view()  # close the joins above, so the one below sees a plain table
+            nxt = rows(conds[i]).view()
+            after = nxt.t > cur.tk if spec.steps[i].same_as(spec.steps[i - 1]) else nxt.t >= cur.tk
+            cond = [cur.e == nxt.e, after, nxt.t <= cur.s + window]
+            step_within = spec.steps[i].within
+            if step_within is not None:
+                cond.append(nxt.t <= cur.tk + timedelta(days=parse_duration_days(step_within)))
+            if times is not None:
+                cond.append(nxt.t <= cur.nt)
+            for col in bounds:
+                cond.append(cur[col].isnull() | (nxt.t < cur[col]))
+            j = cur.join(nxt, cond)
+            if keep_all:
+                states = j.select(*[j[k] for k in keys], tk=j.t).distinct()
+            else:
+                states = j.group_by([j[k] for k in keys]).aggregate(tk=j.t.min())
+            reached.append(states.select(*keys, k=ibis.literal(i + 1), tk=states.tk))
+        allr = ibis.union(*reached, distinct=False)
+        per = allr.group_by(keys).aggregate(
+            level=allr.k.max(), **{f"t{k}": allr.tk.min(where=allr.k == k) for k in range(2, n + 1)}
         )
-    order = [ibis.desc(level.level), level.s]
-    if by_col is not None:
-        order.append(level.b)
-    groups = [level.e]
+        per = per.mutate(
+            tlast=ibis.cases(*[(per.level == k, per[f"t{k}"]) for k in range(2, n + 1)], else_=per.s)
+        )
     if grain is not None:
-        level = level.mutate(p=level.s.truncate(IBIS_UNIT[grain]))
-        groups = [level.e, level.p]
-        order = [ibis.desc(level.level), level.s, *([level.b] if by_col is not None else [])]
-    best = level.mutate(rn=ibis.row_number().over(group_by=groups, order_by=order))
+        per = per.mutate(p=per.sl.truncate(IBIS_UNIT[grain]))
+    groups = [per.e] if grain is None else [per.e, per.p]
+    order = [ibis.desc(per.level), per.s, *[per[b] for b in bnames]]
+    best = per.mutate(rn=ibis.row_number().over(group_by=groups, order_by=order))
     best = best.filter(best.rn == 0)
-    seconds = (best.tlast.epoch_seconds() - best.s.epoch_seconds()).cast("float64")
-    out = {"e": best.e, "level": best.level, "seconds": seconds, "entered": best.s}
+    out = {"e": best.e, "level": best.level, "seconds": _seconds(best.tlast, best.s), "entered": best.sl}
+    for k in range(2, n + 1):
+        out[f"reach_{k}"] = _seconds(best[f"t{k}"], best.s)
     if grain is not None:
         out["period"] = best.p
-    if by_col is not None:
-        out["b"] = best.b
-    return best.select(**out)
+    result = best.select(**out, **{b: best[b] for b in bnames}, tlast=best.tlast)
+    if spec.attribution == "last" and bnames:
+        any_step = conds[0]
+        for c in conds[1:]:
+            any_step = any_step | c
+        lr = rows(any_step, with_b=True)
+        lr = lr.select(le=lr.e, lt=lr.t, **{f"l{b}": lr[b] for b in bnames})
+        j = result.left_join(lr, [result.e == lr.le, result.tlast == lr.lt])
+        plain = [c for c in out if c not in bnames]
+        result = j.group_by([j[c] for c in plain]).aggregate(**{b: j[f"l{b}"].min() for b in bnames})
+    return result.select(*out.keys(), *[b for b in bnames if b not in out])
 
 
-def _step_condition(table: Any, spec: Funnel, i: int) -> Any:
-    step = spec.steps[i]
+def _seconds(later: Any, earlier: Any) -> Any:
+    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64")
+
+
+def _step_condition(table: Any, spec: Funnel, i: int, exclusion: bool = False) -> Any:
+    step: Any = spec.exclude[i] if exclusion else spec.steps[i]
+    what = f"funnel exclusion {i + 1}" if exclusion else f"funnel step {i + 1}"
     cond = None
     if step.event is not None:
         if spec.event_column not in table.columns:
-            raise QueryError(f"funnel: event column {spec.event_column!r} is not in source {spec.source!r}")
+            raise QueryError(
+                f"funnel: event column {spec.event_column!r} is not in source {spec.source!r}",
+                f"漏斗：事件列 {spec.event_column!r} 不在数据源 {spec.source!r} 中",
+            )
         cond = table[spec.event_column] == step.event
-    flt = metric_filter(table, step.filter, f"funnel step {i + 1} filter")
+    flt = metric_filter(table, step.filter, f"{what} filter")
     if flt is not None:
         cond = flt if cond is None else cond & flt
     return cond
+
+
+def _quantiles(values: pd.Series) -> tuple[float, float]:
+    v = values.dropna().astype("float64")
+    if not len(v):
+        return float("nan"), float("nan")
+    return float(v.quantile(0.5)), float(v.quantile(0.9))
+
+
+def histogram(seconds: pd.Series, within_seconds: float) -> pd.DataFrame:
+    """Counts of ``seconds`` in the :data:`HISTOGRAM_EDGES` bins up to the funnel window
+    (each bin holds lower ≤ x < upper; the last one ends at the window and includes it)."""
+    edges = [e for e in HISTOGRAM_EDGES if e < within_seconds] + [within_seconds]
+    values = seconds.dropna().astype("float64").to_numpy()
+    counts, _ = np.histogram(values, bins=np.asarray(edges, dtype="float64"))
+    return pd.DataFrame(
+        {"lower_seconds": edges[:-1], "upper_seconds": edges[1:], "entities": counts.astype(int)}
+    )
 
 
 def _summarise(
@@ -177,13 +320,20 @@ def _summarise(
 ) -> FunnelResult:
     n = len(spec.steps)
     names = spec.step_names()
+    if spec.order == "any":
+        names = [f"{k} of {n}" for k in range(1, n + 1)]
+    within_s = parse_duration_days(spec.within) * 86400
     groups: list[tuple[Any, pd.DataFrame]] = list(df.groupby("b", dropna=False)) if by else [(None, df)]
-    step_rows, time_rows = [], []
+    step_rows, time_rows, hist = [], [], []
     for value, g in groups:
         counts = [int((g["level"] >= k).sum()) for k in range(1, n + 1)]
         for k in range(1, n + 1):
             c = counts[k - 1]
             row: dict[str, Any] = {} if by is None else {by: value}
+            gap = float("nan"), float("nan")
+            if k > 1 and spec.order != "any":
+                prev = g["reach_2"] * 0 if k == 2 else g[f"reach_{k - 1}"]
+                gap = _quantiles((g[f"reach_{k}"] - prev)[g["level"] >= k])
             row.update(
                 step=k,
                 step_name=names[k - 1],
@@ -193,24 +343,42 @@ def _summarise(
                 if k > 1 and counts[k - 2]
                 else (1.0 if k == 1 and c else float("nan")),
                 dropped=counts[k - 2] - c if k > 1 else 0,
+                median_seconds=gap[0],
+                p90_seconds=gap[1],
             )
             step_rows.append(row)
         done = g.loc[g["level"] == n, "seconds"].astype("float64")
         t: dict[str, Any] = {} if by is None else {by: value}
-        t.update(
-            converted=len(done),
-            median_seconds=float(done.quantile(0.5)) if len(done) else float("nan"),
-            p90_seconds=float(done.quantile(0.9)) if len(done) else float("nan"),
-        )
+        med, p90 = _quantiles(done)
+        t.update(converted=len(done), median_seconds=med, p90_seconds=p90)
         time_rows.append(t)
+        h = histogram(done, within_s)
+        if by is not None:
+            h.insert(0, by, value)
+        hist.append(h)
     keys = [by] if by else []
     step_cols = [*keys, "step", "step_name", "entities", "conversion", "step_conversion", "dropped"]
-    steps = pd.DataFrame(step_rows, columns=step_cols)
+    steps = pd.DataFrame(step_rows, columns=[*step_cols, "median_seconds", "p90_seconds"])
     times = pd.DataFrame(time_rows, columns=[*keys, "converted", "median_seconds", "p90_seconds"])
+    histo = (
+        pd.concat(hist, ignore_index=True) if hist else histogram(pd.Series([], dtype="float64"), within_s)
+    )
     entities = df.rename(columns={"e": "entity", "b": by or "b", "seconds": "seconds_to_last_step"})
     if not by:
         entities = entities.drop(columns=["b"], errors="ignore")
-    return FunnelResult(name, steps, times, by, start, end, str(spec.within), entities.reset_index(drop=True))
+    return FunnelResult(
+        name,
+        steps,
+        times,
+        by,
+        start,
+        end,
+        str(spec.within),
+        entities.reset_index(drop=True),
+        histo,
+        spec.order,
+        spec.attribution,
+    )
 
 
 def run_funnel_over_time(
@@ -227,8 +395,8 @@ def run_funnel_over_time(
     keys = ["period", *([by] if by else [])]
     if project.coverage(engine, spec.source) is None:
         return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion"])
-    df = engine.execute(funnel_expr(project, engine, spec, start, end, by, grain))
-    df = df.rename(columns={"b": by}) if by else df
+    df = engine.execute(funnel_expr(project, engine, spec, start, end, [by] if by else [], grain))
+    df = df.rename(columns={"b0": by}) if by else df
     df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
     df["done"] = df["level"] == len(spec.steps)
     out = df.groupby(keys, dropna=False).agg(entered=("e", "size"), converted=("done", "sum")).reset_index()

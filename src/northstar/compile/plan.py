@@ -15,7 +15,7 @@ import ibis
 
 from northstar.compile.catalog import Resolved
 from northstar.compile.request import IBIS_UNIT
-from northstar.engine.base import TS
+from northstar.engine.base import HIDDEN, TS
 from northstar.errors import ExpressionError, QueryError
 from northstar.spec.expressions import Parsed, parse, to_ibis
 from northstar.spec.models import Dimension, Source, parse_duration_days
@@ -91,7 +91,7 @@ def _where_hint(
 def metric_filter(table: Any, spec_filter: str | None, what: str) -> Any:
     if not spec_filter:
         return None
-    parsed = parse(spec_filter, known=[c for c in table.columns if c != TS], what=what)
+    parsed = parse(spec_filter, known=[c for c in table.columns if c not in HIDDEN], what=what)
     return to_ibis(parsed, lambda name: table[name])
 
 
@@ -99,7 +99,7 @@ def _value(table: Any, m: Resolved) -> Any:
     spec = m.spec
     if spec.expr and spec.type != "formula":
         parsed: Parsed = parse(
-            spec.expr, known=[c for c in table.columns if c != TS], what=f"metric {m.name!r} expr"
+            spec.expr, known=[c for c in table.columns if c not in HIDDEN], what=f"metric {m.name!r} expr"
         )
         return to_ibis(parsed, lambda name: table[name])
     return table[spec.column] if spec.column else None
@@ -231,6 +231,14 @@ def repeat_rate(
     within_s = parse_duration_days(spec.within or "30d") * 86400
     look_ahead = sl.end + _timedelta(within_s)
     rows = table.filter((table[TS] >= sl.start) & (table[TS] < look_ahead))
+    if spec.min_gap is not None or spec.repeat_filter:  # repurchase options: see compile/repeat.py
+        from northstar.compile.repeat import repeat_rate_with_options
+
+        where = _where(rows, source_name, sl, dimensions)
+        rows = rows.filter(where) if where is not None else rows
+        return repeat_rate_with_options(
+            rows, m, entity, _keys(rows, source_name, sl, dimensions), sl.end, within_s
+        )
     cond = _and(
         metric_filter(rows, spec.filter, f"metric {m.name!r} filter"),
         _where(rows, source_name, sl, dimensions),

@@ -18,10 +18,12 @@ import pandas as pd
 from northstar.errors import UnsupportedOnEngine
 from northstar.spec.expressions import kind_of
 
-__all__ = ["TS", "Engine", "kind_of"]
+__all__ = ["HIDDEN", "TS", "UTC", "Engine", "kind_of"]
 from northstar.spec.models import Source
 
-TS = "__ts"
+TS = "__ts"  # the row's time as wall-clock time in the project timezone: periods, date ranges
+UTC = "__utc"  # the same instant in UTC: elapsed time, order of events (no DST jumps)
+HIDDEN = (TS, UTC)  # columns every source table gains; not the user's columns
 
 
 class Engine(ABC):
@@ -34,7 +36,7 @@ class Engine(ABC):
         self._kinds: dict[str, dict[str, str]] = {}
 
     def register(self, name: str, source: Source, base_dir: Path, project_tz: str) -> None:
-        """Make ``source`` available as table ``name`` (with ``__ts``); idempotent."""
+        """Make ``source`` available as table ``name`` (with ``__ts`` and ``__utc``); idempotent."""
         if name in self._tables:
             return
         table, kinds = self._register(name, source, base_dir, project_tz)

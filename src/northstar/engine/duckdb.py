@@ -9,7 +9,7 @@ import ibis
 import pandas as pd
 from sqlglot import exp
 
-from northstar.engine.base import TS, Engine, kind_of
+from northstar.engine.base import TS, UTC, Engine, kind_of
 from northstar.errors import DataError
 from northstar.spec.models import Source
 
@@ -40,8 +40,10 @@ class DuckDBEngine(Engine):
         dtype = raw_table.schema()[source.time]
         col = exp.column(source.time, quoted=True)
         local = exp.Literal.string(project_tz)
+        utc_name = exp.Literal.string("UTC")
         if dtype.is_timestamp() and dtype.timezone is not None:
             ts: Any = exp.func("timezone", local, col)
+            utc: Any = exp.func("timezone", utc_name, col)
         else:
             naive: Any = col
             if dtype.is_date() or dtype.is_string():
@@ -52,7 +54,14 @@ class DuckDBEngine(Engine):
                 if src_tz == project_tz
                 else exp.func("timezone", local, exp.func("timezone", exp.Literal.string(src_tz), naive))
             )
-        view = exp.select(exp.Star(), exp.alias_(ts, TS, quoted=True)).from_(exp.to_table(raw, quoted=True))
+            utc = (
+                naive
+                if src_tz == "UTC"
+                else exp.func("timezone", utc_name, exp.func("timezone", exp.Literal.string(src_tz), naive))
+            )
+        view = exp.select(
+            exp.Star(), exp.alias_(ts, TS, quoted=True), exp.alias_(utc, UTC, quoted=True)
+        ).from_(exp.to_table(raw, quoted=True))
         create = exp.Create(
             this=exp.to_table(f"src_{name}", quoted=True), kind="VIEW", expression=view, replace=True
         )

@@ -13,7 +13,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from northstar.engine.base import TS, Engine, kind_of
+from northstar.engine.base import HIDDEN, TS, UTC, Engine, kind_of
 from northstar.errors import DataError, UserError
 from northstar.spec.models import Source
 
@@ -63,6 +63,7 @@ class SparkEngine(Engine):
         col = F.col(f"`{source.time}`")
         if isinstance(dtype, TimestampType):
             ts = F.from_utc_timestamp(col, project_tz)
+            utc = col  # the session timezone is UTC
         else:
             if isinstance(dtype, TimestampNTZType | DateType | StringType):
                 col = col.cast(TimestampNTZType()).cast(TimestampType())
@@ -72,11 +73,12 @@ class SparkEngine(Engine):
                 if src_tz == project_tz
                 else F.from_utc_timestamp(F.to_utc_timestamp(col, src_tz), project_tz)
             )
-        df = df.withColumn(TS, ts.cast(TimestampNTZType()))
+            utc = col if src_tz == "UTC" else F.to_utc_timestamp(col, src_tz)
+        df = df.withColumn(TS, ts.cast(TimestampNTZType())).withColumn(UTC, utc.cast(TimestampNTZType()))
         view = f"{self._prefix}{name}"
         df.createOrReplaceTempView(view)
         table = self.backend.table(view)
-        kinds = {c: kind_of(t) for c, t in table.schema().items() if c != TS}
+        kinds = {c: kind_of(t) for c, t in table.schema().items() if c not in HIDDEN}
         return table, kinds
 
     def _execute(self, expr: Any) -> pd.DataFrame:

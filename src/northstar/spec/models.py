@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MetricType = Literal[
     "count",
@@ -137,6 +137,8 @@ class Metric(Strict):
     numerator: str | None = None
     denominator: str | None = None
     within: str | int | None = None
+    min_gap: str | int | None = None  # repeat_rate: a repeat comes at least this long after the first row
+    repeat_filter: str | None = None  # repeat_rate: which rows count as the repeat (default: filter)
     reference: str | None = None
     stat: Literal["avg", "median", "share_ahead", "share_on_time", "share_late"] | None = None
     tolerance: float = 0.0
@@ -169,14 +171,44 @@ class Metric(Strict):
                 raise ValueError("within must be positive")
         return v
 
+    @field_validator("min_gap")
+    @classmethod
+    def _min_gap(cls, v: str | int | None) -> str | int | None:
+        if v is not None:
+            from northstar.spec.retention import parse_gap_seconds
+
+            parse_gap_seconds(v)
+        return v
+
 
 class FunnelStep(Strict):
-    """One step: an event (by name in the funnel's event column) and/or a filter on the source."""
+    """One step: an event (by name in the funnel's event column) and/or a filter on the source.
+    ``within`` bounds the time since the step before (on top of the funnel's own window)."""
 
     name: str | None = None
     event: str | None = None
     filter: str | None = None
+    within: str | int | None = None
     label: LocalText | None = None
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, v: str | int | None) -> str | int | None:
+        if v is not None and parse_duration_days(v) <= 0:
+            raise ValueError("within must be positive")
+        return v
+
+    def same_as(self, other: FunnelStep) -> bool:
+        """Both steps match the same rows (so one row must not count for both in a row)."""
+        return (self.event, self.filter) == (other.event, other.filter)
+
+
+class FunnelExclusion(Strict):
+    """An event that knocks an attempt out when it happens between two of the funnel's steps."""
+
+    event: str | None = None
+    filter: str | None = None
+    between: tuple[int, int] | None = None  # 1-based steps; default: the first and the last
 
 
 def _step(value: Any) -> Any:
@@ -190,6 +222,9 @@ class Funnel(Strict):
     source: str
     steps: list[Annotated[FunnelStep, BeforeValidator(_step)]]
     within: str | int = "1d"
+    order: Literal["ordered", "strict", "any"] = "ordered"
+    exclude: list[Annotated[FunnelExclusion, BeforeValidator(_step)]] = Field(default_factory=list)
+    attribution: Literal["first", "last"] = "first"
     event_column: str = "event_name"
     count_by: str | None = None  # default: the source's entity
     label: LocalText | None = None
@@ -210,7 +245,25 @@ class Funnel(Strict):
         for step in v:
             if not step.event and not step.filter:
                 raise ValueError("each step needs an event or a filter")
+        if v[0].within is not None:
+            raise ValueError("the first step cannot have its own within (it has no step before it)")
         return v
+
+    @model_validator(mode="after")
+    def _modes(self) -> Funnel:
+        n = len(self.steps)
+        for x in self.exclude:
+            if not x.event and not x.filter:
+                raise ValueError("each exclusion needs an event or a filter")
+            a, b = x.between or (1, n)
+            if not 1 <= a < b <= n:
+                raise ValueError(f"exclusion between: [{a}, {b}] must be two steps in order, from 1 to {n}")
+        if self.order == "any" and (self.exclude or any(s.within for s in self.steps)):
+            raise ValueError("order: any cannot have exclusions or per-step within (steps have no order)")
+        return self
+
+    def exclusion_ranges(self) -> list[tuple[int, int]]:
+        return [x.between or (1, len(self.steps)) for x in self.exclude]
 
     def step_names(self) -> list[str]:
         return [s.name or s.event or f"step_{i + 1}" for i, s in enumerate(self.steps)]
@@ -222,6 +275,11 @@ class Team(Strict):
     metrics: list[str] = Field(default_factory=list)
 
 
+# below Strict and LocalText, which the activity model is built from
+from northstar.spec.lifecycle import Activity  # noqa: E402
+from northstar.spec.retention import Retention  # noqa: E402
+
+
 class ProjectSpec(Strict):
     project: ProjectInfo
     sources: dict[str, Source] = Field(default_factory=dict)
@@ -231,3 +289,5 @@ class ProjectSpec(Strict):
     supporting: list[str] = Field(default_factory=list)
     teams: dict[str, Team] = Field(default_factory=dict)
     funnels: dict[str, Funnel] = Field(default_factory=dict)
+    activity: dict[str, Activity] = Field(default_factory=dict)
+    retention: dict[str, Retention] = Field(default_factory=dict)
