@@ -292,6 +292,39 @@ class Project:
             min_support=min_support,
         )
 
+    def lifecycle(
+        self,
+        name: str,
+        grain: str = "week",
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """New, returning, resurrecting and dormant entities per period of activity ``name`` (an
+        ``activity:`` entry or a source; see :mod:`northstar.analysis.lifecycle`). Without dates,
+        12 periods (30 days) ending on the source's last day with data."""
+        from northstar.analysis.lifecycle import run_lifecycle
+
+        return run_lifecycle(self, engine or self.engine, name, grain, start, end)
+
+    def active_users(
+        self,
+        name: str,
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        month_days: int = 30,
+        per: str = "week",
+        engine: Engine | None = None,
+    ) -> Any:
+        """DAU, WAU, MAU (last ``month_days`` days) and stickiness per day of activity ``name``, with
+        the stickiness distribution per ``per`` (see :mod:`northstar.analysis.activity`). Without
+        dates, the 30 days ending on the source's last day with data."""
+        from northstar.analysis.activity import run_active_users
+
+        return run_active_users(self, engine or self.engine, name, start, end, month_days, per)
+
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}
 

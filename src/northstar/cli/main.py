@@ -415,6 +415,74 @@ def _progress() -> Progress:
     )
 
 
+@app.command()
+def lifecycle(
+    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
+    grain: Annotated[str, typer.Option(help="day, week or month")] = "week",
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="also write the table (.csv, .json or .parquet)")
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """New, returning, resurrecting and dormant entities per day, week or month."""
+    from northstar.cli.lifecycle import lifecycle_check, lifecycle_table, write_frame, wrote
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.lifecycle(name, grain, start=start, end=end)
+        console.print(lifecycle_table(result, language))
+        console.print(lifecycle_check(result, language), highlight=False)
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        if output is not None:
+            console.print(wrote(write_frame(result.frame, output), language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def active(
+    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
+    mau_days: Annotated[int, typer.Option(help="MAU window in days: 30 (default) or 28 (four weeks)")] = 30,
+    per: Annotated[str, typer.Option(help="stickiness distribution per week or month")] = "week",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="write the daily table (.csv, .json, .parquet) and *-stickiness"),
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """DAU, WAU, MAU and stickiness (DAU/WAU, DAU/MAU) per day, and days active per week or month."""
+    from northstar.cli.lifecycle import active_table, stickiness_table, write_frame, wrote
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per)
+        console.print(active_table(result, language))
+        console.print(stickiness_table(result, language))
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        if output is not None:
+            console.print(wrote(write_frame(result.daily, output), language))
+            sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
+            console.print(wrote(write_frame(result.stickiness, sticky), language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
 def main() -> None:
     try:
         app()

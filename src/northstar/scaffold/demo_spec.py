@@ -102,6 +102,12 @@ funnels:
     label: {en: Checkout funnel, zh: 下单漏斗}
     within: 1d                # every step within a day of viewing the item
     steps: [view_item, add_to_cart, begin_checkout, purchase]
+
+activity:
+  shoppers:                   # northstar lifecycle shoppers · northstar active shoppers
+    source: events
+    label: {en: Shoppers, zh: 购物用户}
+    event: [view_item, add_to_cart, begin_checkout, purchase]   # browsing pages alone does not count
 """
 
 

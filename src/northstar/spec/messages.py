@@ -189,6 +189,30 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "a formula is arithmetic over other metrics, e.g. revenue / orders",
         "公式是对其他指标的四则运算，例如 revenue / orders",
     ),
+    "activity-unknown-source": (
+        "activity {name!r} reads source {source!r}, which is not defined",
+        "活跃定义 {name!r} 引用的数据源 {source!r} 未定义",
+        "define it under 'sources:' or fix the name",
+        "请在 'sources:' 下定义它，或修正名称",
+    ),
+    "activity-unknown-column": (
+        "activity {name!r}: column {column!r} is not in source {source!r}",
+        "活跃定义 {name!r}：数据源 {source!r} 中没有列 {column!r}",
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
+    "activity-no-entity": (
+        "activity {name!r}: source {source!r} has no entity, so there is no one to count",
+        "活跃定义 {name!r}：数据源 {source!r} 没有 entity，无法统计活跃对象",
+        "set 'count_by:' or the source's 'entity:'",
+        "请设置 'count_by:' 或数据源的 'entity:'",
+    ),
+    "activity-bad-filter": (
+        "activity {name!r}: {detail}",
+        "活跃定义 {name!r}：{detail_zh}",
+        "filters are SQL-like predicates over the source's columns, e.g. event_name != 'page_view'",
+        "过滤条件是针对数据源列的类 SQL 条件，例如 event_name != 'page_view'",
+    ),
 }
 
 KIND_ZH = {

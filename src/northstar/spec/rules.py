@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from northstar.errors import ExpressionError, Issue, NorthstarError
 from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
+from northstar.spec.lifecycle import Activity
 from northstar.spec.loader import Node, Seq
 from northstar.spec.messages import KIND_ZH, make_issue
 from northstar.spec.models import (
@@ -35,6 +36,7 @@ from northstar.spec.suggest import near
 NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
 TOP_LEVEL = (
     "funnels",
+    "activity",
     "project",
     "include",
     "sources",
@@ -47,6 +49,7 @@ TOP_LEVEL = (
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
     "funnels": Funnel,
+    "activity": Activity,
     "dimensions": Dimension,
     "metrics": Metric,
     "teams": Team,
@@ -311,6 +314,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     for fname, funnel in (spec.funnels or {}).items():
         if funnel.source not in spec.sources:
             issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec))
+    issues += check_activity_references(spec, data)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -565,6 +569,7 @@ def check_data(
                     parse(step.filter, known=cols, what="step filter")
                 except ExpressionError as exc:
                     issues.append(_expression_issue("bad-expression", _loc(raw, "steps"), fname, exc))
+    issues += check_activity_data(spec, data, schemas)
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
@@ -607,3 +612,69 @@ def _unknown_source(raw: Any, owner: str, source: str, spec: ProjectSpec) -> Iss
         source=source,
         suggestions=near(source, spec.sources),
     )
+
+
+def check_activity_references(spec: ProjectSpec, data: Node) -> list[Issue]:
+    """Each ``activity:`` entry reads a defined source that has someone to count."""
+    issues: list[Issue] = []
+    raw_all = data.get("activity") or Node()
+    for name, act in (spec.activity or {}).items():
+        raw = raw_all.get(name)
+        if act.source not in spec.sources:
+            issues.append(
+                make_issue(
+                    "activity-unknown-source",
+                    *_loc(raw, "source"),
+                    name=name,
+                    source=act.source,
+                    suggestions=near(act.source, spec.sources),
+                )
+            )
+        elif not act.count_by and not spec.sources[act.source].entity:
+            issues.append(
+                make_issue("activity-no-entity", *_loc(raw, "source"), name=name, source=act.source)
+            )
+    return issues
+
+
+def check_activity_data(
+    spec: ProjectSpec, data: Node, schemas: Mapping[str, Mapping[str, str]]
+) -> list[Issue]:
+    """The columns an ``activity:`` entry names exist in its source, and its filter parses."""
+    issues: list[Issue] = []
+    raw_all = data.get("activity") or Node()
+    for name, act in (spec.activity or {}).items():
+        if act.source not in schemas:
+            continue  # an unknown or unreadable source is reported elsewhere
+        raw = raw_all.get(name)
+        cols = list(schemas[act.source])
+        needs = [("event_column", act.event_column)] if act.event else []
+        needs += [("count_by", act.count_by)] if act.count_by else []
+        for key, col in needs:
+            if col not in cols:
+                issues.append(
+                    make_issue(
+                        "activity-unknown-column",
+                        *_loc(raw, key),
+                        name=name,
+                        column=col,
+                        source=act.source,
+                        columns=", ".join(cols),
+                        suggestions=near(col, cols),
+                    )
+                )
+        if act.filter:
+            try:
+                parse(act.filter, known=cols, what="activity filter")
+            except ExpressionError as exc:
+                issues.append(
+                    make_issue(
+                        "activity-bad-filter",
+                        *_loc(raw, "filter"),
+                        name=name,
+                        detail=exc.plain,
+                        detail_zh=exc.plain_zh,
+                        suggestions=exc.suggestions,
+                    )
+                )
+    return issues
