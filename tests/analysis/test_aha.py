@@ -316,6 +316,8 @@ def test_empty_source(tmp_path: Path) -> None:
             "has no column 'event_nme'",
             "（请用 --event-column 指定）（您是不是想写 'event_name'",
         ),
+        ({"outcome": "retained_60d"}, "the data span 51 days, but retained_60d needs 67", "数据只覆盖 51 天"),
+        ({"min_support": 0.5}, "--min-support must be at least 0 and below 0.5", "--min-support 必须"),
         ({"start": "2026-03-20", "end": "2026-03-11"}, "ends (2026-03-11) before it starts", "早于开始日期"),
     ],
 )

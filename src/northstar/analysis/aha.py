@@ -333,11 +333,9 @@ def run_aha(
         table, entity, event_column, out, d, start, end, latest_start, start_event, events
     )
     totals = engine.execute(people)
-    row = totals.iloc[0]
-    started = int(row["started"] or 0)
-    observable = int(row["observable"] or 0)
-    converted_before = int(row["converted_before"] or 0)
-    population, reached = int(row["population"] or 0), int(row["reached"] or 0)
+    row = {k: 0 if pd.isna(v) else int(v) for k, v in totals.iloc[0].items()}  # sums of nothing are null
+    started, observable, converted_before = row["started"], row["observable"], row["converted_before"]
+    population, reached = row["population"], row["reached"]
     counts = (
         engine.execute(hist)
         if population
