@@ -30,7 +30,7 @@ from northstar.spec.rules import (
 from northstar.spec.suggest import did_you_mean
 
 PROJECT_FILE = "northstar.yml"
-_DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent"}
+_DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent", "conversion": "percent"}
 
 
 def find_project_file(path: str | Path | None) -> Path:
@@ -125,12 +125,15 @@ class Project:
 
     def sources_of(self, names: Sequence[str]) -> list[str]:
         """The sources the metrics ``names`` (and what they depend on) read."""
-        found = {
-            self.catalog.metrics[n].spec.source
-            for n in self.catalog.closure(self.catalog.expand(names))
-            if self.catalog.metrics[n].spec.source
-        }
+        found = {self.source_of(n) for n in self.catalog.closure(self.catalog.expand(names))}
         return sorted(s for s in found if s)
+
+    def source_of(self, name: str) -> str | None:
+        """The source metric ``name`` reads itself (a conversion of a funnel: the funnel's)."""
+        spec = self.catalog.metrics[name].spec
+        if spec.type == "conversion" and spec.funnel and spec.funnel in self.spec.funnels:
+            return self.spec.funnels[spec.funnel].source
+        return spec.source
 
     # -- metadata --------------------------------------------------------------------------
     def metric_info(self, name: str) -> MetricInfo:
@@ -316,14 +319,53 @@ class Project:
         end: str | date | None = None,
         month_days: int = 30,
         per: str = "week",
+        by: str | None = None,
         engine: Engine | None = None,
     ) -> Any:
         """DAU, WAU, MAU (last ``month_days`` days) and stickiness per day of activity ``name``, with
-        the stickiness distribution per ``per`` (see :mod:`northstar.analysis.activity`). Without
-        dates, the 30 days ending on the source's last day with data."""
+        the stickiness distribution per ``per`` (see :mod:`northstar.analysis.activity`); ``by``: a
+        dimension or column, each value counted on its own. Without dates, the 30 days ending on
+        the source's last day with data."""
         from northstar.analysis.activity import run_active_users
 
-        return run_active_users(self, engine or self.engine, name, start, end, month_days, per)
+        return run_active_users(self, engine or self.engine, name, start, end, month_days, per, by)
+
+    def retention(
+        self,
+        name: str,
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        period: str | None = None,
+        periods: int | None = None,
+        mode: str | None = None,
+        by: str | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """Cohort retention ``name`` (see :mod:`northstar.analysis.retention`); the range is widened
+        to whole periods and defaults to the last ``periods + 1`` periods of the start source."""
+        from northstar.analysis.retention import run_retention
+
+        first = parse_date(start, "--from") if start is not None else None
+        last = parse_date(end, "--to") if end is not None else None
+        eng = engine or self.engine
+        return run_retention(self, eng, name, first, last, period=period, periods=periods, mode=mode, by=by)
+
+    def repurchase_curve(
+        self,
+        metric: str,
+        *,
+        start: str | date | None = None,
+        end: str | date | None = None,
+        days: int | None = None,
+        by: str | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """Share repurchased within K days, K = 1 … ``days``, by the rules of repeat_rate metric
+        ``metric`` (see :mod:`northstar.analysis.repurchase`); dates default to the last 30 days."""
+        from northstar.analysis.repurchase import run_repurchase_curve
+
+        return run_repurchase_curve(self, engine or self.engine, metric, start, end, days=days, by=by)
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}

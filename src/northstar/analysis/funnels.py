@@ -44,7 +44,7 @@ from northstar.compile.plan import metric_filter
 from northstar.compile.request import IBIS_UNIT, range_bounds
 from northstar.engine.base import TS, UTC
 from northstar.errors import QueryError
-from northstar.spec.models import Funnel, parse_duration_days
+from northstar.spec.models import Funnel, Metric, parse_duration_days
 from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -274,6 +274,50 @@ def funnel_expr(
         plain = [c for c in out if c not in bnames]
         result = j.group_by([j[c] for c in plain]).aggregate(**{b: j[f"l{b}"].min() for b in bnames})
     return result.select(*out.keys(), *[b for b in bnames if b not in out])
+
+
+def conversion_funnel(project: Project, name: str, spec: Metric) -> tuple[Funnel, int]:
+    """The funnel a ``conversion`` metric measures, and the step whose share it reports."""
+    if spec.funnel:
+        funnel = funnel_spec(project, spec.funnel)
+        if spec.within is not None:
+            funnel = funnel.model_copy(update={"within": spec.within})
+    else:
+        funnel = Funnel(
+            source=spec.source or "",
+            steps=spec.steps or [],
+            within=spec.within or "1d",
+            event_column=spec.event_column or "event_name",
+            count_by=spec.column,
+        )
+    k = spec.step or len(funnel.steps)
+    if k > len(funnel.steps):
+        raise QueryError(
+            f"metric {name!r}: step {k} is past the funnel's last step ({len(funnel.steps)})",
+            f"指标 {name!r}：第 {k} 步超出了漏斗的最后一步（{len(funnel.steps)}）",
+        )
+    return funnel, k
+
+
+def conversion_expr(
+    project: Project,
+    engine: Engine,
+    name: str,
+    spec: Metric,
+    start: date,
+    end: date,
+    grain: str | None,
+    by: Sequence[str],
+    where: Callable[[Any], Any] | None,
+) -> Any:
+    """A ``conversion`` metric: of the entities that entered the funnel in a period (step 1, by the
+    funnel's rules), the share whose best attempt reached step k. Columns: [period], by…, name."""
+    funnel, k = conversion_funnel(project, name, spec)
+    per = funnel_expr(project, engine, funnel, start, end, by, grain, where)
+    keys = {"period": per.period} if grain else {}
+    keys.update({d: per[f"b{i}"] for i, d in enumerate(by)})
+    value = {name: (per.level >= k).cast("float64").mean()}
+    return per.group_by(**keys).aggregate(**value) if keys else per.aggregate(**value)
 
 
 def _seconds(later: Any, earlier: Any) -> Any:

@@ -280,20 +280,29 @@ def _incomplete_notes(
 ) -> None:
     for name in wanted:
         m = catalog.metrics[name]
-        if m.kind != "repeat_rate":
+        if m.kind == "conversion":
+            from northstar.analysis.funnels import conversion_funnel
+
+            within = conversion_funnel(project, name, m.spec)[0].within
+        elif m.kind == "repeat_rate":
+            within = m.spec.within or "30d"
+        else:
             continue
-        days = parse_duration_days(m.spec.within or "30d")
-        last = project.last_time(engine, m.spec.source or "")
+        days = parse_duration_days(within)
+        last = project.last_time(engine, project.source_of(name) or "")
         if last is None:
             continue
         cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).to_pydatetime()
         if datetime.combine(request.end, datetime.min.time()) > cutoff:
-            end, within = f"{pd.Timestamp(last):%Y-%m-%d}", m.spec.within
+            end = f"{pd.Timestamp(last):%Y-%m-%d}"
             notes.append(
                 (
-                    f"{name}: the data ends on {end}, so anyone first active after {cutoff:%Y-%m-%d} has had less "
-                    f"than {within} to come back; values for periods after that date are provisional and will still rise",
-                    f"{name}：数据截止于 {end}，{cutoff:%Y-%m-%d} 之后首次活跃的客户还不满 {within} 观察期；"
+                    f"{name}: the data ends on {end}, so anyone {'entering' if m.kind == 'conversion' else 'first active'} "
+                    f"after {cutoff:%Y-%m-%d} has had less than {within} to "
+                    f"{'convert' if m.kind == 'conversion' else 'come back'}; values for periods after that date are "
+                    "provisional and will still rise",
+                    f"{name}：数据截止于 {end}，{cutoff:%Y-%m-%d} 之后{'进入' if m.kind == 'conversion' else '首次活跃'}的"
+                    f"{'用户' if m.kind == 'conversion' else '客户'}还不满 {within} 观察期；"
                     "该日期之后各周期的数值是暂定的，还会上升",
                 )
             )

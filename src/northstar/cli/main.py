@@ -172,7 +172,8 @@ def query(
 def funnel(
     name: Annotated[str, typer.Argument(help="a funnel defined under funnels: in northstar.yml")],
     by: Annotated[
-        str | None, typer.Option("--by", help="break down by a dimension or column (value at step 1)")
+        str | None,
+        typer.Option("--by", help="break down by a dimension or column (value at step 1, or as the funnel says)"),
     ] = None,
     start: Annotated[str | None, typer.Option("--from", help="first day of step 1, YYYY-MM-DD")] = None,
     end: Annotated[
@@ -190,7 +191,7 @@ def funnel(
     ] = None,
 ) -> None:
     """Run a funnel: entities per step, conversion, drop-off and time to convert."""
-    from northstar.cli.render import funnel_over_time_table, funnel_table
+    from northstar.cli.render import funnel_histogram_table, funnel_over_time_table, funnel_table
     from northstar.project import Project
 
     language = lang or _language(project)
@@ -199,6 +200,8 @@ def funnel(
         language = lang or proj.spec.project.language
         result = proj.funnel(name, start=start, end=end, by=by)
         console.print(funnel_table(result, language))
+        if int(result.times["converted"].sum()):
+            console.print(funnel_histogram_table(result, language))
         if grain:
             frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
             console.print(funnel_over_time_table(result, frame, grain, language))
@@ -454,6 +457,9 @@ def active(
     end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
     mau_days: Annotated[int, typer.Option(help="MAU window in days: 30 (default) or 28 (four weeks)")] = 30,
     per: Annotated[str, typer.Option(help="stickiness distribution per week or month")] = "week",
+    by: Annotated[
+        str | None, typer.Option("--by", help="a dimension or column: each value counted on its own")
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="write the daily table (.csv, .json, .parquet) and *-stickiness"),
@@ -470,7 +476,7 @@ def active(
     try:
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
-        result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per)
+        result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per, by=by)
         console.print(active_table(result, language))
         console.print(stickiness_table(result, language))
         for note in result.notes_in(language):
@@ -479,6 +485,50 @@ def active(
             console.print(wrote(write_frame(result.daily, output), language))
             sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
             console.print(wrote(write_frame(result.stickiness, sticky), language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def retention(
+    name: Annotated[str, typer.Argument(help="a retention under retention: (or, with --repurchase, a repeat_rate metric)")],
+    start: Annotated[str | None, typer.Option("--from", help="first cohort day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last cohort day (inclusive), YYYY-MM-DD")] = None,
+    period: Annotated[str | None, typer.Option(help="day, week or month (default: the definition's)")] = None,
+    periods: Annotated[int | None, typer.Option(help="show periods 0 … N")] = None,
+    unbounded: Annotated[
+        bool | None, typer.Option("--unbounded/--bounded", help="count returns in period N or later")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="break cohorts down by a dimension or column")] = None,
+    repurchase: Annotated[
+        bool, typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days")
+    ] = False,
+    days: Annotated[int | None, typer.Option(help="--repurchase: K = 1 … days (default: its within)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write .csv, .json or .xlsx")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Cohort retention (table and curve), or a repeat_rate metric's repurchase curve."""
+    from northstar.cli.retention import cohort_table, curve_table, repurchase_table, write_frames
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        if repurchase:
+            curve = proj.repurchase_curve(name, start=start, end=end, days=days, by=by)
+            console.print(repurchase_table(curve, language))
+            frames = {"curve": curve.curve}
+        else:
+            mode = None if unbounded is None else ("unbounded" if unbounded else "bounded")
+            result = proj.retention(name, start=start, end=end, period=period, periods=periods, mode=mode, by=by)
+            console.print(cohort_table(result, language))
+            console.print(curve_table(result, language))
+            frames = {"cohorts": result.cohorts, "curve": result.curve}
+        if output is not None:
+            console.print(f"wrote {escape(str(write_frames(frames, output)))}")
     except NorthstarError as exc:
         _fail(exc, language)
 

@@ -257,20 +257,34 @@ def metric_detail(project: Any, name: str, lang: str) -> Table:
     return table
 
 
+ORDER_TEXT = {
+    "ordered": ("in order", "按顺序"),
+    "strict": ("in strict order", "严格按顺序"),
+    "any": ("in any order", "任意顺序"),
+}
+
+
 def funnel_table(result: Any, lang: str) -> Table:
-    """Steps down; entities, conversion from step 1 and from the step before, drop-off."""
+    """Steps down; entities, conversion from step 1 and from the step before, drop-off and the
+    median time from the step before."""
     zh = lang == "zh"
+    order_en, order_zh = ORDER_TEXT.get(result.order, (result.order, result.order))
     title = f"{result.name}: {result.start} → {result.end}" + (
-        f"（窗口 {result.within}）" if zh else f" (within {result.within})"
+        f"（{order_zh}，窗口 {result.within}）" if zh else f" ({order_en}, within {result.within})"
     )
     table = Table(title=title, title_justify="left", header_style="bold")
     if result.by:
-        table.add_column(result.by)
-    for col in (
-        ("步骤", "人数", "总转化率", "步骤转化率", "流失")
+        by_head = result.by + ("（末步）" if zh and result.attribution == "last" else "")
+        by_head += " (last step)" if not zh and result.attribution == "last" else ""
+        table.add_column(by_head)
+    heads: tuple[str, ...] = (
+        ("步骤", "人数", "总转化率", "步骤转化率", "流失", "步骤用时")
         if zh
-        else ("Step", "Entities", "Conversion", "From previous", "Dropped")
-    ):
+        else ("Step", "Entities", "Conversion", "From previous", "Dropped", "Step time")
+    )
+    if result.by:  # narrow terminals: per-step times stay in the result and its exports
+        heads = heads[:-1]
+    for col in heads:
         table.add_column(col, justify="left" if col in ("Step", "步骤") else "right")
     if result.by:
         table.add_column("转化时长中位数" if zh else "Median time", justify="right")
@@ -285,6 +299,8 @@ def funnel_table(result: Any, lang: str) -> Table:
             step_pct,
             f"{row['dropped']:,}" if row["step"] > 1 else "",
         ]
+        if not result.by:
+            cells.append(_duration(row["median_seconds"]) if row["step"] > 1 else "")
         if result.by:
             median = times.loc[row[result.by], "median_seconds"] if row["step"] == 1 else None
             cells = [
@@ -296,10 +312,46 @@ def funnel_table(result: Any, lang: str) -> Table:
     if not result.by:
         t = result.times.iloc[0]
         table.caption = (
-            f"转化时长：中位数 {_duration(t['median_seconds'])}，P90 {_duration(t['p90_seconds'])}"
+            f"转化时长：中位数 {_duration(t['median_seconds'])}，P90 {_duration(t['p90_seconds'])}；"
+            "步骤用时为距上一步的中位数"
             if zh
-            else f"time to convert: median {_duration(t['median_seconds'])}, p90 {_duration(t['p90_seconds'])}"
+            else f"time to convert: median {_duration(t['median_seconds'])}, p90 {_duration(t['p90_seconds'])}; "
+            "step time: median since the step before"
         )
+    return table
+
+
+def _edge(seconds: float) -> str:
+    """A histogram edge the way people say it: 5 min, 2 h, 1 d."""
+    s = float(seconds)
+    if s == 0:
+        return "0"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{int(s // size)} {unit}"
+    return _duration(s)
+
+
+def funnel_histogram_table(result: Any, lang: str) -> Table:
+    """Converted entities by time from step 1 to the last step, with a bar per bin."""
+    zh = lang == "zh"
+    hist = result.histogram
+    if result.by:  # one histogram over every breakdown value
+        hist = hist.groupby(["lower_seconds", "upper_seconds"], as_index=False)["entities"].sum()
+    table = Table(
+        title="转化时长分布" if zh else "Time to convert", title_justify="left", header_style="bold"
+    )
+    table.add_column("时长" if zh else "Time")
+    table.add_column("人数" if zh else "Entities", justify="right")
+    table.add_column("占比" if zh else "Share", justify="right")
+    table.add_column("")
+    total = int(hist["entities"].sum())
+    top = int(hist["entities"].max()) if len(hist) else 0
+    for row in hist.to_dict("records"):
+        n = int(row["entities"])
+        share = f"{n / total * 100:.1f}%" if total else "–"
+        bar = "█" * round(24 * n / top) if top else ""
+        table.add_row(f"{_edge(row['lower_seconds'])} – {_edge(row['upper_seconds'])}", f"{n:,}", share, bar)
     return table
 
 

@@ -295,7 +295,7 @@ def plan_query(
         m = project.catalog.metrics[name]
         if m.is_aggregate:
             by_source.setdefault(m.spec.source or "", []).append(m)
-        elif m.kind == "repeat_rate":
+        elif m.kind in ("repeat_rate", "conversion"):
             singles.append(m)
     dims = project.spec.dimensions
     steps: list[Step] = []
@@ -318,11 +318,14 @@ def plan_query(
             names = ", ".join(m.name for m in group)
             steps.append(Step(f"distinct {column} on {src_name}: {names}", expr))
     for m in singles:
-        src_name = m.spec.source or ""
+        src_name = project.source_of(m.name) or ""
         if project.coverage(engine, src_name) is None:
             continue
         table = project.table(engine, src_name)
         _check_dims(src_name, table, request.by, dims)
+        if m.kind == "conversion":
+            steps.append(Step(f"conversion {m.name} on {src_name}", _conversion(project, engine, m, sl, start, end)))
+            continue
         expr = repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)
         steps.append(Step(f"repeat rate {m.name} on {src_name}", expr))
     return steps
@@ -338,3 +341,18 @@ def _check_dims(src_name: str, table: Any, by: Sequence[str], dims: Mapping[str,
                 f"数据源 {src_name!r} 没有维度 {dim!r}（没有列 {col!r}）；"
                 f"请用 dimensions.{dim}.columns.{src_name}: <列名> 指定对应的列",
             )
+
+
+def _conversion(project: Project, engine: Engine, m: Resolved, sl: Slice, start: date, end: date) -> Any:
+    from northstar.analysis.funnels import conversion_expr, conversion_funnel
+
+    source = conversion_funnel(project, m.name, m.spec)[0].source
+    dims = project.spec.dimensions
+
+    def where(table: Any) -> Any:
+        cond = _and(
+            metric_filter(table, m.spec.filter, f"metric {m.name!r} filter"), _where(table, source, sl, dims)
+        )
+        return ibis.literal(True) if cond is None else cond
+
+    return conversion_expr(project, engine, m.name, m.spec, start, end, sl.grain, sl.by, where)

@@ -185,6 +185,22 @@ metrics:
     direction: higher
     owner: maya.chen@northstar-demo.shop
     team: growth
+  cart_to_purchase_1d:
+    type: conversion          # of those who add to cart in a period, the share who buy within a day
+    source: events
+    steps: [add_to_cart, purchase]
+    within: 1d
+    label: {en: Cart-to-purchase within 1 day, zh: 加购后1天内购买率}
+    direction: higher
+    owner: maya.chen@northstar-demo.shop
+    team: growth
+  checkout_conversion:
+    type: conversion          # the checkout funnel (funnels:) from its first step to its last
+    funnel: checkout
+    label: {en: Checkout funnel conversion, zh: 下单漏斗转化率}
+    direction: higher
+    owner: maya.chen@northstar-demo.shop
+    team: growth
 """
 
 _MARKETING = """\

@@ -122,6 +122,30 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "filters are SQL-like predicates over the source's columns, e.g. status = 'paid' and amount > 0",
         "过滤条件是针对数据源列的类 SQL 条件，例如 status = 'paid' and amount > 0",
     ),
+    "unknown-funnel": (
+        "metric {metric!r}: unknown funnel {funnel!r}",
+        "指标 {metric!r}：未知的漏斗 {funnel!r}",
+        "define it under funnels:, or give the steps here with steps:",
+        "请在 funnels: 下定义它，或在这里用 steps: 写出步骤",
+    ),
+    "funnel-unknown-column": (
+        "funnel {funnel!r}: column {column!r} ({key}) is not in source {source!r}",
+        "漏斗 {funnel!r}：数据源 {source!r} 中没有列 {column!r}（{key}）",
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
+    "funnel-bad-filter": (
+        "funnel {funnel!r}, {part}: {detail}",
+        "漏斗 {funnel!r}，{part_zh}：{detail_zh}",
+        "filters are SQL-like predicates over the source's columns, e.g. page = '/cart' and amount > 0",
+        "过滤条件是针对数据源列的类 SQL 条件，例如 page = '/cart' and amount > 0",
+    ),
+    "funnel-unknown-event": (
+        "funnel {funnel!r}, {part}: no row of source {source!r} has {column} = {event!r}",
+        "漏斗 {funnel!r}，{part_zh}：数据源 {source!r} 中没有 {column} = {event!r} 的行",
+        "this step can never be reached; check the spelling (events seen: {seen})",
+        "这一步永远不会被达到；请检查拼写（已有的事件：{seen}）",
+    ),
     "cycle": (
         "metrics depend on each other in a cycle: {cycle}",
         "指标之间存在循环依赖：{cycle}",
@@ -188,6 +212,42 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "指标 {metric!r}：{detail_zh}",
         "a formula is arithmetic over other metrics, e.g. revenue / orders",
         "公式是对其他指标的四则运算，例如 revenue / orders",
+    ),
+    "retention-unknown-source": (
+        "retention {name!r} reads source {source!r}, which is not defined",
+        "留存定义 {name!r} 引用的数据源 {source!r} 未定义",
+        "define it under 'sources:' or fix the name",
+        "请在 'sources:' 下定义它，或修正名称",
+    ),
+    "retention-no-entity": (
+        "retention {name!r}: source {source!r} has no entity to follow",
+        "留存定义 {name!r}：数据源 {source!r} 没有可追踪的实体",
+        "set 'count_by:' or the source's 'entity:'",
+        "请设置 'count_by:' 或数据源的 'entity:'",
+    ),
+    "retention-column": (
+        "retention {name!r}: {what} column {column!r} is not in source {source!r}",
+        "留存定义 {name!r}：数据源 {source!r} 中没有{what_zh}列 {column!r}",
+        "the source has: {columns}",
+        "该数据源的列：{columns}",
+    ),
+    "retention-measure-type": (
+        "retention {name!r}: the measure sums {column!r}, which is {kind}, not a number",
+        "留存定义 {name!r}：度量要对 {column!r} 求和，但它是{kind_zh}，不是数值",
+        "pick a numeric column, or use measure: {{type: count}} to count return rows",
+        "请换一个数值列，或用 measure: {{type: count}} 统计回访行数",
+    ),
+    "repeat-option": (
+        "metric {metric!r}: {key!r} applies to repeat_rate metrics only, not {type}",
+        "指标 {metric!r}：{key!r} 只适用于 repeat_rate 指标，不适用于 {type}",
+        "remove it, or make the metric type: repeat_rate",
+        "请删除它，或把指标类型改为 repeat_rate",
+    ),
+    "repeat-gap": (
+        "metric {metric!r}: min_gap ({gap}) must be shorter than within ({within})",
+        "指标 {metric!r}：min_gap（{gap}）必须短于 within（{within}）",
+        "e.g. min_gap: 1h with within: 30d",
+        "例如 min_gap: 1h 配合 within: 30d",
     ),
     "activity-unknown-source": (
         "activity {name!r} reads source {source!r}, which is not defined",

@@ -26,6 +26,7 @@ MetricType = Literal[
     "repeat_rate",
     "relative",
     "tiered",
+    "conversion",
 ]
 METRIC_TYPES: tuple[str, ...] = get_args(MetricType)
 AGGREGATE_TYPES = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
@@ -139,6 +140,10 @@ class Metric(Strict):
     within: str | int | None = None
     min_gap: str | int | None = None  # repeat_rate: a repeat comes at least this long after the first row
     repeat_filter: str | None = None  # repeat_rate: which rows count as the repeat (default: filter)
+    funnel: str | None = None  # conversion: a funnel of funnels:, or inline steps:
+    steps: list[Annotated[FunnelStep, BeforeValidator(_step)]] | None = None
+    step: int | None = Field(default=None, ge=2)  # conversion: reached this step (default: the last)
+    event_column: str | None = None  # conversion with inline steps (default event_name)
     reference: str | None = None
     stat: Literal["avg", "median", "share_ahead", "share_on_time", "share_late"] | None = None
     tolerance: float = 0.0
@@ -154,6 +159,16 @@ class Metric(Strict):
     owner: str | None = None
     team: str | None = None
     why: list[LocalText] = Field(default_factory=list)
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, v: list[FunnelStep] | None) -> list[FunnelStep] | None:
+        if v is not None:
+            if len(v) < 2:
+                raise ValueError("a conversion needs at least two steps")
+            if any(not s.event and not s.filter for s in v):
+                raise ValueError("each step needs an event or a filter")
+        return v
 
     @field_validator("percentile")
     @classmethod
@@ -291,3 +306,6 @@ class ProjectSpec(Strict):
     funnels: dict[str, Funnel] = Field(default_factory=dict)
     activity: dict[str, Activity] = Field(default_factory=dict)
     retention: dict[str, Retention] = Field(default_factory=dict)
+
+
+Metric.model_rebuild()  # steps: refers to FunnelStep, defined after Metric

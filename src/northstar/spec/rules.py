@@ -31,6 +31,7 @@ from northstar.spec.models import (
     Source,
     Team,
 )
+from northstar.spec.retention import Retention, parse_gap_seconds
 from northstar.spec.suggest import near
 
 NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
@@ -45,6 +46,7 @@ TOP_LEVEL = (
     "north_star",
     "supporting",
     "teams",
+    "retention",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -53,6 +55,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "dimensions": Dimension,
     "metrics": Metric,
     "teams": Team,
+    "retention": Retention,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
@@ -66,6 +69,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "repeat_rate": ("source", "within"),
     "relative": ("column", "reference"),
     "tiered": ("column", "thresholds"),
+    "conversion": ("funnel|steps",),
 }
 
 
@@ -269,7 +273,29 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                         where=f"metric {name!r} ({m.type})",
                     )
                 )
-        if m.type not in ("ratio", "formula"):
+        if m.type == "conversion" and m.funnel:
+            if m.funnel not in spec.funnels:
+                issues.append(
+                    make_issue(
+                        "unknown-funnel",
+                        *_loc(raw, "funnel"),
+                        metric=name,
+                        funnel=m.funnel,
+                        suggestions=near(m.funnel, spec.funnels),
+                    )
+                )
+            elif m.step is not None and m.step > len(spec.funnels[m.funnel].steps):
+                issues.append(
+                    make_issue(
+                        "bad-value",
+                        *_loc(raw, "step"),
+                        where=f"metric {name!r}",
+                        key="step",
+                        detail=f"funnel {m.funnel!r} has {len(spec.funnels[m.funnel].steps)} steps",
+                        detail_zh=f"漏斗 {m.funnel!r} 只有 {len(spec.funnels[m.funnel].steps)} 步",
+                    )
+                )
+        elif m.type not in ("ratio", "formula"):
             if not m.source:
                 issues.append(
                     make_issue(
@@ -315,6 +341,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
         if funnel.source not in spec.sources:
             issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec))
     issues += check_activity_references(spec, data)
+    issues += check_retention_references(spec, data)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -540,36 +567,9 @@ def check_data(
                         )
             except ExpressionError as exc:
                 issues.append(_expression_issue("bad-expression", _loc(raw, field), name, exc))
-    raw_funnels = data.get("funnels") or Node()
-    for fname, funnel in (spec.funnels or {}).items():
-        raw = raw_funnels.get(fname)
-        if funnel.source not in spec.sources:
-            continue  # reported by check_references
-        if funnel.source not in schemas:
-            continue
-        cols = list(schemas[funnel.source])
-        needs = [funnel.event_column] if any(s.event for s in funnel.steps) else []
-        needs += [funnel.count_by] if funnel.count_by else []
-        for col in needs:
-            if col not in cols:
-                issues.append(
-                    make_issue(
-                        "unknown-column",
-                        *_loc(raw, "event_column" if col == funnel.event_column else "count_by"),
-                        metric=fname,
-                        column=col,
-                        source=funnel.source,
-                        columns=", ".join(cols),
-                        suggestions=near(col, cols),
-                    )
-                )
-        for step in funnel.steps:
-            if step.filter:
-                try:
-                    parse(step.filter, known=cols, what="step filter")
-                except ExpressionError as exc:
-                    issues.append(_expression_issue("bad-expression", _loc(raw, "steps"), fname, exc))
+    issues += check_funnel_data(spec, data, schemas, table_of, is_empty)
     issues += check_activity_data(spec, data, schemas)
+    issues += check_retention_data(spec, data, schemas, table_of, is_empty)
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
         present = [s for s in schemas if dim.column_in(dname, s) in schemas[s]]
@@ -678,3 +678,252 @@ def check_activity_data(
                     )
                 )
     return issues
+
+
+def check_retention_references(spec: ProjectSpec, data: Node) -> list[Issue]:
+    """Retention entries read defined sources that have someone to count; the repurchase options
+    of ``repeat_rate`` (``min_gap``, ``repeat_filter``) are used on repeat_rate only, and a gap
+    shorter than the window."""
+    issues: list[Issue] = []
+    raw_all = data.get("retention") or Node()
+    for name, ret in (spec.retention or {}).items():
+        raw = raw_all.get(name)
+        for key, src, count_by in (
+            ("source", ret.source, ret.count_by),
+            (
+                "return",
+                ret.returns.source,
+                ret.returns.count_by or (ret.count_by if not ret.returns.source else None),
+            ),
+        ):
+            if src is None:
+                continue
+            if src not in spec.sources:
+                issues.append(
+                    make_issue(
+                        "retention-unknown-source",
+                        *_loc(raw, key),
+                        name=name,
+                        source=src,
+                        suggestions=near(src, spec.sources),
+                    )
+                )
+            elif not count_by and not spec.sources[src].entity:
+                issues.append(make_issue("retention-no-entity", *_loc(raw, key), name=name, source=src))
+    raw_metrics = data.get("metrics") or Node()
+    for mname, m in spec.metrics.items():
+        raw = raw_metrics.get(mname)
+        for key in ("min_gap", "repeat_filter"):
+            if getattr(m, key) is not None and m.type != "repeat_rate":
+                issues.append(
+                    make_issue("repeat-option", *_loc(raw, key), metric=mname, key=key, type=m.type)
+                )
+        if m.type == "repeat_rate" and m.min_gap is not None and m.within is not None:
+            from northstar.spec.models import parse_duration_days
+
+            if parse_gap_seconds(m.min_gap) >= parse_duration_days(m.within) * 86400:
+                issues.append(
+                    make_issue(
+                        "repeat-gap", *_loc(raw, "min_gap"), metric=mname, gap=m.min_gap, within=m.within
+                    )
+                )
+    return issues
+
+
+def check_retention_data(
+    spec: ProjectSpec,
+    data: Node,
+    schemas: Mapping[str, Mapping[str, str]],
+    table_of: Callable[[str], Any] | None = None,
+    is_empty: Callable[[str], bool] = lambda source: False,
+) -> list[Issue]:
+    """The columns a retention entry names exist where it reads them (event column, count_by,
+    cohort_by, measure column), its filters parse, and a repeat_rate's ``repeat_filter`` parses."""
+    issues: list[Issue] = []
+    raw_all = data.get("retention") or Node()
+    for name, ret in (spec.retention or {}).items():
+        raw = raw_all.get(name)
+        back = ret.returns.source or ret.source
+        checks: list[tuple[str, str | None, str, str, str]] = []  # key, column, source, what en, what zh
+        if ret.start.event:
+            checks.append(("event_column", ret.event_column, ret.source, "event", "事件"))
+        if ret.returns.event:
+            checks.append(("return", ret.event_column, back, "event", "事件"))
+        checks.append(("count_by", ret.count_by, ret.source, "count_by", "count_by"))
+        if ret.returns.source:
+            checks.append(("return", ret.returns.count_by, back, "count_by", "count_by"))
+        if ret.cohort_by and ret.cohort_by not in spec.dimensions:
+            checks.append(("cohort_by", ret.cohort_by, ret.source, "cohort_by", "cohort_by"))
+        elif ret.cohort_by:
+            dim_col = spec.dimensions[ret.cohort_by].column_in(ret.cohort_by, ret.source)
+            checks.append(("cohort_by", dim_col, ret.source, "cohort_by", "cohort_by"))
+        if ret.measure is not None and ret.measure.column:
+            checks.append(("measure", ret.measure.column, back, "measure", "度量"))
+        for key, col, src, what, what_zh in checks:
+            if col is None or src not in schemas:
+                continue
+            cols = list(schemas[src])
+            if col not in cols:
+                issues.append(
+                    make_issue(
+                        "retention-column",
+                        *_loc(raw, key),
+                        name=name,
+                        what=what,
+                        what_zh=what_zh,
+                        column=col,
+                        source=src,
+                        columns=", ".join(cols),
+                        suggestions=near(col, cols),
+                    )
+                )
+            elif key == "measure" and not is_empty(src) and schemas[src][col] != "number":
+                issues.append(
+                    make_issue(
+                        "retention-measure-type",
+                        *_loc(raw, key),
+                        name=name,
+                        column=col,
+                        kind=schemas[src][col],
+                    )
+                )
+        for key, rows, src in (("start", ret.start, ret.source), ("return", ret.returns, back)):
+            if rows.filter and src in schemas:
+                issues += _filter_issues(rows.filter, src, schemas, table_of, is_empty, _loc(raw, key), name)
+    raw_metrics = data.get("metrics") or Node()
+    for mname, m in spec.metrics.items():
+        if m.type == "repeat_rate" and m.repeat_filter and m.source in schemas:
+            where = _loc(raw_metrics.get(mname), "repeat_filter")
+            src_name = m.source or ""
+            issues += _filter_issues(m.repeat_filter, src_name, schemas, table_of, is_empty, where, mname)
+    return issues
+
+
+def _filter_issues(
+    text: str,
+    source: str,
+    schemas: Mapping[str, Mapping[str, str]],
+    table_of: Callable[[str], Any] | None,
+    is_empty: Callable[[str], bool],
+    where: tuple[str | None, int | None],
+    owner: str,
+) -> list[Issue]:
+    """A filter that does not parse, names unknown columns or is not a condition."""
+    try:
+        parsed = parse(text, known=list(schemas[source]), what="filter")
+        if table_of is not None and not is_empty(source):
+            table: Any = table_of(source)
+            value = to_ibis(parsed, table.__getitem__)
+            if not value.type().is_boolean():
+                kind = kind_of_type(value.type())
+                raise ExpressionError(
+                    f"filter {text!r} is not a condition (it gives {kind}): compare it, e.g. amount > 0",
+                    f"过滤条件 {text!r} 不是判断条件（结果是{KIND_ZH.get(kind, kind)}）：请写成比较，例如 amount > 0",
+                )
+    except ExpressionError as exc:
+        return [_expression_issue("bad-expression", where, owner, exc)]
+    return []
+
+
+def check_funnel_data(
+    spec: ProjectSpec,
+    data: Node,
+    schemas: Mapping[str, Any],
+    table_of: Callable[[str], Any] | None,
+    is_empty: Callable[[str], bool],
+) -> list[Issue]:
+    """Funnels (and conversion metrics' inline steps) against their source: the event and
+    count_by columns exist, step and exclusion filters check, and every step's event occurs in
+    the data (a typo would silently make a step unreachable: a warning with near names)."""
+    issues: list[Issue] = []
+    raw_funnels = data.get("funnels") or Node()
+    raw_metrics = data.get("metrics") or Node()
+    checked = [(fname, funnel, raw_funnels.get(fname)) for fname, funnel in (spec.funnels or {}).items()]
+    for mname, m in spec.metrics.items():
+        if m.type == "conversion" and m.steps and m.source and len(m.steps) >= 2:
+            inline = Funnel.model_construct(
+                source=m.source,
+                steps=m.steps,
+                exclude=[],
+                event_column=m.event_column or "event_name",
+                count_by=m.column,
+            )
+            checked.append((mname, inline, raw_metrics.get(mname)))
+    for fname, funnel, raw in checked:
+        if funnel.source not in schemas:
+            continue  # unknown or unreadable: reported elsewhere
+        cols = list(schemas[funnel.source])
+        parts: list[tuple[str, str, str, Any]] = [
+            (f"step {i + 1}", f"第 {i + 1} 步", "steps", s) for i, s in enumerate(funnel.steps)
+        ]
+        parts += [
+            (f"exclusion {i + 1}", f"排除条件 {i + 1}", "exclude", x) for i, x in enumerate(funnel.exclude)
+        ]
+        needs = {}
+        if any(p.event for *_, p in parts):
+            needs["event_column"] = funnel.event_column
+        if funnel.count_by:
+            needs["count_by"] = funnel.count_by
+        missing = False
+        for key, col in needs.items():
+            if col not in cols:
+                missing = missing or key == "event_column"
+                issues.append(
+                    make_issue(
+                        "funnel-unknown-column",
+                        *_loc(raw, key if key in (raw or {}) else "source"),
+                        funnel=fname,
+                        column=col,
+                        key=key,
+                        source=funnel.source,
+                        columns=", ".join(cols),
+                        suggestions=near(col, cols),
+                    )
+                )
+        for part, part_zh, key, p in parts:
+            if p.filter:
+                try:
+                    parse(p.filter, known=cols, what=f"{part} filter")
+                except ExpressionError as exc:
+                    issues.append(
+                        make_issue(
+                            "funnel-bad-filter",
+                            *_loc(raw, key),
+                            funnel=fname,
+                            part=part,
+                            part_zh=part_zh,
+                            detail=exc.plain,
+                            detail_zh=exc.plain_zh,
+                            suggestions=exc.suggestions,
+                        )
+                    )
+        events = [(part, part_zh, key, p.event) for part, part_zh, key, p in parts if p.event]
+        if missing or not events or table_of is None or is_empty(funnel.source):
+            continue
+        seen = _distinct_values(table_of(funnel.source), funnel.event_column)
+        if seen is None:
+            continue
+        for part, part_zh, key, event in events:
+            if event not in seen:
+                issues.append(
+                    make_issue(
+                        "funnel-unknown-event",
+                        *_loc(raw, key),
+                        level="warning",
+                        funnel=fname,
+                        part=part,
+                        part_zh=part_zh,
+                        source=funnel.source,
+                        column=funnel.event_column,
+                        event=event,
+                        seen=", ".join(sorted(map(str, seen))[:12]) + (" …" if len(seen) > 12 else ""),
+                        suggestions=near(event, [str(v) for v in seen]),
+                    )
+                )
+    return issues
+
+
+def _distinct_values(table: Any, column: str, limit: int = 5000) -> set[Any] | None:
+    """Up to ``limit`` distinct values of ``column`` (None when there are more: too many to judge)."""
+    values = table.select(v=table[column]).distinct().limit(limit + 1).execute()["v"]
+    return None if len(values) > limit else set(values.dropna())
