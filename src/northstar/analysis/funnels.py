@@ -112,8 +112,54 @@ def run_funnel(
     if project.coverage(engine, spec.source) is None:  # no rows at all: nobody entered
         per_entity = pd.DataFrame({c: [] for c in ["e", "level", "seconds", "entered", *reach, "b0"]})
     else:
-        per_entity = engine.execute(funnel_expr(project, engine, spec, start, end, [by] if by else []))
+        per_entity = funnel_frame(project, engine, spec, start, end, [by] if by else [])
     return _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
+
+
+def fast_path_applies(engine: Engine, spec: Funnel) -> bool:
+    """The DuckDB fast path (:mod:`northstar.analysis.funnel_fast`) computes the plain ordered
+    funnel: no exclusions, no per-step windows. ``NORTHSTAR_PORTABLE_FUNNEL=1`` turns it off."""
+    import os
+
+    return (
+        engine.name == "duckdb"
+        and spec.order == "ordered"
+        and not spec.exclude
+        and not any(s.within for s in spec.steps)
+        and os.environ.get("NORTHSTAR_PORTABLE_FUNNEL") != "1"
+    )
+
+
+def funnel_frame(
+    project: Project,
+    engine: Engine,
+    spec: Funnel,
+    start: date,
+    end: date,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+) -> pd.DataFrame:
+    """:func:`funnel_expr`'s rows, executed: by the fast path where it applies (tests hold it
+    equal to the portable expression), else by the engine."""
+    if not fast_path_applies(engine, spec):
+        return engine.execute(funnel_expr(project, engine, spec, start, end, by, grain))
+    from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
+
+    table = project.table(engine, spec.source)
+    entity = spec.count_by or project.spec.sources[spec.source].entity
+    if not entity or entity not in table.columns:
+        raise QueryError(
+            f"funnel: count_by {entity!r} is not a column of source {spec.source!r}",
+            f"漏斗：count_by {entity!r} 不是数据源 {spec.source!r} 的列",
+        )
+    by_cols = [_by_column(project, spec, table, b) for b in by]
+    window = timedelta(days=parse_duration_days(spec.within))
+    lo, hi = range_bounds(start, end)
+    conds = [_step_condition(table, spec, i) for i in range(len(spec.steps))]
+    rows = step_rows(table, entity, conds, lo, hi, window, by_cols)
+    return ordered_funnel_fast(
+        engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
+    )
 
 
 def funnel_spec(project: Project, name: str) -> Funnel:
@@ -439,7 +485,7 @@ def run_funnel_over_time(
     keys = ["period", *([by] if by else [])]
     if project.coverage(engine, spec.source) is None:
         return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion"])
-    df = engine.execute(funnel_expr(project, engine, spec, start, end, [by] if by else [], grain))
+    df = funnel_frame(project, engine, spec, start, end, [by] if by else [], grain)
     df = df.rename(columns={"b0": by}) if by else df
     df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
     df["done"] = df["level"] == len(spec.steps)
