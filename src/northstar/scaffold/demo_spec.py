@@ -108,6 +108,16 @@ activity:
     source: events
     label: {en: Shoppers, zh: 购物用户}
     event: [view_item, add_to_cart, begin_checkout, purchase]   # browsing pages alone does not count
+
+retention:
+  buyers:                     # northstar retention buyers --by channel
+    source: orders
+    label: {en: Buyer retention, zh: 购买用户留存}
+    start: {filter: "status = 'paid'"}    # cohort: the week of a customer's first paid order
+    return: {filter: "status = 'paid'"}   # coming back: a paid order in a later week
+    period: week
+    periods: 8
+    measure: {type: sum, column: amount_usd, label: {en: Revenue (USD), zh: 收入（美元）}}
 """
 
 
