@@ -77,7 +77,8 @@ class RetentionResult:
     start: date  # first day of the first cohort period
     end: date  # last day of the last cohort period
     observed_until: datetime | None  # returns observed up to here (exclusive); None: no data
-    measure: str | None  # "count" or "sum of <column>"
+    measure: str | None  # the measure's label, or "count of rows" / "sum of <column>"
+    measure_zh: str | None
     cohorts: pd.DataFrame
     curve: pd.DataFrame
 
@@ -313,7 +314,12 @@ class _Plan:
         cohorts = self._cohorts(sizes, cells, keys, observed)
         curve = _curve(cohorts, self.by, self.spec.measure is not None)
         m = self.spec.measure
-        label = None if m is None else ("count" if m.type == "count" else f"sum of {m.column}")
+        label = label_zh = None
+        if m is not None:
+            label = "count of rows" if m.type == "count" else f"sum of {m.column}"
+            label_zh = "回访行数" if m.type == "count" else f"{m.column} 之和"
+            if m.label is not None:
+                label, label_zh = m.label.get("en", label), m.label.get("zh", label_zh)
         return RetentionResult(
             name,
             self.period,
@@ -324,6 +330,7 @@ class _Plan:
             self.last,
             observed,
             label,
+            label_zh,
             cohorts,
             curve,
         )

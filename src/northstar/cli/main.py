@@ -491,7 +491,9 @@ def active(
 
 @app.command()
 def retention(
-    name: Annotated[str, typer.Argument(help="a retention under retention: (or, with --repurchase, a repeat_rate metric)")],
+    name: Annotated[
+        str, typer.Argument(help="a retention under retention: (or, with --repurchase, a repeat_rate metric)")
+    ],
     start: Annotated[str | None, typer.Option("--from", help="first cohort day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="last cohort day (inclusive), YYYY-MM-DD")] = None,
     period: Annotated[str | None, typer.Option(help="day, week or month (default: the definition's)")] = None,
@@ -499,9 +501,12 @@ def retention(
     unbounded: Annotated[
         bool | None, typer.Option("--unbounded/--bounded", help="count returns in period N or later")
     ] = None,
-    by: Annotated[str | None, typer.Option("--by", help="break cohorts down by a dimension or column")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="break cohorts down by a dimension or column")
+    ] = None,
     repurchase: Annotated[
-        bool, typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days")
+        bool,
+        typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days"),
     ] = False,
     days: Annotated[int | None, typer.Option(help="--repurchase: K = 1 … days (default: its within)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write .csv, .json or .xlsx")] = None,
@@ -517,21 +522,28 @@ def retention(
     try:
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
+
+        def heading(dim: str | None) -> str | None:  # a dimension's label in the output language
+            if dim is None or dim not in proj.spec.dimensions:
+                return None
+            return proj.dimension_labels(dim)[1 if language == "zh" else 0]
+
         if repurchase:
             curve = proj.repurchase_curve(name, start=start, end=end, days=days, by=by)
-            console.print(repurchase_table(curve, language))
+            console.print(repurchase_table(curve, language, heading(by)))
             frames = {"curve": curve.curve}
         else:
             mode = None if unbounded is None else ("unbounded" if unbounded else "bounded")
-            result = proj.retention(name, start=start, end=end, period=period, periods=periods, mode=mode, by=by)
-            console.print(cohort_table(result, language))
-            console.print(curve_table(result, language))
+            result = proj.retention(
+                name, start=start, end=end, period=period, periods=periods, mode=mode, by=by
+            )
+            console.print(cohort_table(result, language, heading(result.by)))
+            console.print(curve_table(result, language, heading(result.by)))
             frames = {"cohorts": result.cohorts, "curve": result.curve}
         if output is not None:
             console.print(f"wrote {escape(str(write_frames(frames, output)))}")
     except NorthstarError as exc:
         _fail(exc, language)
-
 
 def main() -> None:
     try:

@@ -33,7 +33,7 @@ WORDS = {
         "cohorts": "Cohorts",
         "retained": "Retained",
         "rate": "Rate",
-        "measure": "Measure ({what})",
+        "measure": "{what}",
         "per_entity": "Per cohort member",
         "vs_0": "vs period 0",
         "caption": "blank: period not over by {until} (end of the data)",
@@ -56,7 +56,7 @@ WORDS = {
         "cohorts": "同期群数",
         "retained": "留存人数",
         "rate": "留存率",
-        "measure": "度量（{what}）",
+        "measure": "{what}",
         "per_entity": "人均",
         "vs_0": "相对第 0 期",
         "caption": "空白：该期在 {until}（数据截止）前尚未结束",
@@ -83,8 +83,9 @@ def period_heading(period: str, n: int, lang: str) -> str:
     return f"第 {n} {PERIOD_WORDS['zh'][period]}" if lang == "zh" else f"{PERIOD_WORDS['en'][period]} {n}"
 
 
-def cohort_table(result: Any, lang: str) -> Table:
-    """Cohorts down (and breakdown values), size, then the rate per period N; blank when not over."""
+def cohort_table(result: Any, lang: str, by_label: str | None = None) -> Table:
+    """Cohorts down (and breakdown values), size, then the rate per period N; blank when not over.
+    ``by_label``: the breakdown's heading (a dimension's label), default its name."""
     w = WORDS[lang]
     mode = w[result.mode]
     period = PERIOD_WORDS["zh"][result.period] if lang == "zh" else ADJECTIVES[result.period]
@@ -92,7 +93,7 @@ def cohort_table(result: Any, lang: str) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column(w["cohort"])
     if result.by:
-        table.add_column(result.by)
+        table.add_column(by_label or result.by)
     table.add_column(w["entities"], justify="right")
     for n in range(result.periods + 1):
         table.add_column(period_heading(result.period, n, lang), justify="right")
@@ -109,17 +110,18 @@ def cohort_table(result: Any, lang: str) -> Table:
     return table
 
 
-def curve_table(result: Any, lang: str) -> Table:
+def curve_table(result: Any, lang: str, by_label: str | None = None) -> Table:
     """Per period N ([by]): complete cohorts, entities, retained, rate, and the measure."""
     w = WORDS[lang]
     table = Table(title=w["curve"], title_justify="left", header_style="bold")
     if result.by:
-        table.add_column(result.by)
+        table.add_column(by_label or result.by)
     table.add_column(w["period"])
     for key in ("cohorts", "entities", "retained", "rate"):
         table.add_column(w[key], justify="right")
     if result.measure:
-        table.add_column(w["measure"].format(what=result.measure), justify="right")
+        what = result.measure_zh if lang == "zh" else result.measure
+        table.add_column(w["measure"].format(what=what), justify="right")
         table.add_column(w["per_entity"], justify="right")
         table.add_column(w["vs_0"], justify="right")
     for row in result.curve.to_dict("records"):
@@ -135,13 +137,13 @@ def curve_table(result: Any, lang: str) -> Table:
     return table
 
 
-def repurchase_table(curve: Any, lang: str) -> Table:
+def repurchase_table(curve: Any, lang: str, by_label: str | None = None) -> Table:
     w = WORDS[lang]
     gap = w["gap"].format(gap=curve.min_gap) if curve.min_gap else ""
     title = w["repurchase"].format(metric=curve.metric, start=curve.start, end=curve.end, gap=gap)
     table = Table(title=title, title_justify="left", header_style="bold")
     if curve.by:
-        table.add_column(curve.by)
+        table.add_column(by_label or curve.by)
     for key in ("days", "eligible", "repurchased", "rate"):
         table.add_column(w[key], justify="right")
     for row in curve.curve.to_dict("records"):
