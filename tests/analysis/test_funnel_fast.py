@@ -128,8 +128,9 @@ def _project(
     attribution: str = "first",
     timezone: str = "UTC",
     unit: str = "us",
+    shuffle: bool = True,
 ) -> Project:
-    shuffled = df.sample(frac=1.0, random_state=1)  # rows out of order on purpose
+    shuffled = df.sample(frac=1.0, random_state=1) if shuffle else df  # rows out of order on purpose
     schema = pa.schema(
         [
             ("user", pa.string()),
@@ -365,6 +366,44 @@ def test_berlin_time_across_the_dst_change(tmp_path: Path) -> None:
     assert got["level"].tolist() == [2, 2, 1]
     assert got["seconds"].tolist() == [3000.0, 6900.0, 0.0]
     assert got["entered"].tolist() == [pd.Timestamp(f"2026-03-29 {hm}") for hm in ("01:30", "00:10", "07:00")]
+
+
+@pytest.mark.parametrize("broken_at", [None, 0, 5, 396])
+def test_rows_stored_in_entity_time_order(tmp_path: Path, monkeypatch: Any, broken_at: int | None) -> None:
+    """Rows stored by (entity, time) are read without a sort, batch by batch (5 rows a batch
+    here); one row out of order, in the first, a middle or the last batch, means a sort."""
+    from northstar.analysis import funnel_fast
+
+    monkeypatch.setattr(funnel_fast, "_BATCH", 5)
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame(
+        {
+            "user": [f"u{i:02d}" for i in rng.integers(0, 40, n)],
+            "event": rng.choice(["a", "b", "c"], n),
+            "channel": "web",
+            "device": "ios",
+            "ts": ORIGIN + pd.to_timedelta(rng.integers(0, 4 * 24, n), unit="h"),
+        }
+    )
+    df = df.sort_values(["user", "ts"]).reset_index(drop=True)
+    if broken_at is not None:
+        df.loc[broken_at, "ts"] = ORIGIN + pd.Timedelta(days=5)  # later than its neighbours
+    project = _project(tmp_path, df, ["a", "b", "c"], "1d", shuffle=False)
+    start, end = date(2026, 5, 1), date(2026, 5, 4)
+    read = funnel_fast._read_if_sorted
+    as_stored: list[bool] = []
+
+    def spy(reader: Any) -> Any:
+        table = read(reader)
+        as_stored.append(table is not None)
+        return table
+
+    monkeypatch.setattr(funnel_fast, "_read_if_sorted", spy)
+    got = fast(project, start, end, [])
+    assert as_stored == [broken_at is None]
+    assert_same(got, portable(project, start, end, []))
+    assert_matches_oracle(got, oracle(df, ["a", "b", "c"], pd.Timedelta(days=1), start, end, []))
 
 
 def test_refuses_other_engines(tmp_path: Path) -> None:

@@ -131,24 +131,30 @@ def ordered_funnel_fast(
     per_second = _PER_SECOND[unit]
     t = data.column("t").cast(pa.int64()).to_numpy()
     segment = _segments(data.column("e"))
-    groups = _tie_groups(segment, t)
+    groups = _tie_groups(segment, t, any(same_as_previous[1:]) or (attribution == "last" and bool(bnames)))
     mask = data.column("m").to_numpy()
     a = _attempts(segment, groups, t, mask, n_steps, _window_ticks(window, per_second), same_as_previous)
-    local = data.column("tl").take(pa.array(a.pos)).cast(pa.int64()).to_numpy()
-    period = _truncate(local, grain, lunit) if grain is not None else None
-    best = _best(segment[a.pos], a.level, period)
+    if grain is None:
+        period = None
+        best = _best(segment[a.pos], a.level, None)
+        local = data.column("tl").take(pa.array(a.pos[best])).cast(pa.int64()).to_numpy()
+    else:
+        local = data.column("tl").take(pa.array(a.pos)).cast(pa.int64()).to_numpy()
+        period = _truncate(local, grain, lunit)
+        best = _best(segment[a.pos], a.level, period)
+        local, period = local[best], period[best]
 
     out: dict[str, Any] = {
         "e": data.column("e").take(pa.array(a.pos[best])),
         "level": pa.array(a.level[best], type=pa.int8()),
         "seconds": pa.array((a.tlast[best] - a.s[best]) / per_second, type=pa.float64()),
-        "entered": pa.array(local[best], type=pa.timestamp(lunit)),
+        "entered": pa.array(local, type=pa.timestamp(lunit)),
     }
     for k in range(2, n_steps + 1):
         reached = a.level[best] >= k
-        out[f"reach_{k}"] = pa.array((a.times[k - 2][best] - a.s[best]) / per_second, mask=~reached)
+        out[f"reach_{k}"] = pa.array((a.time_at(k, best) - a.s[best]) / per_second, mask=~reached)
     if period is not None:
-        out["period"] = pa.array(period[best], type=pa.timestamp(lunit))
+        out["period"] = pa.array(period, type=pa.timestamp(lunit))
     if attribution == "first":
         out.update({b: data.column(b).take(pa.array(a.pos[best])) for b in bnames})
     elif bnames:
@@ -161,19 +167,54 @@ def _sorted_step_rows(
 ) -> pa.Table:
     """The rows of any step with a non-null entity, sorted by (e, t, b0…, nulls last), with the
     step flags packed into one integer ``m`` (bit k-1 set: the row matches step k; for step 1,
-    only rows with ``lo <= tl < hi``: the ones that start attempts)."""
-    flags = [rows[f"s{k}"].fill_null(False) for k in range(1, n_steps + 1)]
-    flags[0] = flags[0] & (rows.tl >= lo) & (rows.tl < hi)
+    only rows with ``lo <= tl < hi``: the ones that start attempts). A null flag is "no": the
+    filter and ``CASE WHEN`` both treat it so; no ``COALESCE``, which would keep DuckDB from
+    pushing ``event = 'a' OR event = 'b' …`` into the scan (a third more time at 10M rows)."""
+    flags = [rows[f"s{k}"] for k in range(1, n_steps + 1)]
     any_step = reduce(lambda x, y: x | y, flags)
+    flags[0] = flags[0] & (rows.tl >= lo) & (rows.tl < hi)
+    dtype = next(f"uint{b}" for b in (8, 16, 32, 64) if n_steps <= b)
     bits = [
-        f.ifelse(ibis.literal(1 << k, type="int64"), ibis.literal(0, type="int64"))
-        for k, f in enumerate(flags)
+        f.ifelse(ibis.literal(1 << k, type=dtype), ibis.literal(0, type=dtype)) for k, f in enumerate(flags)
     ]
     cols: dict[str, Any] = {"e": rows.e, "t": rows.t, "tl": rows.tl, **{b: rows[b] for b in bnames}}
-    cols["m"] = reduce(lambda x, y: x + y, bits)
+    cols["m"] = reduce(lambda x, y: x + y, bits).cast(dtype)
     expr = rows.filter(any_step & rows.e.notnull()).select(**cols)
+    duck: Any = engine  # a DuckDBEngine: ``backend`` is its Ibis backend, ``con`` its connection
+    if not bnames:  # rows stored by entity and time need no sort: read them as they come
+        # (Ibis 12's to_pyarrow_batches fails on DuckDB 2.0, so the stream comes from DuckDB)
+        as_stored = _read_if_sorted(duck.con.sql(engine.sql(expr)).to_arrow_reader(_BATCH))
+        if as_stored is not None:
+            return as_stored
     order = [expr.e, expr.t, *[expr[b].asc(nulls_first=False) for b in bnames]]
-    table: pa.Table = engine.backend.to_pyarrow(expr.order_by(order))  # type: ignore[attr-defined]
+    table: pa.Table = duck.backend.to_pyarrow(expr.order_by(order))
+    return table.combine_chunks()
+
+
+_BATCH = 1 << 18
+
+
+def _read_if_sorted(reader: pa.RecordBatchReader) -> pa.Table | None:
+    """All the batches when their rows come in (e, t) order, or None at the first batch that
+    breaks the order (the rest of the scan is not read)."""
+    batches: list[pa.RecordBatch] = []
+    last: tuple[Any, Any] | None = None
+    for batch in reader:
+        if not batch.num_rows:
+            continue
+        e, t = batch.column("e"), batch.column("t")
+        if last is not None:
+            e = pa.concat_arrays([pa.array([last[0]], e.type), e])
+            t = pa.concat_arrays([pa.array([last[1]], t.type), t])
+        if len(e) > 1:
+            e0, e1, t0, t1 = e[:-1], e[1:], t[:-1], t[1:]
+            ordered = pc.or_(pc.less(e0, e1), pc.and_(pc.equal(e0, e1), pc.less_equal(t0, t1)))
+            if not pc.all(ordered).as_py():
+                reader.close()
+                return None
+        last = (e[-1].as_py(), t[-1].as_py())
+        batches.append(batch)
+    table = pa.Table.from_batches(batches, schema=reader.schema)
     return table.combine_chunks()
 
 
@@ -187,25 +228,30 @@ def _segments(e: pa.Array) -> np.ndarray:
     change = np.ones(n, dtype=bool)
     if n > 1:
         change[1:] = pc.not_equal(e[1:], e[:-1]).to_numpy(zero_copy_only=False)
-    return np.cumsum(change) - 1
+    return np.cumsum(change, dtype=np.int64) - 1
 
 
 @dataclass(frozen=True)
 class _Groups:
-    """Runs of rows with the same (entity, time): each row's run, and each run's bounds."""
+    """Runs of rows with the same (entity, time): per row, the bounds of its run."""
 
-    of_row: np.ndarray
-    start: np.ndarray
-    end: np.ndarray  # one past the run's last row
+    first: np.ndarray  # the run's first row
+    after: np.ndarray  # one past the run's last row (empty when not asked for)
 
 
-def _tie_groups(segment: np.ndarray, t: np.ndarray) -> _Groups:
+def _tie_groups(segment: np.ndarray, t: np.ndarray, with_after: bool) -> _Groups:
     n = len(t)
-    new = np.ones(n, dtype=bool)
+    new = np.ones(n, dtype=bool)  # a run starts here
     if n > 1:
         new[1:] = (segment[1:] != segment[:-1]) | (t[1:] != t[:-1])
-    start = np.flatnonzero(new)
-    return _Groups(np.cumsum(new) - 1, start, np.append(start[1:], n).astype(start.dtype))
+    idx = np.arange(n, dtype=np.int64)
+    first = np.maximum.accumulate(np.where(new, idx, 0))
+    if not with_after:
+        return _Groups(first, np.zeros(0, dtype=np.int64))
+    ends = np.ones(n, dtype=bool)  # a run ends here
+    ends[:-1] = new[1:]
+    after = np.minimum.accumulate(np.where(ends, idx + 1, n)[::-1])[::-1]
+    return _Groups(first, after)
 
 
 @dataclass(frozen=True)
@@ -217,7 +263,14 @@ class _Attempts:
     level: np.ndarray  # last step reached
     cur: np.ndarray  # row of its last step reached
     tlast: np.ndarray  # time of its last step reached
-    times: list[np.ndarray]  # time of step 2, 3, … (meaningful where level >= k)
+    reached: list[tuple[np.ndarray, np.ndarray]]  # per step 2, 3 …: attempts reaching it, and when
+
+    def time_at(self, k: int, which: np.ndarray) -> np.ndarray:
+        """When attempts ``which`` reached step k (meaningless where their level is below k)."""
+        ids, when = self.reached[k - 2]
+        if not len(ids):
+            return np.zeros(len(which), dtype=np.int64)
+        return when[np.minimum(np.searchsorted(ids, which), len(ids) - 1)]
 
 
 def _attempts(
@@ -229,32 +282,39 @@ def _attempts(
     window: int,
     repeat: Sequence[bool],
 ) -> _Attempts:
-    starts = np.flatnonzero(mask & 1)
+    n = len(t)
+    starts = np.flatnonzero(mask & mask.dtype.type(1))
     # one attempt per (entity, time): its first step-1 row, which has the smallest breakdown
     keep = np.ones(len(starts), dtype=bool)
-    keep[1:] = groups.of_row[starts[1:]] != groups.of_row[starts[:-1]]
+    keep[1:] = groups.first[starts[1:]] != groups.first[starts[:-1]]
     pos = starts[keep]
     s = t[pos]
     level = np.ones(len(pos), dtype=np.int8)
-    cur = pos.copy()
-    tlast = s.copy()
-    times = []
-    live = np.arange(len(pos))
+    cur, tlast = pos.copy(), s.copy()
+    # the live attempts, compacted at every step: ids, current row, end of the entity's rows, deadline
+    ids, at = np.arange(len(pos)), pos
+    entity_end = np.append(np.flatnonzero(np.diff(segment)) + 1, n)
+    limit, deadline = entity_end[segment[pos]] if n else pos, s + window
+    reached: list[tuple[np.ndarray, np.ndarray]] = []
+    before = np.zeros(n + 1, dtype=np.int32 if n < 2**31 else np.int64)
     for k in range(1, n_steps):
-        rows_k = np.flatnonzero((mask >> k) & 1)
-        at = cur[live]
+        is_k = (mask & mask.dtype.type(1 << k)).astype(bool)
+        rows_k = np.flatnonzero(is_k)
+        if not len(ids) or not len(rows_k):
+            ids = at = limit = deadline = ids[:0]
+            reached.append((ids, ids))
+            continue
+        np.cumsum(is_k, out=before[1:], dtype=before.dtype)  # before[i]: step k+1 rows before row i
         # the first row that may count: the current (entity, time) run's first row, or the
-        # row after the run for a repeated step
-        first = (groups.end if repeat[k] else groups.start)[groups.of_row[at]]
-        j = np.searchsorted(rows_k, first)
-        nxt = rows_k[np.minimum(j, len(rows_k) - 1)] if len(rows_k) else at
-        ok = (j < len(rows_k)) & (segment[nxt] == segment[at]) & (t[nxt] <= s[live] + window)
-        live, nxt = live[ok], nxt[ok]
-        cur[live] = nxt
-        level[live] = k + 1
-        tlast[live] = t[nxt]
-        times.append(tlast.copy())
-    return _Attempts(pos, s, level, cur, tlast, times)
+        # row after the run for a repeated step; then the first row of step k+1 from there
+        j = before[(groups.after if repeat[k] else groups.first)[at]]
+        nxt = rows_k[np.minimum(j, len(rows_k) - 1)]
+        ok = (j < len(rows_k)) & (nxt < limit) & (t[nxt] <= deadline)
+        ids, at, limit, deadline = ids[ok], nxt[ok], limit[ok], deadline[ok]
+        when = t[at]
+        level[ids], cur[ids], tlast[ids] = k + 1, at, when
+        reached.append((ids, when))
+    return _Attempts(pos, s, level, cur, tlast, reached)
 
 
 def _best(segment: np.ndarray, level: np.ndarray, period: np.ndarray | None) -> np.ndarray:
@@ -281,11 +341,11 @@ def _smallest_in_groups(
 ) -> dict[str, pa.Array]:
     """Per given row: the smallest value of each breakdown column over its (entity, time) run
     (nulls only when the run has no value), for ``attribution: last``."""
-    g = groups.of_row[rows]
-    lengths = groups.end[g] - groups.start[g]
+    start = groups.first[rows]
+    lengths = groups.after[rows] - start
     owner = np.repeat(np.arange(len(rows)), lengths)
     offset = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    members = pa.array(groups.start[g][owner] + offset)
+    members = pa.array(start[owner] + offset)
     table = pa.table({"o": owner, **{b: data.column(b).take(members) for b in bnames}})
     agg = table.group_by("o").aggregate([(b, "min") for b in bnames]).sort_by("o")
     return {b: agg.column(f"{b}_min") for b in bnames}
