@@ -191,6 +191,8 @@ metrics:
     steps: [add_to_cart, purchase]
     within: 1d
     label: {en: Cart-to-purchase within 1 day, zh: 加购后1天内购买率}
+    format: percent
+    decimals: 1
     direction: higher
     owner: maya.chen@northstar-demo.shop
     team: growth
@@ -198,6 +200,8 @@ metrics:
     type: conversion          # the checkout funnel (funnels:) from its first step to its last
     funnel: checkout
     label: {en: Checkout funnel conversion, zh: 下单漏斗转化率}
+    format: percent
+    decimals: 1
     direction: higher
     owner: maya.chen@northstar-demo.shop
     team: growth
