@@ -21,7 +21,7 @@ from northstar.errors import QueryError, SpecError
 from northstar.project import Project
 
 ORIGIN = pd.Timestamp("2026-03-25")  # UTC; crosses the 2026-03-29 DST change in Berlin
-GAPS = {None: 0.0, "0s": 0.0, "30min": 1800.0, "2h": 7200.0, "1d": 86400.0}
+GAPS = {None: 0.0, "0s": 0.0, "30min": 1800.0, "2h": 7200.0, "20h": 72000.0}  # all < within
 
 
 def local(ts: pd.Series, tz: str) -> pd.Series:
