@@ -27,9 +27,16 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from core_kpis import dataset, parse_count, write_project  # noqa: E402
+from core_kpis import dataset, parse_count, write_project
 
-from northstar.analysis.activity import _carry, activity_rows, activity_spec, period_number, rolling_expr
+from northstar.analysis.activity import (
+    activity_rows,
+    activity_spec,
+    carry_forward,
+    period_number,
+    period_of,
+    rolling_expr,
+)
 from northstar.compile.request import range_bounds
 from northstar.project import Project
 
@@ -45,7 +52,9 @@ def expand_expr(rows: Any, w: int) -> Any:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", default="1M")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -56,11 +65,11 @@ def main() -> None:
         spec = activity_spec(project, "events")
         lo, hi = range_bounds(FIRST, LAST)
         rows = activity_rows(project, engine, "events", spec, lo, hi)
-        d0, d1 = (FIRST - pd.Timestamp("1970-01-01").date()).days, (LAST - pd.Timestamp("1970-01-01").date()).days
+        d0, d1 = period_of(FIRST, "day"), period_of(LAST, "day")
 
         def spans() -> dict[int, list[int]]:
             frame = engine.execute(rolling_expr(rows, WINDOWS))
-            return {w: _carry(frame, w, d0, d1).tolist() for w in WINDOWS}
+            return {w: carry_forward(frame, w, d0, d1).tolist() for w in WINDOWS}
 
         def expand() -> dict[int, list[int]]:
             out = {}
@@ -76,7 +85,8 @@ def main() -> None:
                 t0 = time.perf_counter()
                 results[name] = run()
                 times.append(time.perf_counter() - t0)
-            print(f"{name:7s} median {statistics.median(times):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
+            runs = ", ".join(f"{t:.2f}" for t in times)
+            print(f"{name:7s} median {statistics.median(times):6.2f} s  (runs: {runs})")
         assert results["spans"] == results["expand"], "the two approaches disagree"
         mau = results["spans"][30]
         print(f"agree; DAU on the last day {results['spans'][1][-1]:,}, MAU {mau[-1]:,}")

@@ -72,9 +72,17 @@ def matching(df: pd.DataFrame, activity: str) -> pd.DataFrame:
 
 
 def oracle_daily(
-    df: pd.DataFrame, activity: str, start: date, end: date, month_days: int, tz: str = TZ
+    df: pd.DataFrame,
+    activity: str,
+    start: date,
+    end: date,
+    month_days: int,
+    tz: str = TZ,
+    channel: str | None = None,
 ) -> pd.DataFrame:
+    """``channel``: only that channel's rows count (a breakdown value); the data's span stays the same."""
     rows = matching(df, activity)
+    rows = rows if channel is None else rows[rows["channel"] == channel]
     days = local_days(rows, tz)
     users_on: dict[pd.Timestamp, set[str]] = {}
     for day, user in zip(days, rows["user"], strict=True):
@@ -99,10 +107,18 @@ def oracle_daily(
 
 
 def oracle_stickiness(
-    df: pd.DataFrame, activity: str, start: date, end: date, per: str, tz: str = TZ
+    df: pd.DataFrame,
+    activity: str,
+    start: date,
+    end: date,
+    per: str,
+    tz: str = TZ,
+    channel: str | None = None,
 ) -> dict[tuple[pd.Timestamp, int], int]:
     """{(period start, k): entities active on exactly k days of the period (up to ``end``)}."""
-    rows = matching(df, activity).assign(day=local_days(matching(df, activity), tz))
+    rows = matching(df, activity)
+    rows = rows if channel is None else rows[rows["channel"] == channel]
+    rows = rows.assign(day=local_days(rows, tz))
     out: dict[tuple[pd.Timestamp, int], int] = {}
     first = pd.Timestamp(start)
     period = first - pd.Timedelta(days=first.weekday()) if per == "week" else first.replace(day=1)
@@ -141,6 +157,7 @@ def frame_of(rows: list[tuple[int, str, str, str]]) -> pd.DataFrame:
     length=st.integers(0, 20),
     month_days=st.sampled_from([28, 30]),
     per=st.sampled_from(["week", "month"]),
+    by=st.sampled_from([None, "channel"]),
 )
 def test_active_users_match_oracle(
     tmp_path_factory: Any,
@@ -150,35 +167,42 @@ def test_active_users_match_oracle(
     length: int,
     month_days: int,
     per: str,
+    by: str | None,
 ) -> None:
     df = frame_of(rows)
     project = make_project(tmp_path_factory.mktemp("active"), df)
     start = (ORIGIN + pd.Timedelta(days=start_off)).date()
     end = start + timedelta(days=length)
-    result = project.active_users(activity, start=start, end=end, month_days=month_days, per=per)
-    expected = oracle_daily(df, activity, start, end, month_days)
-    got = result.daily
-    assert got["day"].tolist() == expected["day"].tolist()
-    for col in ("dau", "wau", "mau"):
-        assert got[col].astype("float64").tolist() == pytest.approx(expected[col].tolist(), nan_ok=True)
-    ratio = (expected["dau"] / expected["mau"]).where(expected["mau"] > 0)
-    assert got["dau_mau"].tolist() == pytest.approx(ratio.tolist(), nan_ok=True)
-    ratio = (expected["dau"] / expected["wau"]).where(expected["wau"] > 0)
-    assert got["dau_wau"].tolist() == pytest.approx(ratio.tolist(), nan_ok=True)
-    seen = expected.dropna()
-    assert result.summary["days"].iloc[0] == len(seen)
-    if len(seen):
-        assert result.summary["avg_mau"].iloc[0] == pytest.approx(seen["mau"].mean())
-    sticky = oracle_stickiness(df, activity, start, end, per)
-    frame = result.stickiness
-    assert {
-        (pd.Timestamp(r.period), int(r.days_active)): int(r.entities)
-        for r in frame.itertuples()
-        if r.entities
-    } == sticky
-    for period, part in frame.groupby("period"):
-        total = sum(n for (p, _), n in sticky.items() if p == period)
-        assert part["at_least"].iloc[0] == total  # everyone active was active on ≥ 1 day
+    result = project.active_users(activity, start=start, end=end, month_days=month_days, per=per, by=by)
+    segments = [None] if by is None else ["app", "web"]
+    for channel in segments:
+        expected = oracle_daily(df, activity, start, end, month_days, channel=channel)
+        got = result.daily if by is None else result.daily[result.daily[by] == channel]
+        if by is not None and got.empty:  # a channel no one used in the windows is not listed
+            assert not (expected[["dau", "wau", "mau"]].fillna(0) > 0).any().any()
+            continue
+        assert got["day"].tolist() == expected["day"].tolist()
+        for col in ("dau", "wau", "mau"):
+            assert got[col].astype("float64").tolist() == pytest.approx(expected[col].tolist(), nan_ok=True)
+        ratio = (expected["dau"] / expected["mau"]).where(expected["mau"] > 0)
+        assert got["dau_mau"].tolist() == pytest.approx(ratio.tolist(), nan_ok=True)
+        ratio = (expected["dau"] / expected["wau"]).where(expected["wau"] > 0)
+        assert got["dau_wau"].tolist() == pytest.approx(ratio.tolist(), nan_ok=True)
+        summary = result.summary if by is None else result.summary[result.summary[by] == channel]
+        seen = expected.dropna()
+        assert summary["days"].iloc[0] == len(seen)
+        if len(seen):
+            assert summary["avg_mau"].iloc[0] == pytest.approx(seen["mau"].mean())
+        sticky = oracle_stickiness(df, activity, start, end, per, channel=channel)
+        frame = result.stickiness if by is None else result.stickiness[result.stickiness[by] == channel]
+        assert {
+            (pd.Timestamp(r.period), int(r.days_active)): int(r.entities)
+            for r in frame.itertuples()
+            if r.entities
+        } == sticky
+        for period, part in frame.groupby("period"):
+            total = sum(n for (p, _), n in sticky.items() if p == period)
+            assert part["at_least"].iloc[0] == total  # everyone active was active on ≥ 1 day
 
 
 def test_windows_around_the_berlin_dst_change(tmp_path: Path) -> None:
@@ -255,3 +279,11 @@ def test_active_users_same_on_spark(tmp_path: Path, spark_session: Any) -> None:
     pd.testing.assert_frame_equal(duck.stickiness, spark.stickiness)
     expected = oracle_daily(df, "ab", date(2026, 3, 25), date(2026, 4, 20), 30)
     assert duck.daily["mau"].astype("float64").tolist() == expected["mau"].tolist()
+    duck = project.active_users("ab", by="channel", **args)
+    spark = project.active_users("ab", by="channel", engine=SparkEngine(session=spark_session), **args)
+    pd.testing.assert_frame_equal(duck.daily, spark.daily)
+    pd.testing.assert_frame_equal(duck.summary, spark.summary)
+    pd.testing.assert_frame_equal(duck.stickiness, spark.stickiness)
+    expected = oracle_daily(df, "ab", date(2026, 3, 25), date(2026, 4, 20), 30, channel="app")
+    app = duck.daily[duck.daily["channel"] == "app"]
+    assert app["wau"].astype("float64").tolist() == expected["wau"].tolist()

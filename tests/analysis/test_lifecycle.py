@@ -184,7 +184,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_cli_lifecycle_and_active_in_english_and_chinese(runner: CliRunner, tmp_path: Path) -> None:
-    rows = [(h, f"u{h % 7}", "a", "web") for h in range(0, 30 * 24 // 5, 3)]
+    rows = [(h, f"u{h % 7}", "a", "web" if h % 2 else "app") for h in range(0, 30 * 24 // 5, 3)]
     make_project(tmp_path, frame_of(rows))
     base = ["--project", str(tmp_path), "--from", "2026-03-16", "--to", "2026-04-01"]
     out = runner.invoke(
@@ -205,6 +205,13 @@ def test_cli_lifecycle_and_active_in_english_and_chinese(runner: CliRunner, tmp_
     zh = runner.invoke(app, ["active", "events", "--lang", "zh", "--per", "month", *base])
     assert zh.exit_code == 0, zh.output
     assert "日活/月活" in zh.output and "平均" in zh.output and "活跃天数" in zh.output
+    by = runner.invoke(app, ["active", "events", "--by", "channel", *base])
+    assert by.exit_code == 0, by.output
+    assert "│ app " in by.output and "│ web " in by.output and by.output.count("average") == 2
+    only_app = runner.invoke(app, ["active", "app_a", "--by", "channel", *base])
+    assert "│ app " in only_app.output and "│ web " not in only_app.output  # app_a counts app rows only
+    bad = runner.invoke(app, ["active", "events", "--by", "chanel", *base])
+    assert bad.exit_code == 1 and "did you mean 'channel'" in bad.output
 
 
 def test_cli_errors_in_english_and_chinese(runner: CliRunner, tmp_path: Path) -> None:

@@ -130,41 +130,69 @@ def lifecycle_check(result: Any, lang: str) -> str:
 
 
 def active_table(result: Any, lang: str) -> Table:
-    """Days down: DAU, WAU, MAU and the two stickiness ratios; the averages last."""
+    """Days down: DAU, WAU, MAU and the two stickiness ratios, then the averages; with a
+    breakdown, one section per value."""
     t = _t(lang)
     table = Table(
         title=f"{t['active_title'].format(name=result.name)}: {result.start} → {result.end}",
         title_justify="left",
         header_style="bold",
     )
+    if result.by:
+        table.add_column(result.by)
     table.add_column(t["day"])
     for key in ("dau", "wau", "mau", "dau_wau", "dau_mau"):
         table.add_column(t[key].format(n=result.month_days), justify="right")
-    rows = result.daily.to_dict("records")
-    for i, row in enumerate(rows):
+    for value, daily, summary in _by_value(result):
+        rows = daily.to_dict("records")
+        for i, row in enumerate(rows):
+            table.add_row(
+                *([_value(value) if i == 0 else ""] if result.by else []),
+                period_label(row["day"], "day"),
+                *(_int(row[k]) for k in ("dau", "wau", "mau")),
+                _pct(row["dau_wau"]),
+                _pct(row["dau_mau"]),
+                end_section=i == len(rows) - 1,
+            )
+        s = summary.iloc[0]
         table.add_row(
-            period_label(row["day"], "day"),
-            *(_int(row[k]) for k in ("dau", "wau", "mau")),
-            _pct(row["dau_wau"]),
-            _pct(row["dau_mau"]),
-            end_section=i == len(rows) - 1,
+            *([""] if result.by else []),
+            t["average"],
+            *("–" if is_missing(s[k]) else f"{float(s[k]):,.1f}" for k in ("avg_dau", "avg_wau", "avg_mau")),
+            _pct(s["dau_wau"]),
+            _pct(s["dau_mau"]),
+            style="bold",
+            end_section=True,
         )
-    s = result.summary.iloc[0]
-    table.add_row(
-        t["average"],
-        *("–" if is_missing(s[k]) else f"{float(s[k]):,.1f}" for k in ("avg_dau", "avg_wau", "avg_mau")),
-        _pct(s["dau_wau"]),
-        _pct(s["dau_mau"]),
-        style="bold",
-    )
     return table
 
 
+def _by_value(result: Any) -> list[tuple[Any, pd.DataFrame, pd.DataFrame]]:
+    """(value, daily rows, summary row) per breakdown value, or once without a breakdown."""
+    if not result.by:
+        return [(None, result.daily, result.summary)]
+    return [
+        (value, _pick(result.daily, result.by, value), _pick(result.summary, result.by, value))
+        for value in result.summary[result.by].tolist()
+    ]
+
+
+def _pick(frame: pd.DataFrame, by: str, value: Any) -> pd.DataFrame:
+    return frame[frame[by].isna()] if is_missing(value) else frame[frame[by] == value]
+
+
+def _value(value: Any) -> str:
+    return "–" if is_missing(value) else str(value)
+
+
 def stickiness_table(result: Any, lang: str, max_periods: int = 6) -> Table:
-    """Days active down (up to the most any entity reached), the last periods across."""
+    """Days active down (up to the most any entity reached), the last periods across; with a
+    breakdown, one section per value."""
     t = _t(lang)
     per = t[result.per]
     table = Table(title=t["sticky_title"].format(per=per), title_justify="left", header_style="bold")
+    if result.by:
+        table.add_column(result.by)
     table.add_column(t["days_active"], justify="right")
     frame = result.stickiness
     periods = sorted(frame["period"].unique())[-max_periods:]
@@ -173,17 +201,20 @@ def stickiness_table(result: Any, lang: str, max_periods: int = 6) -> Table:
     }
     for p in periods:
         table.add_column(period_label(p, result.per) + (" *" if p in partial else ""), justify="right")
-    shown = frame[frame["period"].isin(periods)]
-    reached = shown.loc[shown["entities"] > 0, "days_active"]
-    top = int(reached.max()) if len(reached) else 1
-    for k in range(1, top + 1):
-        cells = []
-        for p in periods:
-            hit = shown[(shown["period"] == p) & (shown["days_active"] == k)]
-            cells.append(
-                "" if hit.empty else f"{int(hit['entities'].iloc[0]):,} ({_pct(hit['share'].iloc[0])})"
-            )
-        table.add_row(str(k), *cells)
+    groups = [(None, frame)] if not result.by else list(frame.groupby(result.by, dropna=False, sort=False))
+    for value, group in groups:
+        shown = group[group["period"].isin(periods)]
+        reached = shown.loc[shown["entities"] > 0, "days_active"]
+        top = int(reached.max()) if len(reached) else 1
+        for k in range(1, top + 1):
+            cells = []
+            for p in periods:
+                hit = shown[(shown["period"] == p) & (shown["days_active"] == k)]
+                cells.append(
+                    "" if hit.empty else f"{int(hit['entities'].iloc[0]):,} ({_pct(hit['share'].iloc[0])})"
+                )
+            lead = [_value(value) if k == 1 else ""] if result.by else []
+            table.add_row(*lead, str(k), *cells, end_section=k == top)
     if partial:
         table.caption = t["partial"]
         table.caption_justify = "left"
