@@ -330,6 +330,22 @@ class Project:
 
         return run_active_users(self, engine or self.engine, name, start, end, month_days, per, by)
 
+    def lifecycle_entities(
+        self,
+        name: str,
+        status: str,
+        grain: str = "week",
+        *,
+        period: str | date | None = None,
+        end: str | date | None = None,
+        engine: Engine | None = None,
+    ) -> Any:
+        """The entities that are ``status`` (new, returning, resurrecting, dormant) in the period
+        holding the day ``period`` (default: the last one), e.g. to re-target the dormant."""
+        from northstar.analysis.lifecycle import run_lifecycle_entities
+
+        return run_lifecycle_entities(self, engine or self.engine, name, status, grain, period, end)
+
     def retention(
         self,
         name: str,

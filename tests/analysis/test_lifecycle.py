@@ -35,6 +35,23 @@ def step(period: pd.Timestamp, grain: str, n: int) -> pd.Timestamp:
     return period + pd.Timedelta(days=n * (7 if grain == "week" else 1))
 
 
+def oracle_sets(df: pd.DataFrame, activity: str, grain: str, period: pd.Timestamp, end: date) -> dict:
+    """{status: the entities with that status in ``period``}, reading rows up to ``end``."""
+    rows = matching(df, activity)
+    rows = rows.assign(day=local_days(rows))
+    rows = rows[rows["day"] <= pd.Timestamp(end)]
+    rows = rows.assign(period=[period_of(d, grain) for d in rows["day"]])
+    now = set(rows.loc[rows["period"] == period, "user"])
+    before = set(rows.loc[rows["period"] == step(period, grain, -1), "user"])
+    first_seen = rows.groupby("user")["period"].min().to_dict()
+    return {
+        "new": {u for u in now if first_seen[u] == period},
+        "returning": now & before,
+        "resurrecting": {u for u in now - before if first_seen[u] < period},
+        "dormant": before - now,
+    }
+
+
 def oracle(df: pd.DataFrame, activity: str, grain: str, start: date, end: date) -> pd.DataFrame:
     rows = matching(df, activity)
     rows = rows.assign(day=local_days(rows))
@@ -74,9 +91,10 @@ def oracle(df: pd.DataFrame, activity: str, grain: str, start: date, end: date) 
     grain=st.sampled_from(["day", "week", "month"]),
     start_off=st.integers(-3, 55),
     length=st.integers(0, 40),
+    status=st.sampled_from(["new", "returning", "resurrecting", "dormant"]),
 )
 def test_lifecycle_matches_oracle(
-    tmp_path_factory: Any, rows: list, activity: str, grain: str, start_off: int, length: int
+    tmp_path_factory: Any, rows: list, activity: str, grain: str, start_off: int, length: int, status: str
 ) -> None:
     df = frame_of(rows)
     project = make_project(tmp_path_factory.mktemp("lifecycle"), df)
@@ -90,6 +108,14 @@ def test_lifecycle_matches_oracle(
         assert got[col].astype("float64").tolist() == pytest.approx(expected[col].tolist(), nan_ok=True), col
     assert result.mismatches().empty
     assert result.start == expected["period"].iloc[0].date()
+    # who they are: the entities of one status in the last period (cut at the range end)
+    if np.isnan(expected["new"].iloc[-1]):  # outside the data: nothing to list
+        with pytest.raises(QueryError, match="outside the data"):
+            project.lifecycle_entities(activity, status, grain, period=end, end=end)
+    else:
+        who = project.lifecycle_entities(activity, status, grain, period=end, end=end)
+        want = oracle_sets(df, activity, grain, expected["period"].iloc[-1], end)[status]
+        assert who["entity"].tolist() == sorted(want)
 
 
 def test_gaps_history_before_the_range_and_partial_last_period(tmp_path: Path) -> None:
@@ -212,6 +238,32 @@ def test_cli_lifecycle_and_active_in_english_and_chinese(runner: CliRunner, tmp_
     assert "│ app " in only_app.output and "│ web " not in only_app.output  # app_a counts app rows only
     bad = runner.invoke(app, ["active", "events", "--by", "chanel", *base])
     assert bad.exit_code == 1 and "did you mean 'channel'" in bad.output
+
+
+def test_cli_lists_the_entities_of_a_status(runner: CliRunner, tmp_path: Path) -> None:
+    rows = [
+        ("2026-04-01 10:00", "u1"),
+        ("2026-04-08 10:00", "u1"),
+        ("2026-04-01 10:00", "u2"),  # dormant in the week of 6 April
+        ("2026-04-02 10:00", "u3"),  # dormant too
+        ("2026-04-09 10:00", "u4"),  # new
+    ]
+    df = pd.DataFrame(rows, columns=["ts", "user"]).assign(event="a", channel="web")
+    df["ts"] = pd.to_datetime(df["ts"])
+    make_project(tmp_path, df)
+    target = tmp_path / "dormant.csv"
+    args = ["lifecycle", "events", "--entities", "dormant", "--period", "2026-04-07", "-o", str(target)]
+    out = runner.invoke(app, [*args, "--project", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    assert "(2)" in out.output
+    assert pd.read_csv(target, encoding="utf-8-sig")["entity"].tolist() == ["u2", "u3"]
+    out = runner.invoke(app, ["lifecycle", "events", "--entities", "dormat", "--project", str(tmp_path)])
+    assert out.exit_code == 1 and "did you mean 'dormant'" in out.output
+    out = runner.invoke(
+        app,
+        ["lifecycle", "events", "--entities", "new", "--period", "2026-01-05", "--project", str(tmp_path)],
+    )
+    assert out.exit_code == 1 and "outside the data" in out.output
 
 
 def test_cli_errors_in_english_and_chinese(runner: CliRunner, tmp_path: Path) -> None:

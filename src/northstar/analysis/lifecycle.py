@@ -46,7 +46,9 @@ from northstar.analysis.activity import (
     period_of,
     period_start,
 )
-from northstar.compile.request import range_bounds
+from northstar.compile.request import parse_date, range_bounds
+from northstar.errors import QueryError
+from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from northstar.engine.base import Engine
@@ -82,8 +84,8 @@ class LifecycleResult:
         return f[bad].reset_index(drop=True)
 
 
-def lifecycle_expr(rows: Any, grain: str, first: int, last: int) -> Any:
-    """Per period in [first, last] and status: ``n`` entities (``first``/``last``: period numbers)."""
+def _statuses(rows: Any, grain: str, first: int, last: int) -> Any:
+    """One row per entity ``e``, period ``p`` in [first, last] and status ``s`` it has there."""
     active = rows.select(e=rows.e, p=period_number(rows.t, grain)).distinct()
     order = ibis.window(group_by=active.e, order_by=active.p)
     active = active.mutate(prev=active.p.lag().over(order), next=active.p.lead().over(order))
@@ -92,11 +94,16 @@ def lifecycle_expr(rows: Any, grain: str, first: int, last: int) -> Any:
         (active.prev == active.p - 1, "returning"),
         else_="resurrecting",
     )
-    current = active.filter(active.p.between(first, last)).select(p=active.p.cast("int64"), s=status)
+    current = active.filter(active.p.between(first, last)).select("e", p=active.p.cast("int64"), s=status)
     gone = active.filter(
         (active.next.isnull() | (active.next != active.p + 1)) & (active.p + 1).between(first, last)
-    ).select(p=(active.p + 1).cast("int64"), s=ibis.literal("dormant"))
-    both = current.union(gone, distinct=False)
+    ).select("e", p=(active.p + 1).cast("int64"), s=ibis.literal("dormant"))
+    return current.union(gone, distinct=False)
+
+
+def lifecycle_expr(rows: Any, grain: str, first: int, last: int) -> Any:
+    """Per period in [first, last] and status: ``n`` entities (``first``/``last``: period numbers)."""
+    both = _statuses(rows, grain, first, last)
     return both.group_by(["p", "s"]).aggregate(n=both.count())
 
 
@@ -187,3 +194,43 @@ def _notes(
         )
         zh.append(f"最后一{unit_zh}截止于 {last}：只统计到该日，部分沉睡对象可能在这一{unit_zh}的后几天回来")
     return en, zh
+
+
+def run_lifecycle_entities(
+    project: Project,
+    engine: Engine,
+    name: str,
+    status: str,
+    grain: str = "week",
+    period: str | date | None = None,
+    end: str | date | None = None,
+) -> pd.DataFrame:
+    """The entities with ``status`` in the period holding the day ``period`` (default: the last
+    period up to ``end``), counted as :func:`run_lifecycle` counts them: one column, ``entity``,
+    sorted. Activity after ``end`` (default: the source's last day) is not read. A period wholly
+    outside the data (where :func:`run_lifecycle` shows empty) raises a QueryError."""
+    check_grain(grain)
+    if status not in STATUSES:
+        raise QueryError(
+            f"unknown status {status!r}: choose one of {', '.join(STATUSES)}"
+            + did_you_mean(status, STATUSES),
+            f"未知的状态 {status!r}：可选 {', '.join(STATUSES)}" + did_you_mean(status, STATUSES, "zh"),
+        )
+    spec = activity_spec(project, name)
+    _, last = activity_range(project, engine, spec, None, end, grain=grain)
+    day = parse_date(period, "--period") if period is not None else last
+    if day > last:
+        raise QueryError(f"--period {day} is after --to {last}", f"--period {day} 晚于 --to {last}")
+    p = period_of(day, grain)
+    cov = project.coverage(engine, spec.source)
+    if cov is None or period_end(p, grain) < cov[0].date() or period_start(p, grain) > cov[1].date():
+        span = f"{cov[0].date()} – {cov[1].date()}" if cov else "–"
+        raise QueryError(
+            f"the {grain} of {day} is outside the data of {spec.source!r} ({span}): no one to list",
+            f"{day} 所在的周期在数据源 {spec.source!r} 的数据范围（{span}）之外：没有可列出的对象",
+        )
+    hi = range_bounds(day, min(period_end(p, grain), last))[1]
+    rows = _statuses(activity_rows(project, engine, name, spec, None, hi), grain, p, p)
+    picked = rows.filter(rows.s == status)
+    frame = engine.execute(picked.select(entity=picked.e))
+    return frame.sort_values("entity").reset_index(drop=True)

@@ -425,8 +425,14 @@ def lifecycle(
     start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="also write the table (.csv, .json or .parquet)")
+        Path | None,
+        typer.Option("--output", "-o", help="also write the table (or, with --entities, the entities)"),
     ] = None,
+    entities: Annotated[
+        str | None,
+        typer.Option(help="list who is new, returning, resurrecting or dormant in --period (else the last)"),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="a day of the period for --entities, YYYY-MM-DD")] = None,
     project: ProjectOpt = None,
     lang: LangOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
@@ -444,7 +450,11 @@ def lifecycle(
         console.print(lifecycle_check(result, language), highlight=False)
         for note in result.notes_in(language):
             err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
-        if output is not None:
+        if entities is not None:
+            who = proj.lifecycle_entities(name, entities, grain, period=period or result.end, end=result.end)
+            target = output or Path(f"{name}-{entities}-{period or result.end}.csv")
+            console.print(wrote(write_frame(who, target), language) + f" ({len(who):,})")
+        elif output is not None:
             console.print(wrote(write_frame(result.frame, output), language))
     except NorthstarError as exc:
         _fail(exc, language)
