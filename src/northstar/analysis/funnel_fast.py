@@ -188,7 +188,7 @@ def _sorted_step_rows(
             return as_stored
     order = [expr.e, expr.t, *[expr[b].asc(nulls_first=False) for b in bnames]]
     table: pa.Table = duck.backend.to_pyarrow(expr.order_by(order))
-    return table.combine_chunks()
+    return table
 
 
 _BATCH = 1 << 18
@@ -214,21 +214,25 @@ def _read_if_sorted(reader: pa.RecordBatchReader) -> pa.Table | None:
                 return None
         last = (e[-1].as_py(), t[-1].as_py())
         batches.append(batch)
-    table = pa.Table.from_batches(batches, schema=reader.schema)
-    return table.combine_chunks()
+    return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 def _window_ticks(window: timedelta, per_second: int) -> int:
     return (window.days * 86_400 + window.seconds) * per_second + window.microseconds * per_second // 10**6
 
 
-def _segments(e: pa.Array) -> np.ndarray:
+def _index_type(n: int) -> type[np.integer[Any]]:
+    """Row numbers as int32 when they fit: half the memory traffic of int64."""
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
+def _segments(e: pa.ChunkedArray) -> np.ndarray:
     """Per row: the number of its entity in sorted order (rows of one entity are adjacent)."""
     n = len(e)
     change = np.ones(n, dtype=bool)
     if n > 1:
         change[1:] = pc.not_equal(e[1:], e[:-1]).to_numpy(zero_copy_only=False)
-    return np.cumsum(change, dtype=np.int64) - 1
+    return np.cumsum(change, dtype=_index_type(n)) - 1
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,7 @@ def _tie_groups(segment: np.ndarray, t: np.ndarray, with_after: bool) -> _Groups
     new = np.ones(n, dtype=bool)  # a run starts here
     if n > 1:
         new[1:] = (segment[1:] != segment[:-1]) | (t[1:] != t[:-1])
-    idx = np.arange(n, dtype=np.int64)
+    idx = np.arange(n, dtype=_index_type(n))
     first = np.maximum.accumulate(np.where(new, idx, 0))
     if not with_after:
         return _Groups(first, np.zeros(0, dtype=np.int64))
@@ -283,23 +287,25 @@ def _attempts(
     repeat: Sequence[bool],
 ) -> _Attempts:
     n = len(t)
-    starts = np.flatnonzero(mask & mask.dtype.type(1))
+    it = _index_type(n)
+    starts = np.flatnonzero(mask & mask.dtype.type(1)).astype(it)
     # one attempt per (entity, time): its first step-1 row, which has the smallest breakdown
     keep = np.ones(len(starts), dtype=bool)
     keep[1:] = groups.first[starts[1:]] != groups.first[starts[:-1]]
     pos = starts[keep]
+    del starts, keep
     s = t[pos]
     level = np.ones(len(pos), dtype=np.int8)
     cur, tlast = pos.copy(), s.copy()
     # the live attempts, compacted at every step: ids, current row, end of the entity's rows, deadline
-    ids, at = np.arange(len(pos)), pos
-    entity_end = np.append(np.flatnonzero(np.diff(segment)) + 1, n)
+    ids, at = np.arange(len(pos), dtype=it), pos
+    entity_end = np.append(np.flatnonzero(np.diff(segment)) + 1, n).astype(it)
     limit, deadline = entity_end[segment[pos]] if n else pos, s + window
     reached: list[tuple[np.ndarray, np.ndarray]] = []
-    before = np.zeros(n + 1, dtype=np.int32 if n < 2**31 else np.int64)
+    before = np.zeros(n + 1, dtype=_index_type(n))
     for k in range(1, n_steps):
         is_k = (mask & mask.dtype.type(1 << k)).astype(bool)
-        rows_k = np.flatnonzero(is_k)
+        rows_k = np.flatnonzero(is_k).astype(it)
         if not len(ids) or not len(rows_k):
             ids = at = limit = deadline = ids[:0]
             reached.append((ids, ids))
