@@ -118,7 +118,16 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return data
 
 
-MERGEABLE = ("sources", "dimensions", "metrics", "teams", "funnels")
+MERGEABLE = ("sources", "dimensions", "metrics", "teams", "funnels", "activity", "retention")
+ENTRY_KIND = {  # how one entry of a section is called in messages
+    "sources": "source",
+    "dimensions": "dimension",
+    "metrics": "metric",
+    "teams": "team",
+    "funnels": "funnel",
+    "activity": "activity",
+    "retention": "retention",
+}
 
 
 def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
@@ -175,7 +184,7 @@ def load_project_data(path: Path) -> tuple[Node, list[Issue]]:
                                 "duplicate-name",
                                 value.file,
                                 value.line_of(key),
-                                kind=section[:-1],
+                                kind=ENTRY_KIND[section],
                                 name=key,
                                 other=f"{target.file}:{target.line_of(key)}",
                             )

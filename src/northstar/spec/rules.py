@@ -19,7 +19,7 @@ from northstar.errors import ExpressionError, Issue, NorthstarError
 from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
 from northstar.spec.lifecycle import Activity
-from northstar.spec.loader import Node, Seq
+from northstar.spec.loader import ENTRY_KIND, Node, Seq
 from northstar.spec.messages import KIND_ZH, make_issue
 from northstar.spec.models import (
     NUMERIC_TYPES,
@@ -127,7 +127,9 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
         valid = {}
         for name, raw in entries.items():
             if not NAME.match(str(name)) or "__" in str(name):
-                issues.append(make_issue("bad-name", *_loc(entries, name), kind=section[:-1], name=str(name)))
+                issues.append(
+                    make_issue("bad-name", *_loc(entries, name), kind=ENTRY_KIND[section], name=str(name))
+                )
                 continue
             obj = _validate(model, raw, f"{section}.{name}", entries, name, issues)
             if obj is not None:
