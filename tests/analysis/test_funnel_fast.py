@@ -368,7 +368,7 @@ def test_berlin_time_across_the_dst_change(tmp_path: Path) -> None:
     assert got["entered"].tolist() == [pd.Timestamp(f"2026-03-29 {hm}") for hm in ("01:30", "00:10", "07:00")]
 
 
-@pytest.mark.parametrize("broken_at", [None, 0, 5, 396])
+@pytest.mark.parametrize("broken_at", [None, 0, 4, 5, 396])  # 4: across a batch boundary
 def test_rows_stored_in_entity_time_order(tmp_path: Path, monkeypatch: Any, broken_at: int | None) -> None:
     """Rows stored by (entity, time) are read without a sort, batch by batch (5 rows a batch
     here); one row out of order, in the first, a middle or the last batch, means a sort."""

@@ -198,21 +198,20 @@ def _read_if_sorted(reader: pa.RecordBatchReader) -> pa.Table | None:
     """All the batches when their rows come in (e, t) order, or None at the first batch that
     breaks the order (the rest of the scan is not read)."""
     batches: list[pa.RecordBatch] = []
-    last: tuple[Any, Any] | None = None
     for batch in reader:
         if not batch.num_rows:
             continue
         e, t = batch.column("e"), batch.column("t")
-        if last is not None:
-            e = pa.concat_arrays([pa.array([last[0]], e.type), e])
-            t = pa.concat_arrays([pa.array([last[1]], t.type), t])
+        if batches:  # compare across the boundary too: the previous batch's last row first
+            prev = batches[-1].slice(batches[-1].num_rows - 1)
+            e = pa.concat_arrays([prev.column("e"), e])
+            t = pa.concat_arrays([prev.column("t"), t])
         if len(e) > 1:
             e0, e1, t0, t1 = e[:-1], e[1:], t[:-1], t[1:]
             ordered = pc.or_(pc.less(e0, e1), pc.and_(pc.equal(e0, e1), pc.less_equal(t0, t1)))
             if not pc.all(ordered).as_py():
                 reader.close()
                 return None
-        last = (e[-1].as_py(), t[-1].as_py())
         batches.append(batch)
     return pa.Table.from_batches(batches, schema=reader.schema)
 
