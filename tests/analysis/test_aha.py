@@ -398,7 +398,7 @@ def test_cli_in_english_and_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1
     assert "错误: 结果 'event:shar'：数据源中没有事件 'shar'（您是不是想写 'share'？）" in result.output
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "aha.txt")])
-    assert result.exit_code == 1 and "use a .csv, .json or .parquet file" in result.output
+    assert result.exit_code == 1 and "use a .csv, .json, .jsonl, .parquet or .xlsx file" in result.output
 
 
 def test_demo_finds_its_planted_aha(tmp_path: Path) -> None:

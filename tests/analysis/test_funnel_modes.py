@@ -365,3 +365,57 @@ def test_paths_where_the_earliest_row_is_not_best(tmp_path: Path, rows: list, ca
         exclude=case.get("exclude", []),
     )
     compare(result, expected, 3, None)
+
+
+def test_cli_writes_the_report_and_the_dropped(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from northstar.cli.main import app
+
+    rows = [(0, "u1", "a", "web"), (1, "u1", "b", "web"), (2, "u1", "c", "web"), (0, "u2", "a", "app")]
+    make_project(tmp_path, frame_of(rows), {"within": "1d", "steps": ["a", "b", "c"]})
+    runner = CliRunner()
+    out = tmp_path / "report.xlsx"
+    res = runner.invoke(
+        app,
+        [
+            "funnel",
+            "f",
+            "-p",
+            str(tmp_path),
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-05-01",
+            "--grain",
+            "day",
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    book = pd.read_excel(out, sheet_name=None, engine="calamine")
+    assert list(book) == ["steps", "times", "histogram", "over_time"]
+    assert book["steps"]["entities"].tolist() == [2, 1, 1]
+    lost = tmp_path / "lost.csv"
+    res = runner.invoke(
+        app,
+        [
+            "funnel",
+            "f",
+            "-p",
+            str(tmp_path),
+            "--from",
+            "2026-05-01",
+            "--to",
+            "2026-05-01",
+            "--dropped-at",
+            "2",
+            "-o",
+            str(lost),
+            "--lang",
+            "zh",
+        ],
+    )
+    assert res.exit_code == 0 and "已把 1 个对象写入" in res.output
+    assert pd.read_csv(lost)["entity"].tolist() == ["u2"]

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from northstar.analysis.aha import CORRELATION_NOTE, AhaResult, Outcome
 from northstar.cli.render import is_missing
-from northstar.errors import UserError
 
 HEADERS = {
     "en": ("#", "Early behaviour", "Did it", "Outcome if did", "if not", "Lift [95% CI]", "Difference [95% CI]",
@@ -21,7 +20,6 @@ HEADERS = {
     "zh": ("#", "早期行为", "做到的人", "做到者结果率", "未做到者", "提升倍数 [95% 区间]", "差值 [95% 区间]",
            "结果中占比"),
 }  # fmt: skip
-FILE_FORMATS = ("csv", "json", "parquet")
 
 
 def outcome_text(outcome: Outcome, lang: str) -> str:
@@ -136,26 +134,8 @@ def correlation_note(lang: str) -> str:
 
 
 def write_candidates(result: AhaResult, target: Path) -> Path:
-    """All candidates to ``target`` (.csv, .json or .parquet), written atomically."""
-    from northstar.export.atomic import atomic_path
+    """All candidates to ``target`` (any suffix of :func:`northstar.export.frames.write_frames`)."""
+    from northstar.export.frames import write_frames
 
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in FILE_FORMATS:
-        raise UserError(
-            f"cannot write {target.name}: use a .csv, .json or .parquet file",
-            f"无法写入 {target.name}：请使用 .csv、.json 或 .parquet 文件",
-        )
     frame = result.candidates.assign(outcome=result.outcome.text, within_days=result.within_days)
-    try:
-        with atomic_path(target) as tmp:
-            if fmt == "csv":
-                frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-            elif fmt == "json":
-                frame.to_json(tmp, orient="records", force_ascii=False, indent=1)
-            else:
-                frame.to_parquet(tmp, index=False)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write {target}: {exc.strerror or exc}", f"无法写入 {target}：{exc.strerror or exc}"
-        ) from None
-    return target
+    return write_frames({"candidates": frame}, target)

@@ -12,7 +12,6 @@ import pandas as pd
 from rich.table import Table
 
 from northstar.cli.render import is_missing, period_label
-from northstar.errors import UserError
 
 LABELS = {
     "en": {
@@ -224,31 +223,6 @@ def stickiness_table(result: Any, lang: str, max_periods: int = 6) -> Table:
 def _full_days(period: Any, per: str) -> int:
     start = pd.Timestamp(period)
     return 7 if per == "week" else int(start.days_in_month)
-
-
-def write_frame(frame: pd.DataFrame, target: Path) -> Path:
-    """Write ``frame`` atomically as CSV (UTF-8 with BOM, for Excel), JSON lines or Parquet, by suffix."""
-    from northstar.export.atomic import atomic_path
-
-    suffix = target.suffix.lower()
-    if suffix not in (".csv", ".json", ".jsonl", ".parquet", ".pq"):
-        raise UserError(
-            f"cannot tell the format of {target.name}: end it in .csv, .json or .parquet",
-            f"无法从 {target.name} 判断格式：请以 .csv、.json 或 .parquet 结尾",
-        )
-    try:
-        with atomic_path(target) as tmp:
-            if suffix == ".csv":
-                frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-            elif suffix in (".json", ".jsonl"):
-                frame.to_json(tmp, orient="records", lines=True, date_format="iso", force_ascii=False)
-            else:
-                frame.to_parquet(tmp, index=False)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write {target}: {exc.strerror or exc}", f"无法写入 {target}：{exc.strerror or exc}"
-        ) from None
-    return target
 
 
 def wrote(path: Path, lang: str) -> str:

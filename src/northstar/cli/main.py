@@ -173,7 +173,9 @@ def funnel(
     name: Annotated[str, typer.Argument(help="a funnel defined under funnels: in northstar.yml")],
     by: Annotated[
         str | None,
-        typer.Option("--by", help="break down by a dimension or column (value at step 1, or as the funnel says)"),
+        typer.Option(
+            "--by", help="break down by a dimension or column (value at step 1, or as the funnel says)"
+        ),
     ] = None,
     start: Annotated[str | None, typer.Option("--from", help="first day of step 1, YYYY-MM-DD")] = None,
     end: Annotated[
@@ -185,7 +187,12 @@ def funnel(
     dropped_at: Annotated[
         int | None, typer.Option("--dropped-at", help="write the entities that dropped at this step (2…N)")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file for --dropped-at")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="write the report (or --dropped-at's entities): .csv .json .parquet .xlsx"
+        ),
+    ] = None,
     grain: Annotated[
         str | None, typer.Option(help="also show conversion by the day/week/month the funnel was entered")
     ] = None,
@@ -202,20 +209,27 @@ def funnel(
         console.print(funnel_table(result, language))
         if int(result.times["converted"].sum()):
             console.print(funnel_histogram_table(result, language))
+        frames = {"steps": result.steps, "times": result.times, "histogram": result.histogram}
         if grain:
             frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
             console.print(funnel_over_time_table(result, frame, grain, language))
-        if dropped_at is not None:
-            from northstar.export.atomic import atomic_path
+            frames["over_time"] = frame
+        from northstar.export.frames import write_frames
 
+        if dropped_at is not None:
             target = output or Path(f"{name}-dropped-at-{dropped_at}.csv")
             lost = result.dropped_at(dropped_at)
-            try:
-                with atomic_path(target) as tmp:
-                    lost.to_csv(tmp, index=False, encoding="utf-8-sig")
-            except OSError as exc:
-                raise UserError(f"cannot write {target}: {exc.strerror or exc}") from None
-            console.print(f"wrote {len(lost):,} entities to {escape(str(target))}")
+            write_frames({"dropped": lost}, target)
+            console.print(
+                f"已把 {len(lost):,} 个对象写入 {escape(str(target))}"
+                if language == "zh"
+                else f"wrote {len(lost):,} entities to {escape(str(target))}"
+            )
+        elif output is not None:
+            write_frames(frames, output)
+            console.print(
+                f"已写入 {escape(str(output))}" if language == "zh" else f"wrote {escape(str(output))}"
+            )
     except NorthstarError as exc:
         _fail(exc, language)
 
@@ -438,7 +452,8 @@ def lifecycle(
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
 ) -> None:
     """New, returning, resurrecting and dormant entities per day, week or month."""
-    from northstar.cli.lifecycle import lifecycle_check, lifecycle_table, write_frame, wrote
+    from northstar.cli.lifecycle import lifecycle_check, lifecycle_table, wrote
+    from northstar.export.frames import write_frames
     from northstar.project import Project
 
     language = lang or _language(project)
@@ -453,9 +468,9 @@ def lifecycle(
         if entities is not None:
             who = proj.lifecycle_entities(name, entities, grain, period=period or result.end, end=result.end)
             target = output or Path(f"{name}-{entities}-{period or result.end}.csv")
-            console.print(wrote(write_frame(who, target), language) + f" ({len(who):,})")
+            console.print(wrote(write_frames({"entities": who}, target), language) + f" ({len(who):,})")
         elif output is not None:
-            console.print(wrote(write_frame(result.frame, output), language))
+            console.print(wrote(write_frames({"lifecycle": result.frame}, output), language))
     except NorthstarError as exc:
         _fail(exc, language)
 
@@ -479,7 +494,8 @@ def active(
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
 ) -> None:
     """DAU, WAU, MAU and stickiness (DAU/WAU, DAU/MAU) per day, and days active per week or month."""
-    from northstar.cli.lifecycle import active_table, stickiness_table, write_frame, wrote
+    from northstar.cli.lifecycle import active_table, stickiness_table, wrote
+    from northstar.export.frames import write_frames
     from northstar.project import Project
 
     language = lang or _language(project)
@@ -492,9 +508,9 @@ def active(
         for note in result.notes_in(language):
             err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
         if output is not None:
-            console.print(wrote(write_frame(result.daily, output), language))
+            console.print(wrote(write_frames({"daily": result.daily}, output), language))
             sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
-            console.print(wrote(write_frame(result.stickiness, sticky), language))
+            console.print(wrote(write_frames({"stickiness": result.stickiness}, sticky), language))
     except NorthstarError as exc:
         _fail(exc, language)
 
@@ -525,7 +541,8 @@ def retention(
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
 ) -> None:
     """Cohort retention (table and curve), or a repeat_rate metric's repurchase curve."""
-    from northstar.cli.retention import cohort_table, curve_table, repurchase_table, write_frames
+    from northstar.cli.retention import cohort_table, curve_table, repurchase_table
+    from northstar.export.frames import write_frames
     from northstar.project import Project
 
     language = lang or _language(project)
@@ -554,6 +571,7 @@ def retention(
             console.print(f"wrote {escape(str(write_frames(frames, output)))}")
     except NorthstarError as exc:
         _fail(exc, language)
+
 
 def main() -> None:
     try:

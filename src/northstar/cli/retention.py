@@ -6,15 +6,11 @@ Only rendering: the numbers come from :class:`~northstar.analysis.retention.Rete
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from rich.table import Table
 
 from northstar.cli.render import is_missing, period_label
-from northstar.errors import UserError
 
 PERIOD_WORDS = {
     "en": {"day": "Day", "week": "Week", "month": "Month"},
@@ -156,34 +152,3 @@ def repurchase_table(curve: Any, lang: str, by_label: str | None = None) -> Tabl
     until = curve.observed_until
     table.caption = w["rep_caption"].format(until=f"{until:%Y-%m-%d %H:%M}") if until else w["no_data"]
     return table
-
-
-def write_frames(frames: dict[str, pd.DataFrame], target: Path) -> Path:
-    """csv: the first frame (the long cohort table or the curve); json: every frame as records;
-    xlsx: one sheet per frame. Written atomically."""
-    from northstar.export.atomic import atomic_path
-
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in ("csv", "json", "xlsx"):
-        raise UserError(
-            f"cannot write {target.name}: use a .csv, .json or .xlsx file",
-            f"无法写入 {target.name}：请使用 .csv、.json 或 .xlsx 文件",
-        )
-    try:
-        with atomic_path(target) as tmp:
-            if fmt == "csv":
-                next(iter(frames.values())).to_csv(tmp, index=False, encoding="utf-8-sig")
-            elif fmt == "json":
-                data = {
-                    k: json.loads(f.to_json(orient="records", date_format="iso")) for k, f in frames.items()
-                }
-                tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-            else:
-                with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-                    for name, f in frames.items():
-                        f.to_excel(xl, sheet_name=name, index=False)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write {target}: {exc.strerror or exc}", f"无法写入 {target}：{exc.strerror or exc}"
-        ) from None
-    return target

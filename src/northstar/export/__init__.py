@@ -14,6 +14,7 @@ never leaves a half-written file behind. The modules, one stage each::
     workbook    the xlsx file: Data and About sheets, and the order of all sheets
     trends      xlsx sheets of each metric over time, with native line charts
     changes     the xlsx Changes sheet: % change heatmap that respects each metric's direction
+    frames      analysis tables (funnel steps, cohorts, lifecycle, aha candidates) by file suffix
 """
 
 from __future__ import annotations
