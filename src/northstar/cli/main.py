@@ -235,6 +235,208 @@ def funnel(
 
 
 @app.command()
+def retention(
+    name: Annotated[
+        str, typer.Argument(help="a retention under retention: (or, with --repurchase, a repeat_rate metric)")
+    ],
+    start: Annotated[str | None, typer.Option("--from", help="first cohort day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last cohort day (inclusive), YYYY-MM-DD")] = None,
+    period: Annotated[str | None, typer.Option(help="day, week or month (default: the definition's)")] = None,
+    periods: Annotated[int | None, typer.Option(help="show periods 0 … N")] = None,
+    unbounded: Annotated[
+        bool | None, typer.Option("--unbounded/--bounded", help="count returns in period N or later")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="break cohorts down by a dimension or column")
+    ] = None,
+    repurchase: Annotated[
+        bool,
+        typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days"),
+    ] = False,
+    days: Annotated[int | None, typer.Option(help="--repurchase: K = 1 … days (default: its within)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write .csv, .json or .xlsx")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Cohort retention (table and curve), or a repeat_rate metric's repurchase curve."""
+    from northstar.cli.retention import cohort_table, curve_table, repurchase_table
+    from northstar.export.frames import write_frames
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+
+        def heading(dim: str | None) -> str | None:  # a dimension's label in the output language
+            if dim is None or dim not in proj.spec.dimensions:
+                return None
+            return proj.dimension_labels(dim)[1 if language == "zh" else 0]
+
+        if repurchase:
+            curve = proj.repurchase_curve(name, start=start, end=end, days=days, by=by)
+            console.print(repurchase_table(curve, language, heading(by)))
+            frames = {"curve": curve.curve}
+        else:
+            mode = None if unbounded is None else ("unbounded" if unbounded else "bounded")
+            result = proj.retention(
+                name, start=start, end=end, period=period, periods=periods, mode=mode, by=by
+            )
+            console.print(cohort_table(result, language, heading(result.by)))
+            console.print(curve_table(result, language, heading(result.by)))
+            frames = {"cohorts": result.cohorts, "curve": result.curve}
+        if output is not None:
+            console.print(f"wrote {escape(str(write_frames(frames, output)))}")
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def lifecycle(
+    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
+    grain: Annotated[str, typer.Option(help="day, week or month")] = "week",
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="also write the table (or, with --entities, the entities)"),
+    ] = None,
+    entities: Annotated[
+        str | None,
+        typer.Option(help="list who is new, returning, resurrecting or dormant in --period (else the last)"),
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="a day of the period for --entities, YYYY-MM-DD")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """New, returning, resurrecting and dormant entities per day, week or month."""
+    from northstar.cli.lifecycle import lifecycle_check, lifecycle_table, wrote
+    from northstar.export.frames import write_frames
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.lifecycle(name, grain, start=start, end=end)
+        console.print(lifecycle_table(result, language))
+        console.print(lifecycle_check(result, language), highlight=False)
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        if entities is not None:
+            who = proj.lifecycle_entities(name, entities, grain, period=period or result.end, end=result.end)
+            target = output or Path(f"{name}-{entities}-{period or result.end}.csv")
+            console.print(wrote(write_frames({"entities": who}, target), language) + f" ({len(who):,})")
+        elif output is not None:
+            console.print(wrote(write_frames({"lifecycle": result.frame}, output), language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def active(
+    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
+    mau_days: Annotated[int, typer.Option(help="MAU window in days: 30 (default) or 28 (four weeks)")] = 30,
+    per: Annotated[str, typer.Option(help="stickiness distribution per week or month")] = "week",
+    by: Annotated[
+        str | None, typer.Option("--by", help="a dimension or column: each value counted on its own")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="write the daily table (.csv, .json, .parquet) and *-stickiness"),
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """DAU, WAU, MAU and stickiness (DAU/WAU, DAU/MAU) per day, and days active per week or month."""
+    from northstar.cli.lifecycle import active_table, stickiness_table, wrote
+    from northstar.export.frames import write_frames
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per, by=by)
+        console.print(active_table(result, language))
+        console.print(stickiness_table(result, language))
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        if output is not None:
+            console.print(wrote(write_frames({"daily": result.daily}, output), language))
+            sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
+            console.print(wrote(write_frames({"stickiness": result.stickiness}, sticky), language))
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
+def aha(
+    outcome: Annotated[
+        str, typer.Option(help="retained_30d (any N), event:NAME or converted:NAME")
+    ] = "retained_30d",
+    within: Annotated[str, typer.Option(help="the early window, whole days from day 0 (7d, 2w)")] = "7d",
+    horizon: Annotated[str, typer.Option(help="end of the event:/converted: outcome window")] = "30d",
+    source: Annotated[str | None, typer.Option(help="the event source (default: events)")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day 0, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day 0 (inclusive), YYYY-MM-DD")] = None,
+    start_event: Annotated[
+        str | None, typer.Option("--start", help="day 0 is the first day of this event (default: first row)")
+    ] = None,
+    event_column: Annotated[str, typer.Option(help="the column naming the event")] = "event_name",
+    event: Annotated[
+        list[str] | None, typer.Option("--event", help="only these events as behaviours (repeatable)")
+    ] = None,
+    min_support: Annotated[
+        float, typer.Option(help="least share of the population that did (and did not do) a behaviour")
+    ] = 0.05,
+    top: Annotated[int, typer.Option(help="candidates to show")] = 15,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write every candidate to .csv, .json or .parquet")
+    ] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Find aha moments: early behaviours ranked by their lift in a later outcome (correlation)."""
+    from northstar.cli.aha import aha_table, correlation_note, summary_lines, write_candidates
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        result = proj.aha(
+            outcome,
+            within=within,
+            horizon=horizon,
+            source=source,
+            start=start,
+            end=end,
+            start_event=start_event,
+            event_column=event_column,
+            events=event,
+            min_support=min_support,
+        )
+        for line in summary_lines(result, language):
+            console.print(escape(line))
+        console.print(aha_table(result, language, top))
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        console.print(f"[bold]{escape(correlation_note(language))}[/]")
+        if output is not None:
+            written = write_candidates(result, output)
+            console.print(f"wrote {len(result.candidates):,} candidates to {escape(str(written))}")
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
+@app.command()
 def metrics(
     name: Annotated[str | None, typer.Argument(help="a metric to describe in full")] = None,
     project: ProjectOpt = None,
@@ -342,67 +544,6 @@ def demo(
         _fail(exc, lang or _language(target))
 
 
-@app.command()
-def aha(
-    outcome: Annotated[
-        str, typer.Option(help="retained_30d (any N), event:NAME or converted:NAME")
-    ] = "retained_30d",
-    within: Annotated[str, typer.Option(help="the early window, whole days from day 0 (7d, 2w)")] = "7d",
-    horizon: Annotated[str, typer.Option(help="end of the event:/converted: outcome window")] = "30d",
-    source: Annotated[str | None, typer.Option(help="the event source (default: events)")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="first day 0, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="last day 0 (inclusive), YYYY-MM-DD")] = None,
-    start_event: Annotated[
-        str | None, typer.Option("--start", help="day 0 is the first day of this event (default: first row)")
-    ] = None,
-    event_column: Annotated[str, typer.Option(help="the column naming the event")] = "event_name",
-    event: Annotated[
-        list[str] | None, typer.Option("--event", help="only these events as behaviours (repeatable)")
-    ] = None,
-    min_support: Annotated[
-        float, typer.Option(help="least share of the population that did (and did not do) a behaviour")
-    ] = 0.05,
-    top: Annotated[int, typer.Option(help="candidates to show")] = 15,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="write every candidate to .csv, .json or .parquet")
-    ] = None,
-    project: ProjectOpt = None,
-    lang: LangOpt = None,
-    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-) -> None:
-    """Find aha moments: early behaviours ranked by their lift in a later outcome (correlation)."""
-    from northstar.cli.aha import aha_table, correlation_note, summary_lines, write_candidates
-    from northstar.project import Project
-
-    language = lang or _language(project)
-    try:
-        proj = Project.load(project, engine=engine)
-        language = lang or proj.spec.project.language
-        result = proj.aha(
-            outcome,
-            within=within,
-            horizon=horizon,
-            source=source,
-            start=start,
-            end=end,
-            start_event=start_event,
-            event_column=event_column,
-            events=event,
-            min_support=min_support,
-        )
-        for line in summary_lines(result, language):
-            console.print(escape(line))
-        console.print(aha_table(result, language, top))
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
-        console.print(f"[bold]{escape(correlation_note(language))}[/]")
-        if output is not None:
-            written = write_candidates(result, output)
-            console.print(f"wrote {len(result.candidates):,} candidates to {escape(str(written))}")
-    except NorthstarError as exc:
-        _fail(exc, language)
-
-
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml
@@ -430,147 +571,6 @@ def _progress() -> Progress:
         transient=True,
         disable=not err.is_terminal,
     )
-
-
-@app.command()
-def lifecycle(
-    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
-    grain: Annotated[str, typer.Option(help="day, week or month")] = "week",
-    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="also write the table (or, with --entities, the entities)"),
-    ] = None,
-    entities: Annotated[
-        str | None,
-        typer.Option(help="list who is new, returning, resurrecting or dormant in --period (else the last)"),
-    ] = None,
-    period: Annotated[str | None, typer.Option(help="a day of the period for --entities, YYYY-MM-DD")] = None,
-    project: ProjectOpt = None,
-    lang: LangOpt = None,
-    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-) -> None:
-    """New, returning, resurrecting and dormant entities per day, week or month."""
-    from northstar.cli.lifecycle import lifecycle_check, lifecycle_table, wrote
-    from northstar.export.frames import write_frames
-    from northstar.project import Project
-
-    language = lang or _language(project)
-    try:
-        proj = Project.load(project, engine=engine)
-        language = lang or proj.spec.project.language
-        result = proj.lifecycle(name, grain, start=start, end=end)
-        console.print(lifecycle_table(result, language))
-        console.print(lifecycle_check(result, language), highlight=False)
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
-        if entities is not None:
-            who = proj.lifecycle_entities(name, entities, grain, period=period or result.end, end=result.end)
-            target = output or Path(f"{name}-{entities}-{period or result.end}.csv")
-            console.print(wrote(write_frames({"entities": who}, target), language) + f" ({len(who):,})")
-        elif output is not None:
-            console.print(wrote(write_frames({"lifecycle": result.frame}, output), language))
-    except NorthstarError as exc:
-        _fail(exc, language)
-
-
-@app.command()
-def active(
-    name: Annotated[str, typer.Argument(help="an entry of activity: in northstar.yml, or a source")],
-    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="last day (inclusive), YYYY-MM-DD")] = None,
-    mau_days: Annotated[int, typer.Option(help="MAU window in days: 30 (default) or 28 (four weeks)")] = 30,
-    per: Annotated[str, typer.Option(help="stickiness distribution per week or month")] = "week",
-    by: Annotated[
-        str | None, typer.Option("--by", help="a dimension or column: each value counted on its own")
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="write the daily table (.csv, .json, .parquet) and *-stickiness"),
-    ] = None,
-    project: ProjectOpt = None,
-    lang: LangOpt = None,
-    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-) -> None:
-    """DAU, WAU, MAU and stickiness (DAU/WAU, DAU/MAU) per day, and days active per week or month."""
-    from northstar.cli.lifecycle import active_table, stickiness_table, wrote
-    from northstar.export.frames import write_frames
-    from northstar.project import Project
-
-    language = lang or _language(project)
-    try:
-        proj = Project.load(project, engine=engine)
-        language = lang or proj.spec.project.language
-        result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per, by=by)
-        console.print(active_table(result, language))
-        console.print(stickiness_table(result, language))
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
-        if output is not None:
-            console.print(wrote(write_frames({"daily": result.daily}, output), language))
-            sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
-            console.print(wrote(write_frames({"stickiness": result.stickiness}, sticky), language))
-    except NorthstarError as exc:
-        _fail(exc, language)
-
-
-@app.command()
-def retention(
-    name: Annotated[
-        str, typer.Argument(help="a retention under retention: (or, with --repurchase, a repeat_rate metric)")
-    ],
-    start: Annotated[str | None, typer.Option("--from", help="first cohort day, YYYY-MM-DD")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="last cohort day (inclusive), YYYY-MM-DD")] = None,
-    period: Annotated[str | None, typer.Option(help="day, week or month (default: the definition's)")] = None,
-    periods: Annotated[int | None, typer.Option(help="show periods 0 … N")] = None,
-    unbounded: Annotated[
-        bool | None, typer.Option("--unbounded/--bounded", help="count returns in period N or later")
-    ] = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="break cohorts down by a dimension or column")
-    ] = None,
-    repurchase: Annotated[
-        bool,
-        typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days"),
-    ] = False,
-    days: Annotated[int | None, typer.Option(help="--repurchase: K = 1 … days (default: its within)")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write .csv, .json or .xlsx")] = None,
-    project: ProjectOpt = None,
-    lang: LangOpt = None,
-    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-) -> None:
-    """Cohort retention (table and curve), or a repeat_rate metric's repurchase curve."""
-    from northstar.cli.retention import cohort_table, curve_table, repurchase_table
-    from northstar.export.frames import write_frames
-    from northstar.project import Project
-
-    language = lang or _language(project)
-    try:
-        proj = Project.load(project, engine=engine)
-        language = lang or proj.spec.project.language
-
-        def heading(dim: str | None) -> str | None:  # a dimension's label in the output language
-            if dim is None or dim not in proj.spec.dimensions:
-                return None
-            return proj.dimension_labels(dim)[1 if language == "zh" else 0]
-
-        if repurchase:
-            curve = proj.repurchase_curve(name, start=start, end=end, days=days, by=by)
-            console.print(repurchase_table(curve, language, heading(by)))
-            frames = {"curve": curve.curve}
-        else:
-            mode = None if unbounded is None else ("unbounded" if unbounded else "bounded")
-            result = proj.retention(
-                name, start=start, end=end, period=period, periods=periods, mode=mode, by=by
-            )
-            console.print(cohort_table(result, language, heading(result.by)))
-            console.print(curve_table(result, language, heading(result.by)))
-            frames = {"cohorts": result.cohorts, "curve": result.curve}
-        if output is not None:
-            console.print(f"wrote {escape(str(write_frames(frames, output)))}")
-    except NorthstarError as exc:
-        _fail(exc, language)
 
 
 def main() -> None:
