@@ -419,3 +419,15 @@ def test_cli_writes_the_report_and_the_dropped(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0 and "已把 1 个对象写入" in res.output
     assert pd.read_csv(lost)["entity"].tolist() == ["u2"]
+
+
+@pytest.mark.parametrize("order", ["ordered", "strict"])  # the fast path and the portable one
+def test_a_missing_breakdown_value_does_not_stop_the_funnel(tmp_path: Path, order: str) -> None:
+    rows = [(0, "u1", "a", None), (1, "u1", "b", None), (2, "u1", "c", None), (0, "u2", "a", "web")]
+    result = make_project(
+        tmp_path, frame_of(rows), {"within": "1d", "order": order, "steps": ["a", "b", "c"]}
+    ).funnel("f", start="2026-05-01", end="2026-05-01", by="channel")
+    ents = result.entities.set_index("entity")
+    assert ents.loc["u1", "level"] == 3 and pd.isna(ents.loc["u1", "channel"])
+    missing = result.steps[result.steps["channel"].isna()]
+    assert missing["entities"].tolist() == [1, 1, 1]
