@@ -244,6 +244,11 @@ class Project:
             end = cov[1].date() if cov else date.today()
         last = parse_date(end, "--to")
         first = parse_date(start, "--from") if start is not None else last - timedelta(days=29)
+        if first > last:
+            raise QueryError(
+                f"the range starts ({first}) after it ends ({last}): swap --from and --to",
+                f"日期范围的开始（{first}）晚于结束（{last}）：请交换 --from 和 --to",
+            )
         return first, last
 
     def default_range(

@@ -32,7 +32,7 @@ Everything runs in the engine (Ibis): one join per step, one union and two aggre
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,11 @@ class FunnelResult:
     histogram: pd.DataFrame
     order: str = "ordered"
     attribution: str = "first"
+    notes: tuple[str, ...] = ()
+    notes_zh: tuple[str, ...] = ()
+
+    def notes_in(self, lang: str) -> tuple[str, ...]:
+        return self.notes_zh if lang == "zh" else self.notes
 
     def dropped_at(self, step: int) -> pd.DataFrame:
         """Entities that reached the step before ``step`` but not ``step`` (for re-targeting)."""
@@ -113,7 +118,45 @@ def run_funnel(
         per_entity = pd.DataFrame({c: [] for c in ["e", "level", "seconds", "entered", *reach, "b0"]})
     else:
         per_entity = funnel_frame(project, engine, spec, start, end, [by] if by else [])
-    return _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
+    result = _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
+    notes = funnel_notes(project, engine, name, spec, start, end)
+    return replace(result, notes=tuple(en for en, _ in notes), notes_zh=tuple(zh for _, zh in notes))
+
+
+def funnel_notes(
+    project: Project, engine: Engine, name: str, spec: Funnel, start: date, end: date
+) -> list[tuple[str, str]]:
+    """What a reader must know to trust the numbers (en, zh): steps whose event never occurs,
+    a range outside the data, entrants who have not had the whole window yet."""
+    notes = [
+        (f"{i.message} — {i.fix}", f"{i.message_zh} — {i.fix_zh}")
+        for i in project.issues
+        if i.code == "funnel-unknown-event" and i.message.startswith(f"funnel {name!r},")
+    ]
+    cov = project.coverage(engine, spec.source)
+    if cov is None:
+        return [*notes, (f"source {spec.source!r} has no rows", f"数据源 {spec.source!r} 没有数据")]
+    first, last = pd.Timestamp(cov[0]), pd.Timestamp(cov[1])
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    span = f"{first:%Y-%m-%d} → {last:%Y-%m-%d}"
+    if hi <= first or lo > last:
+        return [
+            *notes,
+            (f"no data in this range: the data covers {span}", f"该日期范围内没有数据：数据覆盖 {span}"),
+        ]
+    if lo < first.normalize():
+        notes.append((f"the data starts on {first:%Y-%m-%d}", f"数据从 {first:%Y-%m-%d} 开始"))
+    cutoff = last - pd.Timedelta(days=parse_duration_days(spec.within))
+    if hi > cutoff:
+        notes.append(
+            (
+                f"the data ends on {last:%Y-%m-%d %H:%M}: entities entering after {cutoff:%Y-%m-%d %H:%M} have had "
+                f"less than {spec.within} to convert, so their conversion may still rise",
+                f"数据截止于 {last:%Y-%m-%d %H:%M}：{cutoff:%Y-%m-%d %H:%M} 之后进入的对象还不满 {spec.within} "
+                "转化窗口，其转化率还可能上升",
+            )
+        )
+    return notes
 
 
 def fast_path_applies(engine: Engine, spec: Funnel) -> bool:
@@ -476,7 +519,8 @@ def run_funnel_over_time(
 ) -> pd.DataFrame:
     """Conversion by entry period: each period's attempts on their own (an entity may enter in
     several periods), best attempt per entity and period. Columns: period, [by], entered,
-    converted, conversion."""
+    converted, conversion, complete (the period lies wholly inside the range and every entrant
+    has had the whole window before the data ends; otherwise the figure may still change)."""
     from northstar.compile.request import GRAINS
 
     if grain not in GRAINS:
@@ -484,7 +528,7 @@ def run_funnel_over_time(
     spec = funnel_spec(project, name)
     keys = ["period", *([by] if by else [])]
     if project.coverage(engine, spec.source) is None:
-        return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion"])
+        return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion", "complete"])
     df = funnel_frame(project, engine, spec, start, end, [by] if by else [], grain)
     df = df.rename(columns={"b0": by}) if by else df
     df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
@@ -492,4 +536,21 @@ def run_funnel_over_time(
     out = df.groupby(keys, dropna=False).agg(entered=("e", "size"), converted=("done", "sum")).reset_index()
     out["converted"] = out["converted"].astype(int)
     out["conversion"] = out["converted"] / out["entered"]
+    out["complete"] = _complete_periods(project, engine, spec, out["period"], grain, start, end)
     return out.sort_values(keys).reset_index(drop=True)
+
+
+def _complete_periods(
+    project: Project, engine: Engine, spec: Funnel, periods: pd.Series, grain: str, start: date, end: date
+) -> pd.Series:
+    cov = project.coverage(engine, spec.source)
+    if cov is None or periods.empty:
+        return pd.Series([], dtype=bool)
+    step = {"hour": pd.DateOffset(hours=1), "day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1)}
+    offset = step.get(grain) or {"month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}.get(
+        grain, pd.DateOffset(years=1)
+    )
+    stops = periods.map(lambda p: p + offset)
+    cutoff = pd.Timestamp(cov[1]) - pd.Timedelta(days=parse_duration_days(spec.within))
+    inside = (periods >= pd.Timestamp(start)) & (stops <= pd.Timestamp(end) + pd.Timedelta(days=1))
+    return (inside & (stops <= cutoff)).astype(bool)

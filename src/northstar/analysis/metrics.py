@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -284,6 +284,12 @@ def _incomplete_notes(
             from northstar.analysis.funnels import conversion_funnel
 
             within = conversion_funnel(project, name, m.spec)[0].within
+            owner = m.spec.funnel or name  # a step event missing from the data makes the value 0
+            notes.extend(
+                (f"{name}: {i.message} — {i.fix}", f"{name}：{i.message_zh} — {i.fix_zh}")
+                for i in project.issues
+                if i.code == "funnel-unknown-event" and i.message.startswith(f"funnel {owner!r},")
+            )
         elif m.kind == "repeat_rate":
             within = m.spec.within or "30d"
         else:
@@ -293,7 +299,9 @@ def _incomplete_notes(
         if last is None:
             continue
         cutoff = (pd.Timestamp(last) - pd.Timedelta(days=days)).to_pydatetime()
-        if datetime.combine(request.end, datetime.min.time()) > cutoff:
+        if (
+            datetime.combine(request.end, datetime.min.time()) + timedelta(days=1) > cutoff
+        ):  # the range ends at the end of its last day
             end = f"{pd.Timestamp(last):%Y-%m-%d}"
             notes.append(
                 (

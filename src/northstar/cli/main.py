@@ -203,6 +203,16 @@ def funnel(
 
     language = lang or _language(project)
     try:
+        from northstar.compile.request import GRAINS
+        from northstar.export.frames import check_target
+        from northstar.spec.suggest import did_you_mean
+
+        check_target(output)
+        if grain is not None and grain not in GRAINS:
+            raise UserError(
+                f"unknown grain {grain!r}: choose one of {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS),
+                f"未知的时间粒度 {grain!r}：可选 {', '.join(GRAINS)}" + did_you_mean(grain, GRAINS, "zh"),
+            )
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
         result = proj.funnel(name, start=start, end=end, by=by)
@@ -214,6 +224,8 @@ def funnel(
             frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
             console.print(funnel_over_time_table(result, frame, grain, language))
             frames["over_time"] = frame
+        for note in result.notes_in(language):
+            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
         from northstar.export.frames import write_frames
 
         if dropped_at is not None:
@@ -266,6 +278,9 @@ def retention(
 
     language = lang or _language(project)
     try:
+        from northstar.export.frames import check_target
+
+        check_target(output)
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
 
@@ -318,6 +333,9 @@ def lifecycle(
 
     language = lang or _language(project)
     try:
+        from northstar.export.frames import check_target
+
+        check_target(output)
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
         result = proj.lifecycle(name, grain, start=start, end=end)
@@ -360,6 +378,9 @@ def active(
 
     language = lang or _language(project)
     try:
+        from northstar.export.frames import check_target
+
+        check_target(output)
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
         result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per, by=by)
@@ -409,6 +430,9 @@ def aha(
 
     language = lang or _language(project)
     try:
+        from northstar.export.frames import check_target
+
+        check_target(output)
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
         result = proj.aha(

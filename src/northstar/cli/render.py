@@ -381,9 +381,16 @@ def funnel_over_time_table(result: Any, frame: Any, grain: str, lang: str) -> Ta
     for col in ("进入", "完成", "转化率") if zh else ("Entered", "Converted", "Conversion"):
         table.add_column(col, justify="right")
     for row in frame.to_dict("records"):
-        cells = [period_label(row["period"], grain)]
+        mark = "" if row.get("complete", True) else "*"
+        cells = [period_label(row["period"], grain) + mark]
         if result.by:
             cells.append(str(row[result.by]))
         cells += [f"{row['entered']:,}", f"{int(row['converted']):,}", f"{row['conversion'] * 100:.1f}%"]
         table.add_row(*cells)
+    if "complete" in frame and not frame["complete"].all():
+        table.caption = (
+            "* 周期未完整：部分在日期范围之外，或其中进入的对象还不满转化窗口"
+            if zh
+            else "* not final: the period reaches outside the range, or its entrants have not had the whole window yet"
+        )
     return table

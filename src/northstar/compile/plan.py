@@ -324,7 +324,9 @@ def plan_query(
         table = project.table(engine, src_name)
         _check_dims(src_name, table, request.by, dims)
         if m.kind == "conversion":
-            steps.append(Step(f"conversion {m.name} on {src_name}", _conversion(project, engine, m, sl, start, end)))
+            steps.append(
+                Step(f"conversion {m.name} on {src_name}", _conversion(project, engine, m, sl, start, end))
+            )
             continue
         expr = repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)
         steps.append(Step(f"repeat rate {m.name} on {src_name}", expr))

@@ -69,7 +69,7 @@ def parse_date(text: str | date, what: str = "date") -> date:
     if isinstance(text, date):
         return text
     try:
-        return date.fromisoformat(text.strip())
+        return date.fromisoformat(str(text).strip())
     except ValueError:
         raise QueryError(
             f"{what} {text!r} is not a date: write YYYY-MM-DD, e.g. 2026-09-01",

@@ -23,16 +23,21 @@ from northstar.errors import UserError
 FRAME_SUFFIXES = (".csv", ".json", ".jsonl", ".parquet", ".pq", ".xlsx")
 
 
-def write_frames(frames: Mapping[str, pd.DataFrame], target: Path) -> Path:
-    """Write ``frames`` (name → table, the first one the main table) to ``target``."""
-    from northstar.export.atomic import atomic_path
-
-    suffix = target.suffix.lower()
-    if suffix not in FRAME_SUFFIXES:
+def check_target(target: Path | None) -> None:
+    """Refuse a file whose suffix no writer knows, before any work is done."""
+    if target is not None and target.suffix.lower() not in FRAME_SUFFIXES:
         raise UserError(
             f"cannot write {target.name}: use a .csv, .json, .jsonl, .parquet or .xlsx file",
             f"无法写入 {target.name}：请使用 .csv、.json、.jsonl、.parquet 或 .xlsx 文件",
         )
+
+
+def write_frames(frames: Mapping[str, pd.DataFrame], target: Path) -> Path:
+    """Write ``frames`` (name → table, the first one the main table) to ``target``."""
+    from northstar.export.atomic import atomic_path
+
+    check_target(target)
+    suffix = target.suffix.lower()
     if not frames:
         raise UserError(f"nothing to write to {target.name}", f"没有可写入 {target.name} 的内容")
     first = next(iter(frames.values()))

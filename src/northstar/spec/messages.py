@@ -87,8 +87,8 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "例如 repurchase_30d",
     ),
     "unknown-source": (
-        "metric {metric!r} reads source {source!r}, which is not defined",
-        "指标 {metric!r} 引用的数据源 {source!r} 未定义",
+        "{owner} {metric!r} reads source {source!r}, which is not defined",
+        "{owner_zh} {metric!r} 引用的数据源 {source!r} 未定义",
         "define it under 'sources:' or fix the name",
         "请在 'sources:' 下定义它，或修正名称",
     ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 MetricType = Literal[
     "count",
@@ -59,18 +59,23 @@ class Text(Strict):
 
 LocalText = Annotated[Text, BeforeValidator(_text)]
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|d|w)\s*$")
+_UNIT_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "w": 7.0}
 
 
 def parse_duration_days(value: str | int) -> float:
-    """``30d`` → 30, ``2w`` → 14, ``12h`` → 0.5; a bare integer means days."""
+    """``30d`` → 30, ``2w`` → 14, ``12h`` → 0.5, ``30min`` and ``90s`` too; a bare integer means
+    days. ``m`` alone is refused: minutes or months?"""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration: write e.g. 30d, 2w, 12h or 30min")
     if isinstance(value, int):
         return float(value)
     m = _DURATION.match(value)
     if not m:
-        raise ValueError(f"{value!r} is not a duration: write e.g. 30d, 2w or 12h")
-    n, unit = int(m.group(1)), m.group(2)
-    return {"h": n / 24, "d": float(n), "w": n * 7.0}[unit]
+        if re.match(r"^\s*\d+(?:\.\d+)?\s*m\s*$", value):
+            raise ValueError(f"{value!r} is ambiguous: write 30min for minutes, or 30d for a month")
+        raise ValueError(f"{value!r} is not a duration: write e.g. 30d, 2w, 12h or 30min")
+    return float(m.group(1)) * _UNIT_DAYS[m.group(2)]
 
 
 class ProjectInfo(Strict):
@@ -162,7 +167,9 @@ class Metric(Strict):
 
     @field_validator("steps")
     @classmethod
-    def _steps(cls, v: list[FunnelStep] | None) -> list[FunnelStep] | None:
+    def _steps(cls, v: list[FunnelStep] | None, info: ValidationInfo) -> list[FunnelStep] | None:
+        if v is not None and info.data.get("funnel"):
+            raise ValueError("give either funnel: (a funnel of funnels:) or steps:, not both")
         if v is not None:
             if len(v) < 2:
                 raise ValueError("a conversion needs at least two steps")
@@ -264,18 +271,26 @@ class Funnel(Strict):
             raise ValueError("the first step cannot have its own within (it has no step before it)")
         return v
 
-    @model_validator(mode="after")
-    def _modes(self) -> Funnel:
-        n = len(self.steps)
-        for x in self.exclude:
+    @field_validator("order")
+    @classmethod
+    def _order(cls, v: str, info: ValidationInfo) -> str:
+        if v == "any" and any(s.within for s in info.data.get("steps") or []):
+            raise ValueError("order: any cannot have per-step within (its steps have no order)")
+        return v
+
+    @field_validator("exclude")
+    @classmethod
+    def _exclude(cls, v: list[FunnelExclusion], info: ValidationInfo) -> list[FunnelExclusion]:
+        n = len(info.data.get("steps") or [])
+        if v and info.data.get("order") == "any":
+            raise ValueError("order: any cannot have exclusions (its steps have no order)")
+        for x in v:
             if not x.event and not x.filter:
                 raise ValueError("each exclusion needs an event or a filter")
             a, b = x.between or (1, n)
-            if not 1 <= a < b <= n:
-                raise ValueError(f"exclusion between: [{a}, {b}] must be two steps in order, from 1 to {n}")
-        if self.order == "any" and (self.exclude or any(s.within for s in self.steps)):
-            raise ValueError("order: any cannot have exclusions or per-step within (steps have no order)")
-        return self
+            if n and not 1 <= a < b <= n:
+                raise ValueError(f"between: [{a}, {b}] must be two steps in order, from 1 to {n}")
+        return v
 
     def exclusion_ranges(self) -> list[tuple[int, int]]:
         return [x.between or (1, len(self.steps)) for x in self.exclude]

@@ -165,7 +165,8 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
 ZH_DETAILS = (
     ("unknown timezone", "未知时区 {input!r}：请使用 IANA 名称，例如 Asia/Shanghai 或 UTC"),
     ("percentile must be", "percentile 必须是 0 到 1 之间的小数，例如 p90 写 0.9"),
-    ("is not a duration", "{input!r} 不是时长：请写 30d、2w 或 12h"),
+    ("is not a duration", "{input!r} 不是时长：请写 30d、2w、12h 或 30min"),
+    ("is ambiguous: write 30min", "{input!r} 有歧义：分钟请写 30min，一个月请写 30d"),
     ("within must be positive", "within 必须大于 0"),
     ("Input should be a valid", "类型不对：{msg}"),
     ("should be greater than or equal", "数值太小：{msg}"),
@@ -190,14 +191,16 @@ def _validate(
     except ValidationError as exc:
         errors = exc.errors()
         allowed = list(model.model_fields)
-        extras = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and e["loc"]]
+        extras = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
         meant = {s for x in extras for s in near(x, allowed)[:1]}
         for err in errors:
             loc = [str(x) for x in err["loc"]]
             node, last = raw, None
-            for part in loc:
-                if isinstance(node, dict) and part in node:
-                    last, node = (node, part), node[part]
+            for part in err["loc"]:
+                if isinstance(node, dict) and str(part) in node:
+                    last, node = (node, str(part)), node[str(part)]
+                elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                    node = node[part]  # list items keep the line of the key above them
                 else:
                     break
             file, line = _loc(*(last or (parent, key)))
@@ -205,14 +208,22 @@ def _validate(
                 file, line = _loc(parent, key)
             field = loc[0] if loc else ""
             if err["type"] == "extra_forbidden":
+                # a key inside a nested entry (a funnel step, an exclusion…): name it and its place
+                inner = _nested_model(model, err["loc"][:-1])
+                keys = list(inner.model_fields) if inner else allowed
+                bad = loc[-1]
+                holder = node if isinstance(node, dict) and len(loc) > 1 else raw
+                if len(loc) > 1 and isinstance(last, tuple):
+                    holder = last[0].get(last[1]) if isinstance(last[0], dict) else raw
                 issues.append(
                     make_issue(
                         "unknown-key",
-                        *_loc(raw, field),
-                        key=field,
-                        where=where,
-                        allowed=", ".join(allowed),
-                        suggestions=near(field, allowed),
+                        *(_loc(holder, bad) if _loc(holder, bad)[1] else (file, line)),
+                        key=bad,
+                        where=where
+                        + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"][:-1]),
+                        allowed=", ".join(keys),
+                        suggestions=near(bad, keys),
                     )
                 )
             elif err["type"] == "missing":
@@ -341,7 +352,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     raw_funnels = data.get("funnels") or Node()
     for fname, funnel in (spec.funnels or {}).items():
         if funnel.source not in spec.sources:
-            issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec))
+            issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec, "funnel"))
     issues += check_activity_references(spec, data)
     issues += check_retention_references(spec, data)
     issues += _cycles(spec, raw_metrics)
@@ -605,11 +616,13 @@ def _expression_issue(
     )
 
 
-def _unknown_source(raw: Any, owner: str, source: str, spec: ProjectSpec) -> Issue:
+def _unknown_source(raw: Any, owner: str, source: str, spec: ProjectSpec, kind: str = "metric") -> Issue:
     """A metric or funnel reads a source that is not defined."""
     return make_issue(
         "unknown-source",
         *_loc(raw, "source"),
+        owner=kind,
+        owner_zh={"metric": "指标", "funnel": "漏斗"}.get(kind, kind),
         metric=owner,
         source=source,
         suggestions=near(source, spec.sources),
@@ -929,3 +942,23 @@ def _distinct_values(table: Any, column: str, limit: int = 5000) -> set[Any] | N
     """Up to ``limit`` distinct values of ``column`` (None when there are more: too many to judge)."""
     values = table.select(v=table[column]).distinct().limit(limit + 1).execute()["v"]
     return None if len(values) > limit else set(values.dropna())
+
+
+def _nested_model(model: type[BaseModel], path: Any) -> type[BaseModel] | None:
+    """The pydantic model of the entry at ``path`` (keys and list indexes) inside ``model``."""
+    import typing
+
+    def models_in(annotation: Any) -> list[type[BaseModel]]:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return [annotation]
+        return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+
+    current: type[BaseModel] | None = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if current is None or part not in current.model_fields:
+            return None
+        found = models_in(current.model_fields[part].annotation)
+        current = found[0] if found else None
+    return current
