@@ -24,15 +24,21 @@ SPEC_DOC = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
 PACKAGE = ROOT / "src" / "northstar"
 
 PUBLIC_API = {
+    "ActiveUsersResult",
+    "AhaResult",
     "DataError",
     "ExpressionError",
+    "FunnelResult",
     "InternalError",
     "Issue",
+    "LifecycleResult",
     "MetricInfo",
     "NorthstarError",
     "Project",
     "QueryError",
     "QueryResult",
+    "RepurchaseCurve",
+    "RetentionResult",
     "SpecError",
     "UnsupportedOnEngine",
     "UserError",

@@ -1,5 +1,11 @@
 """Northstar: KPIs as code — a north-star metric and its drivers in YAML, computed on DuckDB or Spark."""
 
+from northstar.analysis.activity import ActiveUsersResult
+from northstar.analysis.aha import AhaResult
+from northstar.analysis.funnels import FunnelResult
+from northstar.analysis.lifecycle import LifecycleResult
+from northstar.analysis.repurchase import RepurchaseCurve
+from northstar.analysis.retention import RetentionResult
 from northstar.errors import (
     DataError,
     ExpressionError,
@@ -17,15 +23,21 @@ from northstar.results import MetricInfo, QueryResult
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActiveUsersResult",
+    "AhaResult",
     "DataError",
     "ExpressionError",
+    "FunnelResult",
     "InternalError",
     "Issue",
+    "LifecycleResult",
     "MetricInfo",
     "NorthstarError",
     "Project",
     "QueryError",
     "QueryResult",
+    "RepurchaseCurve",
+    "RetentionResult",
     "SpecError",
     "UnsupportedOnEngine",
     "UserError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from northstar.compile.catalog import Catalog
 from northstar.compile.plan import Step
@@ -28,6 +28,16 @@ from northstar.spec.rules import (
     unlocatable_sources,
 )
 from northstar.spec.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from northstar.analysis.activity import ActiveUsersResult
+    from northstar.analysis.aha import AhaResult
+    from northstar.analysis.funnels import FunnelResult
+    from northstar.analysis.lifecycle import LifecycleResult
+    from northstar.analysis.repurchase import RepurchaseCurve
+    from northstar.analysis.retention import RetentionResult
 
 PROJECT_FILE = "northstar.yml"
 _DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent", "conversion": "percent"}
@@ -208,7 +218,7 @@ class Project:
         end: str | date | None = None,
         by: str | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> FunnelResult:
         """Run funnel ``name`` (see :mod:`northstar.analysis.funnels`); dates default to the last
         30 days of the funnel's source."""
         from northstar.analysis.funnels import run_funnel
@@ -225,7 +235,7 @@ class Project:
         end: str | date | None = None,
         by: str | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """Conversion of funnel ``name`` by the period it was entered (a DataFrame)."""
         from northstar.analysis.funnels import run_funnel_over_time
 
@@ -280,7 +290,7 @@ class Project:
         events: Sequence[str] | None = None,
         min_support: float = 0.05,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> AhaResult:
         """Early behaviours ranked by lift in ``outcome`` (see :mod:`northstar.analysis.aha`);
         without dates, the 30 start days ending on the last one whose outcome is in the data."""
         from northstar.analysis.aha import run_aha
@@ -308,7 +318,7 @@ class Project:
         start: str | date | None = None,
         end: str | date | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> LifecycleResult:
         """New, returning, resurrecting and dormant entities per period of activity ``name`` (an
         ``activity:`` entry or a source; see :mod:`northstar.analysis.lifecycle`). Without dates,
         12 periods (30 days) ending on the source's last day with data."""
@@ -326,7 +336,7 @@ class Project:
         per: str = "week",
         by: str | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> ActiveUsersResult:
         """DAU, WAU, MAU (last ``month_days`` days) and stickiness per day of activity ``name``, with
         the stickiness distribution per ``per`` (see :mod:`northstar.analysis.activity`); ``by``: a
         dimension or column, each value counted on its own. Without dates, the 30 days ending on
@@ -344,7 +354,7 @@ class Project:
         period: str | date | None = None,
         end: str | date | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> pd.DataFrame:
         """The entities that are ``status`` (new, returning, resurrecting, dormant) in the period
         holding the day ``period`` (default: the last one), e.g. to re-target the dormant."""
         from northstar.analysis.lifecycle import run_lifecycle_entities
@@ -362,7 +372,7 @@ class Project:
         mode: str | None = None,
         by: str | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> RetentionResult:
         """Cohort retention ``name`` (see :mod:`northstar.analysis.retention`); the range is widened
         to whole periods and defaults to the last ``periods + 1`` periods of the start source."""
         from northstar.analysis.retention import run_retention
@@ -381,9 +391,10 @@ class Project:
         days: int | None = None,
         by: str | None = None,
         engine: Engine | None = None,
-    ) -> Any:
+    ) -> RepurchaseCurve:
         """Share repurchased within K days, K = 1 … ``days``, by the rules of repeat_rate metric
-        ``metric`` (see :mod:`northstar.analysis.repurchase`); dates default to the last 30 days."""
+        ``metric`` (see :mod:`northstar.analysis.repurchase`); dates default to the 30 days that
+        end ``days`` days before the data does, so every K of the curve is observable."""
         from northstar.analysis.repurchase import run_repurchase_curve
 
         return run_repurchase_curve(self, engine or self.engine, metric, start, end, days=days, by=by)

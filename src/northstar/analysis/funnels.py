@@ -96,6 +96,8 @@ class FunnelResult:
     attribution: str = "first"
     notes: tuple[str, ...] = ()
     notes_zh: tuple[str, ...] = ()
+    label: tuple[str, str] = ("", "")  # the funnel's label (en, zh); empty: its name
+    by_label: tuple[str, str] = ("", "")  # the breakdown's label (en, zh); empty: its name
 
     def notes_in(self, lang: str) -> tuple[str, ...]:
         return self.notes_zh if lang == "zh" else self.notes
@@ -120,7 +122,19 @@ def run_funnel(
         per_entity = funnel_frame(project, engine, spec, start, end, [by] if by else [])
     result = _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
     notes = funnel_notes(project, engine, name, spec, start, end)
-    return replace(result, notes=tuple(en for en, _ in notes), notes_zh=tuple(zh for _, zh in notes))
+    label = (
+        (spec.label.get("en", name), spec.label.get("zh", spec.label.get("en", name)))
+        if spec.label
+        else ("", "")
+    )
+    by_label = project.dimension_labels(by) if by and by in project.spec.dimensions else ("", "")
+    return replace(
+        result,
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
+        label=label,
+        by_label=by_label,
+    )
 
 
 def funnel_notes(

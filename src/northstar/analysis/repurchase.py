@@ -75,7 +75,9 @@ def run_repurchase_curve(
     if not 1 <= days <= 3660:
         raise QueryError("--days must be between 1 and 3660", "--days 必须在 1 到 3660 之间")
     cov = project.coverage(engine, src)
-    last_day = parse_date(end, "--to") if end is not None else (cov[1].date() if cov else date.today())
+    # by default the range ends where everyone has had the whole curve: K = days is never empty
+    default_end = (cov[1] - timedelta(days=days)).date() - timedelta(days=1) if cov else date.today()
+    last_day = parse_date(end, "--to") if end is not None else default_end
     first_day = parse_date(start, "--from") if start is not None else last_day - timedelta(days=29)
     if last_day < first_day:
         raise QueryError(

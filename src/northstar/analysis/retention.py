@@ -96,6 +96,12 @@ def retention_spec(project: Project, name: str) -> Retention:
     """The retention definition ``name``, or a QueryError with near names."""
     known = project.spec.retention
     if name not in known:
+        m = project.catalog.metrics.get(name)
+        if m is not None and m.kind == "repeat_rate":
+            raise QueryError(
+                f"{name!r} is a repeat_rate metric, not a retention: add --repurchase for its repurchase curve",
+                f"{name!r} 是 repeat_rate 指标，不是留存定义：加上 --repurchase 查看复购曲线",
+            )
         raise QueryError(
             f"unknown retention {name!r}" + did_you_mean(name, known),
             f"未知的留存定义 {name!r}" + did_you_mean(name, known, "zh"),

@@ -269,12 +269,14 @@ def funnel_table(result: Any, lang: str) -> Table:
     median time from the step before."""
     zh = lang == "zh"
     order_en, order_zh = ORDER_TEXT.get(result.order, (result.order, result.order))
-    title = f"{result.name}: {result.start} → {result.end}" + (
+    shown = (result.label[1] if zh else result.label[0]) or result.name
+    title = f"{shown}: {result.start} → {result.end}" + (
         f"（{order_zh}，窗口 {result.within}）" if zh else f" ({order_en}, within {result.within})"
     )
     table = Table(title=title, title_justify="left", header_style="bold")
     if result.by:
-        by_head = result.by + ("（末步）" if zh and result.attribution == "last" else "")
+        by_head = (result.by_label[1] if zh else result.by_label[0]) or result.by
+        by_head += "（末步）" if zh and result.attribution == "last" else ""
         by_head += " (last step)" if not zh and result.attribution == "last" else ""
         table.add_column(by_head)
     heads: tuple[str, ...] = (
@@ -292,8 +294,11 @@ def funnel_table(result: Any, lang: str) -> Table:
     for row in result.steps.to_dict("records"):
         pct = "–" if is_missing(row["conversion"]) else f"{row['conversion'] * 100:.1f}%"
         step_pct = "–" if is_missing(row["step_conversion"]) else f"{row['step_conversion'] * 100:.1f}%"
+        step_text = f"{row['step']}. {row['step_name']}"
+        if zh and result.order == "any":
+            step_text = f"完成{row['step']}/{len(result.steps['step'].unique())}步"
         cells = [
-            f"{row['step']}. {row['step_name']}",
+            step_text,
             f"{row['entities']:,}",
             pct,
             step_pct,

@@ -42,7 +42,8 @@ def north_star_report(project: Project, console: Console, lang: str = "en", week
         last = project.last_time(project.engine, m.spec.source or "")
         if last is None:
             continue
-        end = last.date() - timedelta(days=int(parse_duration_days(m.spec.within or "30d")))
+        # the last whole day whose customers have all had the full window before the data ends
+        end = (last - timedelta(days=parse_duration_days(m.spec.within or "30d"))).date() - timedelta(days=1)
         result, _ = without_empty_comparisons(
             project.query([name], start=end - timedelta(days=29), end=end, compare=("prev", "yoy")), lang
         )
