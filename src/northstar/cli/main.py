@@ -190,7 +190,9 @@ def funnel(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="write the report (or --dropped-at's entities): .csv .json .parquet .xlsx"
+            "--output",
+            "-o",
+            help="write the report (or --dropped-at's entities): .json/.xlsx hold every table, .csv/.parquet the steps",
         ),
     ] = None,
     grain: Annotated[
