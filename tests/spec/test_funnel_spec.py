@@ -113,3 +113,18 @@ def test_a_short_window_is_still_provisional_on_the_last_day(tmp_path: Path) -> 
     result = Project.load(tmp_path).query("c", start="2026-05-01", end="2026-05-01")
     assert result.frame["c"].iloc[0] == pytest.approx(0.5)
     assert any("c: the data ends on" in n and "less than 2h" in n for n in result.notes)
+
+
+def test_an_activity_event_missing_from_the_data_is_a_warning(tmp_path: Path) -> None:
+    import yaml
+
+    make_project(tmp_path, frame_of(ROWS), {"steps": ["a", "b"]})
+    spec = yaml.safe_load((tmp_path / "northstar.yml").read_text(encoding="utf-8"))
+    spec["activity"] = {"act": {"source": "events", "event_column": "event", "event": ["a", "bb"]}}
+    (tmp_path / "northstar.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    warnings = [i for i in Project.load(tmp_path).issues if i.code == "funnel-unknown-event"]
+    assert [w.message for w in warnings] == [
+        "activity 'act', event: no row of source 'events' has event = 'bb'"
+    ]
+    assert warnings[0].suggestions == ("b",)
+    assert warnings[0].message_zh.startswith("活跃定义 'act'")

@@ -141,8 +141,8 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "过滤条件是针对数据源列的类 SQL 条件，例如 page = '/cart' and amount > 0",
     ),
     "funnel-unknown-event": (
-        "funnel {funnel!r}, {part}: no row of source {source!r} has {column} = {event!r}",
-        "漏斗 {funnel!r}，{part_zh}：数据源 {source!r} 中没有 {column} = {event!r} 的行",
+        "{owner} {funnel!r}, {part}: no row of source {source!r} has {column} = {event!r}",
+        "{owner_zh} {funnel!r}，{part_zh}：数据源 {source!r} 中没有 {column} = {event!r} 的行",
         "this step can never be reached; check the spelling (events seen: {seen})",
         "这一步永远不会被达到；请检查拼写（已有的事件：{seen}）",
     ),

@@ -581,7 +581,7 @@ def check_data(
             except ExpressionError as exc:
                 issues.append(_expression_issue("bad-expression", _loc(raw, field), name, exc))
     issues += check_funnel_data(spec, data, schemas, table_of, is_empty)
-    issues += check_activity_data(spec, data, schemas)
+    issues += check_activity_data(spec, data, schemas, table_of, is_empty)
     issues += check_retention_data(spec, data, schemas, table_of, is_empty)
     raw_dims = data.get("dimensions") or Node()
     for dname, dim in spec.dimensions.items():
@@ -653,9 +653,14 @@ def check_activity_references(spec: ProjectSpec, data: Node) -> list[Issue]:
 
 
 def check_activity_data(
-    spec: ProjectSpec, data: Node, schemas: Mapping[str, Mapping[str, str]]
+    spec: ProjectSpec,
+    data: Node,
+    schemas: Mapping[str, Mapping[str, str]],
+    table_of: Callable[[str], Any] | None = None,
+    is_empty: Callable[[str], bool] = lambda source: False,
 ) -> list[Issue]:
-    """The columns an ``activity:`` entry names exist in its source, and its filter parses."""
+    """The columns an ``activity:`` entry names exist in its source, its filter parses, and its
+    events occur in the data (a typo would silently leave people out: a warning)."""
     issues: list[Issue] = []
     raw_all = data.get("activity") or Node()
     for name, act in (spec.activity or {}).items():
@@ -692,6 +697,28 @@ def check_activity_data(
                         suggestions=exc.suggestions,
                     )
                 )
+        if not act.event or act.event_column not in cols or table_of is None or is_empty(act.source):
+            continue
+        seen = _distinct_values(table_of(act.source), act.event_column)
+        for event in [] if seen is None else [e for e in act.event if e not in seen]:
+            issues.append(
+                make_issue(
+                    "funnel-unknown-event",
+                    *_loc(raw, "event"),
+                    level="warning",
+                    owner="activity",
+                    owner_zh="活跃定义",
+                    funnel=name,
+                    part="event",
+                    part_zh="事件",
+                    source=act.source,
+                    column=act.event_column,
+                    event=event,
+                    seen=", ".join(sorted(map(str, seen or ()))[:12])
+                    + (" …" if len(seen or ()) > 12 else ""),
+                    suggestions=near(event, [str(v) for v in seen or ()]),
+                )
+            )
     return issues
 
 
@@ -925,6 +952,8 @@ def check_funnel_data(
                         "funnel-unknown-event",
                         *_loc(raw, key),
                         level="warning",
+                        owner="funnel",
+                        owner_zh="漏斗",
                         funnel=fname,
                         part=part,
                         part_zh=part_zh,
