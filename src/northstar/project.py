@@ -40,7 +40,13 @@ if TYPE_CHECKING:
     from northstar.analysis.retention import RetentionResult
 
 PROJECT_FILE = "northstar.yml"
-_DEFAULT_FORMAT = {"ratio": "percent", "repeat_rate": "percent", "tiered": "percent", "conversion": "percent"}
+_DEFAULT_FORMAT = {
+    "ratio": "percent",
+    "repeat_rate": "percent",
+    "tiered": "percent",
+    "conversion": "percent",
+    "active_users": "integer",
+}
 
 
 def find_project_file(path: str | Path | None) -> Path:
@@ -143,6 +149,8 @@ class Project:
         spec = self.catalog.metrics[name].spec
         if spec.type == "conversion" and spec.funnel and spec.funnel in self.spec.funnels:
             return self.spec.funnels[spec.funnel].source
+        if spec.type == "active_users" and spec.activity and spec.activity in self.spec.activity:
+            return self.spec.activity[spec.activity].source
         return spec.source
 
     # -- metadata --------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from northstar.compile.request import parse_date, range_bounds
 from northstar.engine.base import TS
 from northstar.errors import QueryError
 from northstar.spec.lifecycle import Activity
+from northstar.spec.models import parse_duration_days
 from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -118,9 +119,11 @@ def activity_rows(
     lo: datetime | None,
     hi: datetime,
     by: str | None = None,
+    where: Any = None,
 ) -> Any:
     """The activity's rows with local time in [lo, hi): columns ``e`` (entity) and ``t`` (time),
-    and ``b``, the value of ``by`` (a dimension or a column), when given."""
+    and ``b``, the value of ``by`` (a dimension or a column), when given. ``where(table, source,
+    dimensions)`` adds a query's dimension filter."""
     table = project.table(engine, spec.source)
     columns = [c for c in table.columns if c != TS]
     entity = spec.count_by or project.spec.sources[spec.source].entity
@@ -145,6 +148,10 @@ def activity_rows(
     flt = metric_filter(table, spec.filter, f"activity {name!r} filter")
     if flt is not None:
         cond = cond & flt
+    if where is not None:
+        extra = where(table, spec.source, project.spec.dimensions)
+        if extra is not None:
+            cond = cond & extra
     rows = table.filter(cond)
     cols = {"e": rows[entity], "t": rows[TS]}
     if by is not None:
@@ -434,3 +441,88 @@ def _notes(
         en.append(f"the last {per} is cut short at {last}: its stickiness counts only its days up to then")
         zh.append(f"最后一{'周' if per == 'week' else '个月'}截止于 {last}：其粘性分布只统计到该日")
     return en, zh
+
+
+# -- DAU / WAU / MAU as a metric ---------------------------------------------------------------
+METRIC_GRAINS = ("day", "week", "month", "quarter", "year")
+
+
+def active_users_step(
+    project: Project,
+    engine: Engine,
+    name: str,
+    spec: Any,
+    grain: str | None,
+    by: Sequence[str],
+    start: date,
+    end: date,
+    where: Any = None,
+) -> tuple[Any, Any]:
+    """An ``active_users`` metric (``within`` days, default 1d: DAU; 7d: WAU; 28d or 30d: MAU) in
+    a query: the engine expression of its running counts, and the function that reads from what
+    the expression returns the value *as of* each period's last day (cut at ``end``) — with a grain
+    one row per period, without one the value on ``end``. Days outside the source's data are null."""
+    from northstar.compile.plan import PERIOD
+    from northstar.compile.request import bucket_starts
+
+    if grain is not None and grain not in METRIC_GRAINS:
+        raise QueryError(
+            f"metric {name!r}: active users are counted per day; use a grain of {', '.join(METRIC_GRAINS)}",
+            f"指标 {name!r}：活跃用户按天计算；请使用以下粒度之一：{', '.join(METRIC_GRAINS)}",
+        )
+    if len(by) > 1:
+        raise QueryError(
+            f"metric {name!r}: active users take one dimension at a time",
+            f"指标 {name!r}：活跃用户一次只能按一个维度拆分",
+        )
+    act = activity_spec(project, spec.activity or spec.source or "")
+    days = parse_duration_days(spec.within or 1)
+    if days != int(days) or not 1 <= days <= 366:
+        raise QueryError(
+            f"metric {name!r}: within must be whole days from 1d to 366d (7d: WAU, 30d: MAU)",
+            f"指标 {name!r}：within 必须是 1d 到 366d 之间的整天数（7d 为周活，30d 为月活）",
+        )
+    w = int(days)
+    lo, hi = range_bounds(start - timedelta(days=w - 1), end)
+    rows = activity_rows(project, engine, name, act, lo, hi, by[0] if by else None, where)
+    cov = project.coverage(engine, act.source)
+    periods = bucket_starts(grain, start, end) if grain is not None else None
+    if periods is None:
+        asof = [end]
+    else:
+        stops = [*periods[1:], periods[-1] + _offset(grain or "day")]
+        asof = [min((stop - pd.Timedelta(days=1)).date(), end) for stop in stops]
+    first_d, last_d = period_of(min(asof), "day"), period_of(max(asof), "day")
+    at = np.array([period_of(d, "day") - first_d for d in asof])
+    inside = np.array([cov is not None and cov[0].date() <= d <= cov[1].date() for d in asof])
+
+    def post(frame: pd.DataFrame) -> pd.DataFrame:
+        groups: list[tuple[Any, pd.DataFrame]] = (
+            list(frame.groupby("b", dropna=False)) if by else [(None, frame)]
+        )
+        out = []
+        for value, g in groups:
+            counts = carry_forward(g, w, first_d, last_d)[at].astype("float64")
+            part = pd.DataFrame({name: np.where(inside, counts, np.nan)})
+            if periods is not None:
+                part.insert(0, PERIOD, periods.astype("datetime64[us]"))
+            if by:
+                part.insert(1 if periods is not None else 0, by[0], value)
+            out.append(part)
+        if not out:
+            return pd.DataFrame(
+                {**({PERIOD: []} if periods is not None else {}), **{d: [] for d in by}, name: []}
+            )
+        return pd.concat(out, ignore_index=True)
+
+    return rolling_expr(rows, [w]), post
+
+
+def _offset(grain: str) -> pd.DateOffset:
+    return {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+        "year": pd.DateOffset(years=1),
+    }[grain]

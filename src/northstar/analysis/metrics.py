@@ -113,7 +113,8 @@ def _compute(
     for step in plan_query(project, engine, order, request, start, end):
         if progress:
             progress(step)
-        parts.append(_normalise(engine.execute(step.expr), keys))
+        raw = engine.execute(step.expr)
+        parts.append(_normalise(step.post(raw) if step.post else raw, keys))
     frame = _merge(parts, keys)
     if not keys and frame.empty:
         frame = pd.DataFrame(index=[0])  # a total always has its one row, empty when there is no data

@@ -279,6 +279,7 @@ class Step:
 
     label: str
     expr: Any
+    post: Any = None  # turns what ``expr`` returns into the metric's rows, when that is not a plain frame
 
 
 def plan_query(
@@ -295,7 +296,7 @@ def plan_query(
         m = project.catalog.metrics[name]
         if m.is_aggregate:
             by_source.setdefault(m.spec.source or "", []).append(m)
-        elif m.kind in ("repeat_rate", "conversion"):
+        elif m.kind in ("repeat_rate", "conversion", "active_users"):
             singles.append(m)
     dims = project.spec.dimensions
     steps: list[Step] = []
@@ -328,6 +329,14 @@ def plan_query(
                 Step(f"conversion {m.name} on {src_name}", _conversion(project, engine, m, sl, start, end))
             )
             continue
+        if m.kind == "active_users":
+            from northstar.analysis.activity import active_users_step
+
+            expr, post = active_users_step(
+                project, engine, m.name, m.spec, sl.grain, sl.by, start, end, _where_of(sl)
+            )
+            steps.append(Step(f"active users {m.name} on {src_name}", expr, post))
+            continue
         expr = repeat_rate(table, src_name, project.spec.sources[src_name], m, sl, dims)
         steps.append(Step(f"repeat rate {m.name} on {src_name}", expr))
     return steps
@@ -358,3 +367,14 @@ def _conversion(project: Project, engine: Engine, m: Resolved, sl: Slice, start:
         return ibis.literal(True) if cond is None else cond
 
     return conversion_expr(project, engine, m.name, m.spec, start, end, sl.grain, sl.by, where)
+
+
+def _where_of(sl: Slice) -> Any:
+    """The query's ``--where`` as a function of a source table (or None)."""
+    if not sl.where:
+        return None
+
+    def build(table: Any, source: str, dimensions: Mapping[str, Dimension]) -> Any:
+        return _where(table, source, sl, dimensions)
+
+    return build

@@ -196,6 +196,16 @@ metrics:
     direction: higher
     owner: maya.chen@northstar-demo.shop
     team: growth
+  weekly_shoppers:
+    type: active_users        # WAU: shoppers active on any of the last 7 days (activity: shoppers)
+    activity: shoppers
+    within: 7d
+    label: {en: Weekly active shoppers, zh: 周活跃购物用户}
+    format: integer
+    decimals: 0
+    direction: higher
+    owner: maya.chen@northstar-demo.shop
+    team: growth
   checkout_conversion:
     type: conversion          # the checkout funnel (funnels:) from its first step to its last
     funnel: checkout

@@ -128,6 +128,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "define it under funnels:, or give the steps here with steps:",
         "请在 funnels: 下定义它，或在这里用 steps: 写出步骤",
     ),
+    "unknown-activity": (
+        "metric {metric!r}: unknown activity {activity!r}",
+        "指标 {metric!r}：未知的活跃定义 {activity!r}",
+        "define it under activity:, or name a source with source: (then every row counts)",
+        "请在 activity: 下定义它，或用 source: 指定数据源（则每一行都算活跃）",
+    ),
     "funnel-unknown-column": (
         "funnel {funnel!r}: column {column!r} ({key}) is not in source {source!r}",
         "漏斗 {funnel!r}：数据源 {source!r} 中没有列 {column!r}（{key}）",

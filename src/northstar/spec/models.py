@@ -27,6 +27,7 @@ MetricType = Literal[
     "relative",
     "tiered",
     "conversion",
+    "active_users",
 ]
 METRIC_TYPES: tuple[str, ...] = get_args(MetricType)
 AGGREGATE_TYPES = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
@@ -149,6 +150,7 @@ class Metric(Strict):
     steps: list[Annotated[FunnelStep, BeforeValidator(_step)]] | None = None
     step: int | None = Field(default=None, ge=2)  # conversion: reached this step (default: the last)
     event_column: str | None = None  # conversion with inline steps (default event_name)
+    activity: str | None = None  # active_users: an entry of activity: (or source: — every row counts)
     reference: str | None = None
     stat: Literal["avg", "median", "share_ahead", "share_on_time", "share_late"] | None = None
     tolerance: float = 0.0

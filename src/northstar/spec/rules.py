@@ -70,6 +70,7 @@ REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "relative": ("column", "reference"),
     "tiered": ("column", "thresholds"),
     "conversion": ("funnel|steps",),
+    "active_users": ("activity|source",),
 }
 
 
@@ -306,6 +307,17 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
                         key="step",
                         detail=f"funnel {m.funnel!r} has {len(spec.funnels[m.funnel].steps)} steps",
                         detail_zh=f"漏斗 {m.funnel!r} 只有 {len(spec.funnels[m.funnel].steps)} 步",
+                    )
+                )
+        elif m.type == "active_users" and m.activity:
+            if m.activity not in spec.activity:
+                issues.append(
+                    make_issue(
+                        "unknown-activity",
+                        *_loc(raw, "activity"),
+                        metric=name,
+                        activity=m.activity,
+                        suggestions=near(m.activity, spec.activity),
                     )
                 )
         elif m.type not in ("ratio", "formula"):
