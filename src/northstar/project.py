@@ -257,15 +257,21 @@ class Project:
         from northstar.analysis.funnels import funnel_spec
 
         source = funnel_spec(self, name).source
+        end_given = end is not None
         if end is None:
             cov = self.coverage(engine, source)
             end = cov[1].date() if cov else date.today()
         last = parse_date(end, "--to")
         first = parse_date(start, "--from") if start is not None else last - timedelta(days=29)
-        if first > last:
+        if first > last and end_given:
             raise QueryError(
                 f"the range starts ({first}) after it ends ({last}): swap --from and --to",
                 f"日期范围的开始（{first}）晚于结束（{last}）：请交换 --from 和 --to",
+            )
+        if first > last:
+            raise QueryError(
+                f"--from {first} is after the data ends ({last}): pick an earlier day, or give --to",
+                f"--from {first} 晚于数据的最后一天（{last}）：请选更早的日期，或指定 --to",
             )
         return first, last
 

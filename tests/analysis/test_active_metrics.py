@@ -141,3 +141,32 @@ def test_same_on_spark(setup: tuple[Project, pd.DataFrame], spark_session: Any) 
     duck = project.query(["dau", "wau", "mau"], **kwargs).frame
     spark = project.query(["dau", "wau", "mau"], engine=SparkEngine(session=spark_session), **kwargs).frame
     pd.testing.assert_frame_equal(duck, spark)
+
+
+def test_filter_and_checks(tmp_path: Path) -> None:
+    df = events(n=800)
+    project = write(
+        tmp_path,
+        df,
+        {
+            "web_wau": {
+                "type": "active_users",
+                "source": "events",
+                "within": "7d",
+                "filter": "channel = 'web'",
+            }
+        },
+    )
+    got = project.query("web_wau", start="2026-03-01", end="2026-03-20").frame["web_wau"].iloc[0]
+    assert got == oracle(df, date(2026, 3, 20), 7, None, "web")
+    notes = project.query("web_wau", grain="day", start="2026-02-20", end="2026-02-28").notes
+    assert any("count only the days since" in n for n in notes)
+    for bad, text in (
+        ({"type": "active_users", "source": "events", "within": "12h"}, "whole days"),
+        ({"type": "active_users", "source": "events", "activity": "shoppers"}, "either activity"),
+        ({"type": "conversion", "source": "events", "steps": ["view", "buy"], "step": 5}, "past the last"),
+        ({"type": "conversion", "source": "events", "steps": ["view", "buy"], "step": 1}, "2 or more"),
+    ):
+        with pytest.raises(SpecError) as info:
+            write(tmp_path, df, {"bad": bad})
+        assert text in str(info.value.issues), bad

@@ -72,7 +72,13 @@ def expected_weekly(df: pd.DataFrame, steps: list[str], hours: int, start: date,
 
 def test_inline_conversion_by_week_and_channel(tmp_path: Path) -> None:
     df = events(1)
-    metric = {"type": "conversion", "source": "events", "event_column": "event", "steps": ["cart", "buy"], "within": "2d"}
+    metric = {
+        "type": "conversion",
+        "source": "events",
+        "event_column": "event",
+        "steps": ["cart", "buy"],
+        "within": "2d",
+    }
     project = Project.load(write(tmp_path, df, {"cart_to_buy": metric}))
     result = project.query("cart_to_buy", grain="week", by=["channel"], start="2026-03-02", end="2026-04-05")
     got = {
@@ -112,7 +118,13 @@ def test_funnel_reference_and_step(tmp_path: Path) -> None:
 
 def test_metric_filter_and_where_restrict_every_step(tmp_path: Path) -> None:
     df = events(3)
-    metric = {"type": "conversion", "source": "events", "event_column": "event", "steps": ["cart", "buy"], "within": "1d"}
+    metric = {
+        "type": "conversion",
+        "source": "events",
+        "event_column": "event",
+        "steps": ["cart", "buy"],
+        "within": "1d",
+    }
     project = Project.load(
         write(tmp_path, df, {"c": metric, "c_ads": {**metric, "filter": "channel = 'ads'"}})
     )

@@ -395,7 +395,9 @@ def test_cli_writes_the_report_and_the_dropped(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     book = pd.read_excel(out, sheet_name=None, engine="calamine")
-    assert list(book) == ["steps", "times", "histogram", "over_time"]
+    assert list(book) == ["steps", "times", "histogram", "over_time", "about"]
+    about = dict(zip(book["about"]["key"], book["about"]["value"], strict=False))
+    assert about["funnel"] == "f" and about["within"] == "1d" and about["from"] == "2026-05-01"
     assert book["steps"]["entities"].tolist() == [2, 1, 1]
     lost = tmp_path / "lost.csv"
     res = runner.invoke(

@@ -484,7 +484,14 @@ def active_users_step(
         )
     w = int(days)
     lo, hi = range_bounds(start - timedelta(days=w - 1), end)
-    rows = activity_rows(project, engine, name, act, lo, hi, by[0] if by else None, where)
+
+    def rows_filter(table: Any, source: str, dimensions: Any) -> Any:  # the metric's filter and --where
+        conds = [metric_filter(table, spec.filter, f"metric {name!r} filter")]
+        conds.append(where(table, source, dimensions) if where is not None else None)
+        kept = [c for c in conds if c is not None]
+        return None if not kept else kept[0] if len(kept) == 1 else kept[0] & kept[1]
+
+    rows = activity_rows(project, engine, name, act, lo, hi, by[0] if by else None, rows_filter)
     cov = project.coverage(engine, act.source)
     periods = bucket_starts(grain, start, end) if grain is not None else None
     if periods is None:

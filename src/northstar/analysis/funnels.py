@@ -102,6 +102,22 @@ class FunnelResult:
     def notes_in(self, lang: str) -> tuple[str, ...]:
         return self.notes_zh if lang == "zh" else self.notes
 
+    def about(self, lang: str = "en") -> pd.DataFrame:
+        """What the tables are (for files): funnel, range, window, order, attribution, notes."""
+        label = (self.label[1] if lang == "zh" else self.label[0]) or self.name
+        rows = [
+            ("funnel", self.name),
+            ("label", label),
+            ("from", str(self.start)),
+            ("to", str(self.end)),
+            ("within", self.within),
+            ("order", self.order),
+            ("attribution", self.attribution),
+            ("by", self.by or ""),
+            *[("note", n) for n in self.notes_in(lang)],
+        ]
+        return pd.DataFrame(rows, columns=["key", "value"])
+
     def dropped_at(self, step: int) -> pd.DataFrame:
         """Entities that reached the step before ``step`` but not ``step`` (for re-targeting)."""
         n = int(self.steps["step"].max()) if len(self.steps) else 0

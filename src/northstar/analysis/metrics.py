@@ -293,6 +293,9 @@ def _incomplete_notes(
             )
         elif m.kind == "repeat_rate":
             within = m.spec.within or "30d"
+        elif m.kind == "active_users":
+            notes.extend(_ramp_up_note(project, engine, name, request))
+            continue
         else:
             continue
         days = parse_duration_days(within)
@@ -366,3 +369,24 @@ def _coverage_notes(project: Project, engine: Engine, wanted: list[str], request
             )
         )
     return out
+
+
+def _ramp_up_note(project: Project, engine: Engine, name: str, request: QueryRequest) -> list[Note]:
+    """An active-users window that reaches back before the data starts counts only part of it."""
+    m = project.catalog.metrics[name]
+    w = int(parse_duration_days(m.spec.within or 1))
+    cov = project.coverage(engine, project.source_of(name) or "")
+    if cov is None or w == 1:
+        return []
+    first = cov[0].date()
+    full = first + timedelta(days=w - 1)  # the first day whose window lies wholly in the data
+    if request.start >= full:
+        return []
+    return [
+        (
+            f"{name}: the data starts on {first}, so its {w}-day windows up to {full - timedelta(days=1)} "
+            "count only the days since then (lower than a full window would be)",
+            f"{name}：数据从 {first} 开始，{full - timedelta(days=1)} 及之前的 {w} 天窗口只统计了此后的天数"
+            "（低于完整窗口的值）",
+        )
+    ]

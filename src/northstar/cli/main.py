@@ -226,6 +226,7 @@ def funnel(
             frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
             console.print(funnel_over_time_table(result, frame, grain, language))
             frames["over_time"] = frame
+        frames["about"] = result.about(language)
         for note in result.notes_in(language):
             err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
         from northstar.export.frames import write_frames

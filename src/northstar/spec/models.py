@@ -148,7 +148,7 @@ class Metric(Strict):
     repeat_filter: str | None = None  # repeat_rate: which rows count as the repeat (default: filter)
     funnel: str | None = None  # conversion: a funnel of funnels:, or inline steps:
     steps: list[Annotated[FunnelStep, BeforeValidator(_step)]] | None = None
-    step: int | None = Field(default=None, ge=2)  # conversion: reached this step (default: the last)
+    step: int | None = None  # conversion: reached this step (default: the last)
     event_column: str | None = None  # conversion with inline steps (default event_name)
     activity: str | None = None  # active_users: an entry of activity: (or source: — every row counts)
     reference: str | None = None
@@ -171,12 +171,31 @@ class Metric(Strict):
     @classmethod
     def _steps(cls, v: list[FunnelStep] | None, info: ValidationInfo) -> list[FunnelStep] | None:
         if v is not None and info.data.get("funnel"):
-            raise ValueError("give either funnel: (a funnel of funnels:) or steps:, not both")
+            raise ValueError("give either funnel: (a funnel defined under funnels:) or steps:, not both")
         if v is not None:
             if len(v) < 2:
                 raise ValueError("a conversion needs at least two steps")
             if any(not s.event and not s.filter for s in v):
                 raise ValueError("each step needs an event or a filter")
+        return v
+
+    @field_validator("step")
+    @classmethod
+    def _step_number(cls, v: int | None, info: ValidationInfo) -> int | None:
+        if v is not None and v < 2:
+            raise ValueError("step must be 2 or more (step 1 is where everyone starts)")
+        steps = info.data.get("steps")
+        if v is not None and steps and v > len(steps):
+            raise ValueError(f"step {v} is past the last of its {len(steps)} steps")
+        return v
+
+    @field_validator("activity")
+    @classmethod
+    def _activity(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and info.data.get("source"):
+            raise ValueError(
+                "give either activity: (an entry of activity:) or source: (every row counts), not both"
+            )
         return v
 
     @field_validator("percentile")
@@ -188,11 +207,15 @@ class Metric(Strict):
 
     @field_validator("within")
     @classmethod
-    def _within(cls, v: str | int | None) -> str | int | None:
+    def _within(cls, v: str | int | None, info: ValidationInfo) -> str | int | None:
         if v is not None:
             days = parse_duration_days(v)
             if days <= 0:
                 raise ValueError("within must be positive")
+            if info.data.get("type") == "active_users" and (days != int(days) or days > 366):
+                raise ValueError(
+                    "active users are counted in whole days: within must be 1d to 366d (7d: WAU, 30d: MAU)"
+                )
         return v
 
     @field_validator("min_gap")
