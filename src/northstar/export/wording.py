@@ -42,7 +42,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "period.between": " ({first} to {last})",
         "note.partial": (
             "{period} is a partial {grain}: the date range covers only {first} to {last} of it, so its "
-            "totals are lower than a full {grain}'s would be; compare it with full {grain}s with care."
+            "counts and sums are lower than a full {grain}'s would be (rates and as-of values are not); "
+            "compare it with full {grain}s with care."
         ),
         "about.title": "About this export",
         "about.query": "Query",
@@ -102,8 +103,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "period.from": "（自{first}起）",
         "period.between": "（{first}至{last}）",
         "note.partial": (
-            "{period} 是不完整的{grain}：日期范围只覆盖其中 {first} 至 {last}，合计值会低于完整的{grain}；"
-            "与完整{grain}比较时请注意。"
+            "{period} 是不完整的{grain}：日期范围只覆盖其中 {first} 至 {last}，计数与合计会低于完整的{grain}"
+            "（比率和时点值不受影响）；与完整{grain}比较时请注意。"
         ),
         "about.title": "关于本导出",
         "about.query": "查询",
