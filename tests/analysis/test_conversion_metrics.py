@@ -175,3 +175,14 @@ def test_unknown_event_is_a_warning_with_a_suggestion(tmp_path: Path) -> None:
     assert len(warnings) == 2
     assert {w.suggestions for w in warnings} == {("cart",), ("buy",)}
     assert "no row of source 'events' has event = 'crat'" in warnings[0].message + warnings[1].message
+
+
+def test_a_conversion_over_a_missing_event_says_so_when_queried(tmp_path: Path) -> None:
+    df = events(6, 120)
+    metric = {"type": "conversion", "source": "events", "event_column": "event", "steps": ["cart", "bye"]}
+    project = Project.load(write(tmp_path, df, {"m": metric}))
+    warning = next(i for i in project.issues if i.code == "funnel-unknown-event")
+    assert warning.message.startswith("metric 'm', step 2: no row of source 'events' has event = 'bye'")
+    result = project.query("m", start="2026-03-02", end="2026-03-31")
+    assert result.frame["m"].iloc[0] == 0
+    assert any(n.startswith("m: metric 'm', step 2") for n in result.notes)

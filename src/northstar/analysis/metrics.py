@@ -289,7 +289,8 @@ def _incomplete_notes(
             notes.extend(
                 (f"{name}: {i.message} — {i.fix}", f"{name}：{i.message_zh} — {i.fix_zh}")
                 for i in project.issues
-                if i.code == "funnel-unknown-event" and i.message.startswith(f"funnel {owner!r},")
+                if i.code == "funnel-unknown-event"
+                and i.message.startswith(f"{'funnel' if m.spec.funnel else 'metric'} {owner!r},")
             )
         elif m.kind == "repeat_rate":
             within = m.spec.within or "30d"

@@ -911,7 +911,9 @@ def check_funnel_data(
     issues: list[Issue] = []
     raw_funnels = data.get("funnels") or Node()
     raw_metrics = data.get("metrics") or Node()
-    checked = [(fname, funnel, raw_funnels.get(fname)) for fname, funnel in (spec.funnels or {}).items()]
+    checked = [
+        (fname, funnel, raw_funnels.get(fname), "funnel") for fname, funnel in (spec.funnels or {}).items()
+    ]
     for mname, m in spec.metrics.items():
         if m.type == "conversion" and m.steps and m.source and len(m.steps) >= 2:
             inline = Funnel.model_construct(
@@ -921,8 +923,8 @@ def check_funnel_data(
                 event_column=m.event_column or "event_name",
                 count_by=m.column,
             )
-            checked.append((mname, inline, raw_metrics.get(mname)))
-    for fname, funnel, raw in checked:
+            checked.append((mname, inline, raw_metrics.get(mname), "metric"))
+    for fname, funnel, raw, kind in checked:
         if funnel.source not in schemas:
             continue  # unknown or unreadable: reported elsewhere
         cols = list(schemas[funnel.source])
@@ -983,8 +985,8 @@ def check_funnel_data(
                         "funnel-unknown-event",
                         *_loc(raw, key),
                         level="warning",
-                        owner="funnel",
-                        owner_zh="漏斗",
+                        owner=kind,
+                        owner_zh="漏斗" if kind == "funnel" else "指标",
                         funnel=fname,
                         part=part,
                         part_zh=part_zh,
