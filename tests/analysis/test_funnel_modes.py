@@ -433,3 +433,21 @@ def test_a_missing_breakdown_value_does_not_stop_the_funnel(tmp_path: Path, orde
     assert ents.loc["u1", "level"] == 3 and pd.isna(ents.loc["u1", "channel"])
     missing = result.steps[result.steps["channel"].isna()]
     assert missing["entities"].tolist() == [1, 1, 1]
+
+
+def test_the_title_states_windows_and_exclusions(tmp_path: Path) -> None:
+    from northstar.cli.render import funnel_table
+
+    funnel = {
+        "within": "1d",
+        "steps": ["a", {"event": "b", "within": "2h"}, "c"],
+        "exclude": [{"event": "x", "between": [2, 3]}],
+    }
+    result = make_project(tmp_path, frame_of(ROWS_FOR_TITLE), funnel).funnel(
+        "f", start="2026-05-01", end="2026-05-01"
+    )
+    assert result.rules[0] == "step 2 within 2h of step 1; excluding x between steps 2 and 3"
+    assert "第 2–3 步之间出现 x 即流失" in str(funnel_table(result, "zh").title)
+
+
+ROWS_FOR_TITLE = [(0, "u1", "a", "web"), (1, "u1", "b", "web"), (2, "u1", "c", "web")]

@@ -98,6 +98,7 @@ class FunnelResult:
     notes_zh: tuple[str, ...] = ()
     label: tuple[str, str] = ("", "")  # the funnel's label (en, zh); empty: its name
     by_label: tuple[str, str] = ("", "")  # the breakdown's label (en, zh); empty: its name
+    rules: tuple[str, str] = ("", "")  # per-step windows and exclusions in words (en, zh)
 
     def notes_in(self, lang: str) -> tuple[str, ...]:
         return self.notes_zh if lang == "zh" else self.notes
@@ -144,8 +145,15 @@ def run_funnel(
         else ("", "")
     )
     by_label = project.dimension_labels(by) if by and by in project.spec.dimensions else ("", "")
+    en = [f"step {i + 1} within {st.within} of step {i}" for i, st in enumerate(spec.steps) if st.within]
+    zh = [f"第 {i + 1} 步须在第 {i} 步后 {st.within} 内" for i, st in enumerate(spec.steps) if st.within]
+    for x, (a, b) in zip(spec.exclude, spec.exclusion_ranges(), strict=True):
+        what = x.event or x.filter
+        en.append(f"excluding {what} between steps {a} and {b}")
+        zh.append(f"第 {a}–{b} 步之间出现 {what} 即流失")
     return replace(
         result,
+        rules=("; ".join(en), "；".join(zh)),
         notes=tuple(en for en, _ in notes),
         notes_zh=tuple(zh for _, zh in notes),
         label=label,

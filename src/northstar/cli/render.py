@@ -270,8 +270,11 @@ def funnel_table(result: Any, lang: str) -> Table:
     zh = lang == "zh"
     order_en, order_zh = ORDER_TEXT.get(result.order, (result.order, result.order))
     shown = (result.label[1] if zh else result.label[0]) or result.name
+    rules = result.rules[1] if zh else result.rules[0]
     title = f"{shown}: {result.start} → {result.end}" + (
-        f"（{order_zh}，窗口 {result.within}）" if zh else f" ({order_en}, within {result.within})"
+        f"（{order_zh}，窗口 {result.within}{'；' + rules if rules else ''}）"
+        if zh
+        else f" ({order_en}, within {result.within}{'; ' + rules if rules else ''})"
     )
     table = Table(title=title, title_justify="left", header_style="bold")
     if result.by:
