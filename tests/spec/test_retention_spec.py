@@ -139,3 +139,14 @@ def test_every_problem_is_reported_in_both_languages(tmp_path: Path) -> None:
     ):
         assert piece in zh
     assert all(i.file and i.line for i in exc.value.issues)
+
+
+def test_allowed_keys_are_the_ones_users_write(tmp_path: Path) -> None:
+    from northstar.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        _project(tmp_path, {"r": {"source": "events", "retrun": "purchase"}})
+    issue = next(i for i in info.value.issues if i.code == "unknown-key")
+    assert "return" in issue.suggestions
+    assert ", return," in issue.fix or ", return" in issue.fix
+    assert "returns" not in (issue.fix or "")

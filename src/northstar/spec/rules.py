@@ -210,7 +210,7 @@ def _validate(
         return model.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
-        allowed = list(model.model_fields)
+        allowed = _keys_of(model)
         extras = [str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
         meant = {s for x in extras for s in near(x, allowed)[:1]}
         for err in errors:
@@ -230,7 +230,7 @@ def _validate(
             if err["type"] == "extra_forbidden":
                 # a key inside a nested entry (a funnel step, an exclusion…): name it and its place
                 inner = _nested_model(model, err["loc"][:-1])
-                keys = list(inner.model_fields) if inner else allowed
+                keys = _keys_of(inner) if inner else allowed
                 bad = loc[-1]
                 holder = node if isinstance(node, dict) and len(loc) > 1 else raw
                 if len(loc) > 1 and isinstance(last, tuple):
@@ -1024,3 +1024,8 @@ def _nested_model(model: type[BaseModel], path: Any) -> type[BaseModel] | None:
         found = models_in(current.model_fields[part].annotation)
         current = found[0] if found else None
     return current
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    """The keys a user writes for ``model``: a field's YAML alias where it has one (``return``)."""
+    return [f.alias or name for name, f in model.model_fields.items()]
