@@ -48,16 +48,19 @@ def format_change(pct: Any, info: MetricInfo, change: Any = None) -> Text:
     if info.format == "percent":
         if is_missing(change) or is_missing(pct):
             return Text("–", style="dim")
+        decimals = max(info.decimals, 1)
+        shown = round(abs(change) * 100, decimals)  # what is printed decides the arrow: no ▼0.0
         good = (change > 0) == (info.direction == "higher")
         style = "dim" if abs(change) < 0.0005 else ("green" if good else "red")
-        arrow = "▲" if change > 0 else ("▼" if change < 0 else "•")
-        return Text(f"{arrow}{abs(change) * 100:.{max(info.decimals, 1)}f} pp", style=style)
+        arrow = "•" if shown == 0 else ("▲" if change > 0 else "▼")
+        return Text(f"{arrow}{shown:.{decimals}f} pp", style=style)
     if is_missing(pct):
         return Text("–", style="dim")
+    shown = round(abs(pct) * 100, 1)
     good = (pct > 0) == (info.direction == "higher")
     style = "dim" if abs(pct) < 0.005 else ("green" if good else "red")
-    arrow = "▲" if pct > 0 else ("▼" if pct < 0 else "•")
-    return Text(f"{arrow}{abs(pct) * 100:.1f}%", style=style)
+    arrow = "•" if shown == 0 else ("▲" if pct > 0 else "▼")
+    return Text(f"{arrow}{shown:.1f}%", style=style)
 
 
 def period_label(ts: Any, grain: str | None) -> str:
