@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from northstar.compile.plan import metric_filter
-from northstar.compile.request import parse_date, range_bounds
+from northstar.compile.request import PERIOD_LENGTH, parse_date, range_bounds
 from northstar.engine.base import TS
 from northstar.errors import QueryError
 from northstar.spec.lifecycle import Activity
@@ -497,7 +497,7 @@ def active_users_step(
     if periods is None:
         asof = [end]
     else:
-        stops = [*periods[1:], periods[-1] + _offset(grain or "day")]
+        stops = [*periods[1:], periods[-1] + PERIOD_LENGTH[grain or "day"]]
         asof = [min((stop - pd.Timedelta(days=1)).date(), end) for stop in stops]
     first_d, last_d = period_of(min(asof), "day"), period_of(max(asof), "day")
     at = np.array([period_of(d, "day") - first_d for d in asof])
@@ -523,13 +523,3 @@ def active_users_step(
         return pd.concat(out, ignore_index=True)
 
     return rolling_expr(rows, [w]), post
-
-
-def _offset(grain: str) -> pd.DateOffset:
-    return {
-        "day": pd.DateOffset(days=1),
-        "week": pd.DateOffset(weeks=1),
-        "month": pd.DateOffset(months=1),
-        "quarter": pd.DateOffset(months=3),
-        "year": pd.DateOffset(years=1),
-    }[grain]

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from northstar.compile.plan import metric_filter
-from northstar.compile.request import IBIS_UNIT, range_bounds
+from northstar.compile.request import IBIS_UNIT, PERIOD_LENGTH, range_bounds
 from northstar.engine.base import TS, UTC
 from northstar.errors import QueryError
 from northstar.spec.models import Funnel, Metric, parse_duration_days
@@ -584,11 +584,7 @@ def _complete_periods(
     cov = project.coverage(engine, spec.source)
     if cov is None or periods.empty:
         return pd.Series([], dtype=bool)
-    step = {"hour": pd.DateOffset(hours=1), "day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1)}
-    offset = step.get(grain) or {"month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}.get(
-        grain, pd.DateOffset(years=1)
-    )
-    stops = periods.map(lambda p: p + offset)
+    stops = periods.map(lambda p: p + PERIOD_LENGTH[grain])
     cutoff = pd.Timestamp(cov[1]) - pd.Timedelta(days=parse_duration_days(spec.within))
     inside = (periods >= pd.Timestamp(start)) & (stops <= pd.Timestamp(end) + pd.Timedelta(days=1))
     return (inside & (stops <= cutoff)).astype(bool)

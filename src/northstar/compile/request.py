@@ -77,19 +77,22 @@ def parse_date(text: str | date, what: str = "date") -> date:
         ) from None
 
 
+PERIOD_LENGTH = {  # a period's start plus its length is the next period's start
+    "hour": relativedelta(hours=1),
+    "day": relativedelta(days=1),
+    "week": relativedelta(weeks=1),
+    "month": relativedelta(months=1),
+    "quarter": relativedelta(months=3),
+    "year": relativedelta(years=1),
+}
+
+
 def shift(grain: str | None, comparison: Comparison, start: date, end: date) -> relativedelta:
     """How far back the comparison period lies (as a relativedelta)."""
     if comparison == "prev":
         if grain is None:
             return relativedelta(days=(end - start).days + 1)
-        return {
-            "hour": relativedelta(hours=1),
-            "day": relativedelta(days=1),
-            "week": relativedelta(weeks=1),
-            "month": relativedelta(months=1),
-            "quarter": relativedelta(months=3),
-            "year": relativedelta(years=1),
-        }[grain]
+        return PERIOD_LENGTH[grain]
     if grain in ("hour", "day", "week"):
         return relativedelta(days=364)
     if grain is None:
