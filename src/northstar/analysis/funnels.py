@@ -226,6 +226,18 @@ def funnel_frame(
         return engine.execute(funnel_expr(project, engine, spec, start, end, by, grain))
     from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
 
+    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by)
+    rows = step_rows(table, entity, conds, lo, hi, window, by_cols)
+    return ordered_funnel_fast(
+        engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
+    )
+
+
+def _setup(
+    project: Project, engine: Engine, spec: Funnel, start: date, end: date, by: Sequence[str]
+) -> tuple[Any, str, list[str], timedelta, Any, Any, list[Any]]:
+    """What both funnel paths start from: the source table, the entity column, the breakdown
+    columns, the window, the range bounds and one condition per step."""
     table = project.table(engine, spec.source)
     entity = spec.count_by or project.spec.sources[spec.source].entity
     if not entity or entity not in table.columns:
@@ -237,10 +249,7 @@ def funnel_frame(
     window = timedelta(days=parse_duration_days(spec.within))
     lo, hi = range_bounds(start, end)
     conds = [_step_condition(table, spec, i) for i in range(len(spec.steps))]
-    rows = step_rows(table, entity, conds, lo, hi, window, by_cols)
-    return ordered_funnel_fast(
-        engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
-    )
+    return table, entity, by_cols, window, lo, hi, conds
 
 
 def funnel_spec(project: Project, name: str) -> Funnel:
@@ -280,20 +289,9 @@ def funnel_expr(
     the entry period and the breakdown values ``b0``, ``b1``… (one per ``by``).
 
     ``where`` builds an extra row condition from the source table (a metric's ``--where``)."""
-    source = project.spec.sources[spec.source]
-    table = project.table(engine, spec.source)
-    entity = spec.count_by or source.entity
-    if not entity or entity not in table.columns:
-        raise QueryError(
-            f"funnel: count_by {entity!r} is not a column of source {spec.source!r}",
-            f"漏斗：count_by {entity!r} 不是数据源 {spec.source!r} 的列",
-        )
-    by_cols = [_by_column(project, spec, table, b) for b in by]
+    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by)
     bnames = [f"b{i}" for i in range(len(by_cols))]
     n = len(spec.steps)
-    window = timedelta(days=parse_duration_days(spec.within))
-    lo, hi = range_bounds(start, end)
-    conds = [_step_condition(table, spec, i) for i in range(n)]
     excl = [_step_condition(table, spec, i, exclusion=True) for i in range(len(spec.exclude))]
     # wall-clock time (TS) places rows in the date range and periods; UTC orders them and measures
     # windows, so a DST change neither reorders events nor stretches a window (a day of margin).
