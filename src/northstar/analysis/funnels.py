@@ -45,6 +45,7 @@ from northstar.compile.request import IBIS_UNIT, PERIOD_LENGTH, range_bounds
 from northstar.engine.base import TS, UTC
 from northstar.errors import QueryError
 from northstar.spec.models import Funnel, Metric, parse_duration_days
+from northstar.spec.rules import event_warnings
 from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -168,8 +169,7 @@ def funnel_notes(
     a range outside the data, entrants who have not had the whole window yet."""
     notes = [
         (f"{i.message} — {i.fix}", f"{i.message_zh} — {i.fix_zh}")
-        for i in project.issues
-        if i.code == "funnel-unknown-event" and i.message.startswith(f"funnel {name!r},")
+        for i in event_warnings(project.issues, "funnel", name)
     ]
     cov = project.coverage(engine, spec.source)
     if cov is None:

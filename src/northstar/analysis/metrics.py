@@ -17,6 +17,7 @@ from northstar.errors import QueryError
 from northstar.results import QueryResult
 from northstar.spec.expressions import evaluate_formula, safe_divide
 from northstar.spec.models import parse_duration_days
+from northstar.spec.rules import event_warnings
 from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -288,9 +289,7 @@ def _incomplete_notes(
             owner = m.spec.funnel or name  # a step event missing from the data makes the value 0
             notes.extend(
                 (f"{name}: {i.message} — {i.fix}", f"{name}：{i.message_zh} — {i.fix_zh}")
-                for i in project.issues
-                if i.code == "funnel-unknown-event"
-                and i.message.startswith(f"{'funnel' if m.spec.funnel else 'metric'} {owner!r},")
+                for i in event_warnings(project.issues, "funnel" if m.spec.funnel else "metric", owner)
             )
         elif m.kind == "repeat_rate":
             within = m.spec.within or "30d"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -731,23 +731,19 @@ def check_activity_data(
         if not act.event or act.event_column not in cols or table_of is None or is_empty(act.source):
             continue
         seen = _distinct_values(table_of(act.source), act.event_column)
-        for event in [] if seen is None else [e for e in act.event if e not in seen]:
+        if seen is None:
+            continue
+        for event in [e for e in act.event if e not in seen]:
             issues.append(
-                make_issue(
-                    "funnel-unknown-event",
-                    *_loc(raw, "event"),
-                    level="warning",
-                    owner="activity",
-                    owner_zh="活跃定义",
-                    funnel=name,
-                    part="event",
-                    part_zh="事件",
-                    source=act.source,
-                    column=act.event_column,
-                    event=event,
-                    seen=", ".join(sorted(map(str, seen or ()))[:12])
-                    + (" …" if len(seen or ()) > 12 else ""),
-                    suggestions=near(event, [str(v) for v in seen or ()]),
+                _unknown_event(
+                    _loc(raw, "event"),
+                    "activity",
+                    name,
+                    ("event", "事件"),
+                    act.source,
+                    act.event_column,
+                    event,
+                    seen,
                 )
             )
     return issues
@@ -981,23 +977,58 @@ def check_funnel_data(
         for part, part_zh, key, event in events:
             if event not in seen:
                 issues.append(
-                    make_issue(
-                        "funnel-unknown-event",
-                        *_loc(raw, key),
-                        level="warning",
-                        owner=kind,
-                        owner_zh="漏斗" if kind == "funnel" else "指标",
-                        funnel=fname,
-                        part=part,
-                        part_zh=part_zh,
-                        source=funnel.source,
-                        column=funnel.event_column,
-                        event=event,
-                        seen=", ".join(sorted(map(str, seen))[:12]) + (" …" if len(seen) > 12 else ""),
-                        suggestions=near(event, [str(v) for v in seen]),
+                    _unknown_event(
+                        _loc(raw, key),
+                        kind,
+                        fname,
+                        (part, part_zh),
+                        funnel.source,
+                        funnel.event_column,
+                        event,
+                        seen,
                     )
                 )
     return issues
+
+
+OWNER_ZH = {"funnel": "漏斗", "metric": "指标", "activity": "活跃定义"}
+
+
+def _unknown_event(
+    where: tuple[str | None, int | None],
+    owner: str,
+    name: str,
+    part: tuple[str, str],
+    source: str,
+    column: str,
+    event: str,
+    seen: set[Any],
+) -> Issue:
+    """A warning: ``owner`` ``name`` (a funnel, conversion metric or activity) names an event that
+    no row of its source has — a typo would silently make a step unreachable or leave people out."""
+    names = sorted(map(str, seen))
+    return make_issue(
+        "funnel-unknown-event",
+        *where,
+        level="warning",
+        owner=owner,
+        owner_zh=OWNER_ZH[owner],
+        funnel=name,
+        part=part[0],
+        part_zh=part[1],
+        source=source,
+        column=column,
+        event=event,
+        seen=", ".join(names[:12]) + (" …" if len(names) > 12 else ""),
+        suggestions=near(event, names),
+    )
+
+
+def event_warnings(issues: Sequence[Issue], owner: str, name: str) -> list[Issue]:
+    """The warnings of :func:`_unknown_event` about ``owner`` ``name``."""
+    return [
+        i for i in issues if i.code == "funnel-unknown-event" and i.message.startswith(f"{owner} {name!r},")
+    ]
 
 
 def _distinct_values(table: Any, column: str, limit: int = 5000) -> set[Any] | None:
