@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -151,8 +152,7 @@ def query(
             shown, dropped = without_empty_comparisons(result, language)
             for table in result_tables(shown, language, title, console.width):
                 console.print(table)
-            for note in [*result.notes_in(language), *dropped]:
-                err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+            _print_notes([*result.notes_in(language), *dropped], language)
             return
         from northstar.export import write_result
 
@@ -227,8 +227,7 @@ def funnel(
             console.print(funnel_over_time_table(result, frame, grain, language))
             frames["over_time"] = frame
         frames["about"] = result.about(language)
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        _print_notes(result.notes_in(language), language)
         from northstar.export.frames import write_frames
 
         if dropped_at is not None:
@@ -344,8 +343,7 @@ def lifecycle(
         result = proj.lifecycle(name, grain, start=start, end=end)
         console.print(lifecycle_table(result, language))
         console.print(lifecycle_check(result, language), highlight=False)
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        _print_notes(result.notes_in(language), language)
         if entities is not None:
             who = proj.lifecycle_entities(name, entities, grain, period=period or result.end, end=result.end)
             target = output or Path(f"{name}-{entities}-{period or result.end}.csv")
@@ -389,8 +387,7 @@ def active(
         result = proj.active_users(name, start=start, end=end, month_days=mau_days, per=per, by=by)
         console.print(active_table(result, language))
         console.print(stickiness_table(result, language))
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        _print_notes(result.notes_in(language), language)
         if output is not None:
             console.print(wrote(write_frames({"daily": result.daily}, output), language))
             sticky = output.with_name(f"{output.stem}-stickiness{output.suffix}")
@@ -453,8 +450,7 @@ def aha(
         for line in summary_lines(result, language):
             console.print(escape(line))
         console.print(aha_table(result, language, top))
-        for note in result.notes_in(language):
-            err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
+        _print_notes(result.notes_in(language), language)
         console.print(f"[bold]{escape(correlation_note(language))}[/]")
         if output is not None:
             written = write_candidates(result, output)
@@ -583,6 +579,12 @@ def _language(project: Path | None) -> str:
     except Exception:
         return "en"
     return lang if lang in ("en", "zh") else "en"
+
+
+def _print_notes(notes: Iterable[str], language: str) -> None:
+    """A result's notes (partial periods, data coverage, provisional values) on stderr."""
+    for note in notes:
+        err.print(f"[yellow]{'注' if language == 'zh' else 'note'}:[/] {escape(note)}")
 
 
 def _plural(n: int, word: str) -> str:
