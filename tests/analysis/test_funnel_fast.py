@@ -133,7 +133,7 @@ def _project(
     shuffled = df.sample(frac=1.0, random_state=1) if shuffle else df  # rows out of order on purpose
     schema = pa.schema(
         [
-            ("user", pa.string()),
+            ("user", pa.int64() if pd.api.types.is_integer_dtype(df["user"]) else pa.string()),
             ("event", pa.string()),
             ("channel", pa.string()),
             ("device", pa.string()),
@@ -368,18 +368,23 @@ def test_berlin_time_across_the_dst_change(tmp_path: Path) -> None:
     assert got["entered"].tolist() == [pd.Timestamp(f"2026-03-29 {hm}") for hm in ("01:30", "00:10", "07:00")]
 
 
-@pytest.mark.parametrize("broken_at", [None, 0, 4, 5, 396])  # 4: across a batch boundary
-def test_rows_stored_in_entity_time_order(tmp_path: Path, monkeypatch: Any, broken_at: int | None) -> None:
-    """Rows stored by (entity, time) are read without a sort, batch by batch (5 rows a batch
-    here); one row out of order, in the first, a middle or the last batch, means a sort."""
+@pytest.mark.parametrize("ids", ["text", "dense", "sparse"])
+@pytest.mark.parametrize("broken_at", [None, 0, 200, 396])
+def test_rows_stored_in_entity_time_order(
+    tmp_path: Path, monkeypatch: Any, broken_at: int | None, ids: str
+) -> None:
+    """Rows stored by (entity, time) are used as read; one row out of order, first, in the
+    middle or last, means the kernel groups them (a counting sort over the integer ids, or over
+    dictionary codes for text or for ids too sparse to count over)."""
     from northstar.analysis import funnel_fast
 
-    monkeypatch.setattr(funnel_fast, "_BATCH", 5)
     rng = np.random.default_rng(4)
     n = 400
+    numbers = rng.integers(0, 40, n)
+    users = {"text": [f"u{i:02d}" for i in numbers], "dense": numbers, "sparse": numbers * 10**12}[ids]
     df = pd.DataFrame(
         {
-            "user": [f"u{i:02d}" for i in rng.integers(0, 40, n)],
+            "user": users,
             "event": rng.choice(["a", "b", "c"], n),
             "channel": "web",
             "device": "ios",
@@ -391,19 +396,46 @@ def test_rows_stored_in_entity_time_order(tmp_path: Path, monkeypatch: Any, brok
         df.loc[broken_at, "ts"] = ORIGIN + pd.Timedelta(days=5)  # later than its neighbours
     project = _project(tmp_path, df, ["a", "b", "c"], "1d", shuffle=False)
     start, end = date(2026, 5, 1), date(2026, 5, 4)
-    read = funnel_fast._read_if_sorted
-    as_stored: list[bool] = []
+    group = funnel_fast.kernel.group_order
+    regrouped: list[int] = []
 
-    def spy(reader: Any) -> Any:
-        table = read(reader)
-        as_stored.append(table is not None)
-        return table
+    def spy(bucket: Any, n_buckets: int, t: Any) -> Any:
+        regrouped.append(n_buckets)
+        return group(bucket, n_buckets, t)
 
-    monkeypatch.setattr(funnel_fast, "_read_if_sorted", spy)
+    monkeypatch.setattr(funnel_fast.kernel, "group_order", spy)
     got = fast(project, start, end, [])
-    assert as_stored == [broken_at is None]
+    assert len(regrouped) == (broken_at is not None)
     assert_same(got, portable(project, start, end, []))
     assert_matches_oracle(got, oracle(df, ["a", "b", "c"], pd.Timedelta(days=1), start, end, []))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    buckets=st.lists(st.integers(0, 6), max_size=120),
+    times=st.lists(st.integers(-3, 3), min_size=120, max_size=120),
+)
+def test_group_order_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
+    """The counting sort (insertion sort within small buckets, merge sort within large ones)
+    equals NumPy's stable lexsort."""
+    from northstar.analysis import funnel_kernel
+
+    bucket = np.array(buckets, dtype=np.int64)
+    t = np.array(times[: len(buckets)], dtype=np.int64)
+    # a large bucket too: 40 rows of bucket 7, beyond the insertion-sort size
+    bucket = np.concatenate([bucket, np.full(40, 7)])
+    t = np.concatenate([t, np.arange(40)[::-1] % 5])
+    order = funnel_kernel.group_order(bucket, 8, t)
+    assert order.tolist() == np.lexsort((t, bucket)).tolist()
+    assert funnel_kernel.grouped(bucket[order], 8, t[order])
+    # buckets in any order, each one's rows adjacent and in time order: grouped too
+    runs = [np.flatnonzero(bucket[order] == b) for b in (7, 3, 0, 6, 1, 5, 2, 4)]
+    assert funnel_kernel.grouped(bucket[order][np.concatenate(runs)], 8, t[order][np.concatenate(runs)])
+    in_order = bool(np.all(np.diff(bucket) >= 0))
+    if in_order and order.tolist() != list(range(len(t))):  # a time out of order within a bucket
+        assert not funnel_kernel.grouped(bucket, 8, t)
+    split = np.concatenate([[7], bucket, [6, 7]])  # bucket 7 in two places
+    assert not funnel_kernel.grouped(split, 8, np.zeros(len(split), dtype=np.int64))
 
 
 def test_refuses_other_engines(tmp_path: Path) -> None:

@@ -227,7 +227,7 @@ def funnel_frame(
     from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
 
     table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by)
-    rows = step_rows(table, entity, conds, lo, hi, window, by_cols)
+    rows = step_rows(table, entity, conds, lo, hi, window, by_cols, one_clock=engine.one_clock(spec.source))
     return ordered_funnel_fast(
         engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
     )
@@ -467,10 +467,11 @@ def _step_condition(table: Any, spec: Funnel, i: int, exclusion: bool = False) -
 
 
 def _quantiles(values: pd.Series) -> tuple[float, float]:
-    v = values.dropna().astype("float64")
+    v = values.dropna().to_numpy(dtype="float64")
     if not len(v):
         return float("nan"), float("nan")
-    return float(v.quantile(0.5)), float(v.quantile(0.9))
+    med, p90 = np.quantile(v, [0.5, 0.9])  # linear interpolation, as pandas' quantile
+    return float(med), float(p90)
 
 
 def histogram(seconds: pd.Series, within_seconds: float) -> pd.DataFrame:

@@ -34,6 +34,7 @@ class Engine(ABC):
     def __init__(self) -> None:
         self._tables: dict[str, Any] = {}
         self._kinds: dict[str, dict[str, str]] = {}
+        self._one_clock: dict[str, bool] = {}
 
     def register(self, name: str, source: Source, base_dir: Path, project_tz: str) -> None:
         """Make ``source`` available as table ``name`` (with ``__ts`` and ``__utc``); idempotent."""
@@ -42,9 +43,17 @@ class Engine(ABC):
         table, kinds = self._register(name, source, base_dir, project_tz)
         self._tables[name] = table
         self._kinds[name] = kinds
+        # the project and the source both on UTC: ``__ts`` and ``__utc`` hold the same times
+        self._one_clock[name] = project_tz == "UTC" and (source.timezone or "UTC") == "UTC"
 
     def table(self, name: str) -> Any:
         return self._tables[name]
+
+    def one_clock(self, name: str) -> bool:
+        """True when the source's wall-clock column (``__ts``) equals its UTC column
+        (``__utc``), so that a reader may fetch one of them (a tz-aware column with a declared
+        non-UTC source timezone counts as different: the answer may be False when they agree)."""
+        return self._one_clock[name]
 
     def column_kinds(self, name: str) -> dict[str, str]:
         """The source's own columns → number | text | timestamp | date | boolean | other."""
