@@ -396,14 +396,14 @@ def test_rows_stored_in_entity_time_order(
         df.loc[broken_at, "ts"] = ORIGIN + pd.Timedelta(days=5)  # later than its neighbours
     project = _project(tmp_path, df, ["a", "b", "c"], "1d", shuffle=False)
     start, end = date(2026, 5, 1), date(2026, 5, 4)
-    group = funnel_fast.kernel.group_order
+    group = funnel_fast.kernel.group_rows
     regrouped: list[int] = []
 
-    def spy(bucket: Any, n_buckets: int, t: Any) -> Any:
+    def spy(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:
         regrouped.append(n_buckets)
-        return group(bucket, n_buckets, t)
+        return group(bucket, n_buckets, t, m)
 
-    monkeypatch.setattr(funnel_fast.kernel, "group_order", spy)
+    monkeypatch.setattr(funnel_fast.kernel, "group_rows", spy)
     got = fast(project, start, end, [])
     assert len(regrouped) == (broken_at is not None)
     assert_same(got, portable(project, start, end, []))
@@ -415,7 +415,7 @@ def test_rows_stored_in_entity_time_order(
     buckets=st.lists(st.integers(0, 6), max_size=120),
     times=st.lists(st.integers(-3, 3), min_size=120, max_size=120),
 )
-def test_group_order_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
+def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
     """The counting sort (insertion sort within small buckets, merge sort within large ones)
     equals NumPy's stable lexsort."""
     from northstar.analysis import funnel_kernel
@@ -425,8 +425,14 @@ def test_group_order_is_a_stable_sort_by_bucket_then_time(buckets: list[int], ti
     # a large bucket too: 40 rows of bucket 7, beyond the insertion-sort size
     bucket = np.concatenate([bucket, np.full(40, 7)])
     t = np.concatenate([t, np.arange(40)[::-1] % 5])
-    order = funnel_kernel.group_order(bucket, 8, t)
+    m = np.arange(len(t), dtype=np.uint8)
+    order, key, t2, m2 = funnel_kernel.group_rows(bucket, 8, t, m)
     assert order.tolist() == np.lexsort((t, bucket)).tolist()
+    assert (key.tolist(), t2.tolist(), m2.tolist()) == (
+        bucket[order].tolist(),
+        t[order].tolist(),
+        m[order].tolist(),
+    )
     assert funnel_kernel.grouped(bucket[order], 8, t[order])
     # buckets in any order, each one's rows adjacent and in time order: grouped too
     runs = [np.flatnonzero(bucket[order] == b) for b in (7, 3, 0, 6, 1, 5, 2, 4)]

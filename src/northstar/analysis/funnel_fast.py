@@ -136,9 +136,7 @@ def ordered_funnel_fast(
     per_second = _PER_SECOND[unit]
     t = _ints(data.column("t"))
     m = _ints(data.column("m"))
-    key, order = _grouping(data.column("e"), t)
-    if order is not None:  # rows in read order: group them by entity, in time order
-        t, m = t[order], m[order]
+    key, t, m, order = _grouping(data.column("e"), t, m)
     tl = _ints(data.column(clock))
     if grain is None:
         period = np.zeros(0, dtype=np.int64)
@@ -252,9 +250,12 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
-def _grouping(e: pa.ChunkedArray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """A bucket number per row, equal for the rows of one entity, and the order that groups the
-    rows by entity in time order (None when they already are). Integer ids whose range is at
+def _grouping(
+    e: pa.ChunkedArray, t: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The rows grouped by entity in time order: a bucket number per row, equal for the rows of
+    one entity, the times and the flags, in that order, and the order itself (each row's number
+    in the table; None when the rows came grouped). Integer ids whose range is at
     most about twice the rows are their own bucket (less the smallest); other ids (text, sparse
     integers) are numbered by a hash table (Arrow's dictionary encoding)."""
     n = len(t)
@@ -269,9 +270,12 @@ def _grouping(e: pa.ChunkedArray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray
         bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
         n_buckets = len(encoded.dictionary)
     if kernel.grouped(bucket, n_buckets, t):
-        return bucket, None
-    order = kernel.group_order(bucket, n_buckets, t)
-    return bucket[order], order
+        return bucket, t, m, None
+    if n >= 2**32 or n_buckets >= 2**32:  # beyond the kernel's packing: NumPy's sort
+        order = np.lexsort((t, bucket))
+        return bucket[order], t[order], m[order], order
+    order, bucket, t, m = kernel.group_rows(bucket, n_buckets, t, m)
+    return bucket, t, m, order
 
 
 def _original(order: np.ndarray | None, rows: np.ndarray) -> np.ndarray:

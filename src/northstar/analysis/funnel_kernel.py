@@ -5,7 +5,7 @@ file, or in the user's cache folder when that is read-only). They work on plain 
 
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
-- :func:`group_order` — the permutation that groups rows by entity bucket and sorts each group by
+- :func:`group_rows` — the rows grouped by entity bucket and sorts each group by
   time (a counting sort, then a small sort per entity), for rows read in any order;
 - :func:`best_attempts` — the funnel itself: for every entity, every
   attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["best_attempts", "group_order", "grouped"]
+__all__ = ["best_attempts", "group_rows", "grouped"]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
 
@@ -41,39 +41,72 @@ def grouped(bucket: Any, n_buckets: int, t: Any) -> bool:  # pragma: no cover - 
     return True
 
 
+_RADIX = 11  # bits per radix pass: 2,048 output streams, which stay in cache
+
+
 @njit(cache=True, nogil=True)
-def group_order(bucket: Any, n_buckets: int, t: Any) -> Any:  # pragma: no cover - compiled
-    """Row numbers ordered by (bucket, t): a stable counting sort by bucket, then each bucket's
-    rows by time (insertion sort for small buckets, a stable merge sort for large ones)."""
+def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: no cover - compiled
+    """The rows ordered by (bucket, t), stably. Returns (order, bucket, t, m) in the new order;
+    ``order`` maps each new row to its old number.
+
+    First a least-significant-digit radix sort of (bucket << 32 | row number), 11 bits a pass
+    (two passes for up to 4M buckets): each pass reads one array in order and writes 2,048
+    sequential streams, where a one-pass counting sort over all the buckets writes to random
+    places (twice as slow at 4M rows). Then times and flags are gathered, and each bucket's rows
+    sorted by time (insertion sort for small buckets, a stable merge sort for large ones).
+    Needs fewer than 2**32 rows and buckets."""
     n = len(bucket)
-    starts = np.zeros(n_buckets + 1, dtype=np.int64)
+    bits = 1
+    while (1 << bits) < n_buckets:
+        bits += 1
+    packed = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        starts[bucket[i] + 1] += 1
-    for b in range(n_buckets):
-        starts[b + 1] += starts[b]
-    fill = starts[:-1].copy()
+        packed[i] = (np.uint64(bucket[i]) << np.uint64(32)) | np.uint64(i)
+    spare = np.empty(n, dtype=np.uint64)
+    digit_mask = np.uint64((1 << _RADIX) - 1)
+    for p in range((bits + _RADIX - 1) // _RADIX):
+        shift = np.uint64(32 + p * _RADIX)
+        counts = np.zeros((1 << _RADIX) + 1, dtype=np.int64)
+        for i in range(n):
+            counts[((packed[i] >> shift) & digit_mask) + 1] += 1
+        for d in range(1 << _RADIX):
+            counts[d + 1] += counts[d]
+        for i in range(n):
+            d = (packed[i] >> shift) & digit_mask
+            spare[counts[d]] = packed[i]
+            counts[d] += 1
+        packed, spare = spare, packed
     order = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        b = bucket[i]
-        order[fill[b]] = i
-        fill[b] += 1
-    for b in range(n_buckets):
-        lo, hi = starts[b], starts[b + 1]
-        if hi - lo < 2:
-            continue
+    key = np.empty(n, dtype=np.int64)
+    t2 = np.empty(n, dtype=t.dtype)
+    m2 = np.empty(n, dtype=m.dtype)
+    low = np.uint64(0xFFFFFFFF)
+    for j in range(n):
+        i = np.int64(packed[j] & low)
+        order[j] = i
+        key[j] = np.int64(packed[j] >> np.uint64(32))
+        t2[j] = t[i]
+        m2[j] = m[i]
+    lo = 0
+    while lo < n:
+        hi = lo + 1
+        while hi < n and key[hi] == key[lo]:
+            hi += 1
         if hi - lo <= _SMALL:
             for i in range(lo + 1, hi):
-                row = order[i]
-                when = t[row]
+                when, row, flags = t2[i], order[i], m2[i]
                 j = i - 1
-                while j >= lo and t[order[j]] > when:
-                    order[j + 1] = order[j]
+                while j >= lo and t2[j] > when:
+                    t2[j + 1], order[j + 1], m2[j + 1] = t2[j], order[j], m2[j]
                     j -= 1
-                order[j + 1] = row
+                t2[j + 1], order[j + 1], m2[j + 1] = when, row, flags
         else:
-            part = order[lo:hi].copy()
-            order[lo:hi] = part[np.argsort(t[part], kind="mergesort")]
-    return order
+            perm = np.argsort(t2[lo:hi], kind="mergesort")
+            order[lo:hi] = order[lo:hi][perm]
+            t2[lo:hi] = t2[lo:hi][perm]
+            m2[lo:hi] = m2[lo:hi][perm]
+        lo = hi
+    return order, key, t2, m2
 
 
 @njit(cache=True, nogil=True)
