@@ -134,22 +134,27 @@ def ordered_funnel_fast(
     clock = "tl" if "tl" in data.column_names else "t"
     unit, lunit = data.schema.field("t").type.unit, data.schema.field(clock).type.unit
     per_second = _PER_SECOND[unit]
-    t = _ints(data.column("t"))
+    t = t_read = _ints(data.column("t"))
     m = _ints(data.column("m"))
-    key, t, m, order = _grouping(data.column("e"), t, m)
-    tl = _ints(data.column(clock))
+    ids = _ints(data.column("e")) if pa.types.is_integer(data.schema.field("e").type) else None
+    key, t, m, order = _grouping(data.column("e"), ids, t, m)
+    tl = t_read if clock == "t" else _ints(data.column(clock))  # wall clock, in read order
     if grain is None:
         period = np.zeros(0, dtype=np.int64)
     else:  # the entry period of every row that may start an attempt (others: unused)
         period = np.zeros(len(t), dtype=np.int64)
         starts = np.flatnonzero(m & m.dtype.type(1))
         period[starts] = _truncate(tl[_original(order, starts)], grain, lunit)
-    pos, level, run_first, run_after, seconds, reach = _best_attempts(
-        key, t, m, period, n_steps, _window_ticks(window, per_second), same_as_previous, per_second
+    n_out = kernel.count_runs(key, m, period)
+    repeat = np.asarray(same_as_previous, dtype=np.bool_)
+    pos, level, run_first, run_after, seconds, reach = kernel.best_attempts(
+        key, t, m, period, n_steps, _window_ticks(window, per_second), repeat, per_second, n_out
     )
     rows_at = _original(order, pos)
     out: dict[str, Any] = {
-        "e": _take(data.column("e"), rows_at),
+        "e": pa.array(ids[rows_at], type=data.schema.field("e").type)
+        if ids is not None
+        else _take(data.column("e"), rows_at),
         "level": pa.array(level, type=pa.int8()),
         "seconds": pa.array(seconds, type=pa.float64()),
         "entered": pa.array(tl[rows_at], type=pa.timestamp(lunit)),
@@ -163,49 +168,6 @@ def ordered_funnel_fast(
     elif bnames:  # breakdowns make DuckDB sort the rows: the kernel's row numbers are the table's
         out.update(_smallest_in_runs(data, bnames, run_first, run_after))
     return pa.table(out).to_pandas()
-
-
-_CHUNK = 1 << 20  # output rows per kernel call
-
-
-def _best_attempts(
-    key: np.ndarray,
-    t: np.ndarray,
-    m: np.ndarray,
-    period: np.ndarray,
-    n_steps: int,
-    window: int,
-    repeat: Sequence[bool],
-    per_second: int,
-) -> tuple[np.ndarray, ...]:
-    """:func:`funnel_kernel.best_attempts` over all rows, into output chunks of ``_CHUNK`` rows
-    (or one entity's rows, when more), joined at the end."""
-    n, start, parts = len(key), 0, []
-    flags = np.asarray(repeat, dtype=np.bool_)
-    while True:
-        size = _CHUNK
-        while True:
-            out = (
-                np.empty(size, dtype=np.int64),
-                np.empty(size, dtype=np.int8),
-                np.empty(size, dtype=np.int64),
-                np.empty(size, dtype=np.int64),
-                np.empty(size, dtype=np.float64),
-                np.empty((size, max(n_steps - 1, 0)), dtype=np.float64),
-            )
-            nxt, filled = kernel.best_attempts(
-                key, t, m, period, n_steps, window, flags, per_second, start, *out
-            )
-            if filled or nxt == n:
-                break
-            size = n - start  # one entity larger than a chunk: room for all that is left
-        parts.append(tuple(a[:filled] for a in out))
-        start = nxt
-        if start == n:
-            break
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate(cols) for cols in zip(*parts, strict=True))
 
 
 def _step_table(
@@ -251,7 +213,7 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _grouping(
-    e: pa.ChunkedArray, t: np.ndarray, m: np.ndarray
+    e: pa.ChunkedArray, ids: np.ndarray | None, t: np.ndarray, m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The rows grouped by entity in time order: a bucket number per row, equal for the rows of
     one entity, the times and the flags, in that order, and the order itself (each row's number
@@ -260,11 +222,11 @@ def _grouping(
     integers) are numbered by a hash table (Arrow's dictionary encoding)."""
     n = len(t)
     bucket: np.ndarray | None = None
-    if pa.types.is_integer(e.type) and n:
-        ids = _ints(e)
+    if ids is not None and n:  # integer ids (``e`` as NumPy)
         low, high = int(ids.min()), int(ids.max())
         if high - low <= 2 * n + 1024:
-            bucket, n_buckets = ids.astype(np.int64) - low, high - low + 1
+            bucket = ids.astype(np.int64, copy=False)
+            bucket, n_buckets = (bucket - low if low else bucket), high - low + 1
     if bucket is None:
         encoded = pc.dictionary_encode(e.combine_chunks())
         bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)

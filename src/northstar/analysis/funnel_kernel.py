@@ -7,7 +7,7 @@ file, or in the user's cache folder when that is read-only). They work on plain 
   order within each?
 - :func:`group_rows` — the rows grouped by entity bucket and sorts each group by
   time (a counting sort, then a small sort per entity), for rows read in any order;
-- :func:`best_attempts` — the funnel itself: for every entity, every
+- :func:`count_runs` and :func:`best_attempts` — the funnel itself: for every entity, every
   attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
   the best attempt per entity (per entity and entry period) is kept.
 
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["best_attempts", "group_rows", "grouped"]
+__all__ = ["best_attempts", "count_runs", "group_rows", "grouped"]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
 
@@ -82,11 +82,11 @@ def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: n
     m2 = np.empty(n, dtype=m.dtype)
     low = np.uint64(0xFFFFFFFF)
     for j in range(n):
-        i = np.int64(packed[j] & low)
-        order[j] = i
+        row = np.int64(packed[j] & low)
+        order[j] = row
         key[j] = np.int64(packed[j] >> np.uint64(32))
-        t2[j] = t[i]
-        m2[j] = m[i]
+        t2[j] = t[row]
+        m2[j] = m[row]
     lo = 0
     while lo < n:
         hi = lo + 1
@@ -110,6 +110,25 @@ def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: n
 
 
 @njit(cache=True, nogil=True)
+def count_runs(key: Any, m: Any, period: Any) -> int:  # pragma: no cover - compiled
+    """How many (entity, entry period) runs have a step-1 row: the rows :func:`best_attempts`
+    returns. ``period`` is per row (read on step-1 rows), or empty for no periods."""
+    runs = 0
+    have = False
+    last_key = 0
+    last_period = 0
+    for i in range(len(key)):
+        if m[i] & 1:
+            p = period[i] if len(period) else 0
+            if not have or key[i] != last_key or p != last_period:
+                runs += 1
+                have = True
+                last_key = key[i]
+                last_period = p
+    return runs
+
+
+@njit(cache=True, nogil=True)
 def best_attempts(
     key: Any,
     t: Any,
@@ -119,13 +138,7 @@ def best_attempts(
     window: int,
     repeat: Any,
     per_second: float,
-    start: int,
-    pos: Any,
-    level: Any,
-    run_first: Any,
-    run_after: Any,
-    seconds: Any,
-    reach: Any,
+    n_out: int,
 ) -> Any:  # pragma: no cover - compiled
     """Per entity (per entity and entry period when ``period`` is not empty), the best attempt.
 
@@ -135,31 +148,32 @@ def best_attempts(
     (0-based k) needs a row after the current step's instant, not at it; ``per_second``: ticks
     in a second.
 
-    Fills, from index 0, the output arrays (pos, level, run_first, run_after, seconds, reach):
-    the best attempt's step-1 row, the last step it reached, the bounds of the (entity, time)
-    run of that step's row, the seconds from the start to that step, and the seconds from the
-    start to each step 2 … n (``reach[:, k-2]``, NaN past ``level``). It begins at row
-    ``start`` (an entity's first row) and stops before an entity that might not fit in what is
-    left of the output (an entity gives at most one row per row). Returns (the row to go on
-    from, or ``len(key)`` at the end; the output rows filled).
+    Returns ``n_out`` rows (:func:`count_runs`; allocated once: growing arrays inside a
+    compiled loop made it four times slower), as (pos, level, run_first, run_after, seconds,
+    reach): the best attempt's step-1 row, the last step it reached, the bounds of the (entity,
+    time) run of that step's row, the seconds from the start to that step, and the seconds from
+    the start to each step 2 … n (``reach[:, k-2]``, NaN past ``level``).
 
     One pointer per step moves forward only: attempts are taken in time order and each takes
     the earliest row at every step, so the row an attempt looks from at step k never comes
     before the one an earlier attempt looked from, and neither does the answer. An entity costs
     at most (rows × steps), with no scratch memory."""
     n = len(key)
-    cap = len(pos)
+    pos = np.empty(n_out, dtype=np.int64)
+    level = np.empty(n_out, dtype=np.int8)
+    run_first = np.empty(n_out, dtype=np.int64)
+    run_after = np.empty(n_out, dtype=np.int64)
+    seconds = np.empty(n_out, dtype=np.float64)
+    reach = np.empty((n_out, max(n_steps - 1, 0)), dtype=np.float64)
     has_period = len(period) > 0
     ptr = np.empty(n_steps, dtype=np.int64)
     times = np.empty(n_steps, dtype=np.int64)
     out = 0
-    a = start
+    a = 0
     while a < n:
         b = a + 1
         while b < n and key[b] == key[a]:
             b += 1
-        if out + (1 if not has_period else b - a) > cap:
-            return a, out
         for k in range(n_steps):
             ptr[k] = a
         have = False
@@ -220,4 +234,4 @@ def best_attempts(
         if have:
             out += 1
         a = b
-    return n, out
+    return pos, level, run_first, run_after, seconds, reach
