@@ -39,8 +39,10 @@ from 0) — the message names the inputs switched.
 
 Nested trees (:func:`nested`): a child's contribution to the root is passed on to the child's own
 drivers in proportion to the child's own split: contribution_to_root(grandchild) =
-contribution_to_root(child) × contribution(grandchild → child) / change(child). When a child is
-unchanged while its drivers moved (they offset), its drivers get 0 and a note says so. So at
+contribution_to_root(child) × contribution(grandchild → child) / change(child), where change(child)
+is taken as the fsum of the child's own contributions (equal to it up to rounding, so that the
+shares add up even when the parts nearly cancel). When a child is unchanged while its drivers
+moved (they offset), its drivers get 0 and a note says so. So at
 every inner node the contributions_to_root of its children sum to its own, and the leaves'
 contributions sum to the root's change.
 
@@ -330,7 +332,17 @@ def lmdi(
         return None
     y0 = coefficient * math.prod(x0**e for (x0, _), e in zip(factors.values(), powers.values(), strict=True))
     y1 = coefficient * math.prod(x1**e for (_, x1), e in zip(factors.values(), powers.values(), strict=True))
+    if not _same_sign(y0, y1):
+        return None  # the product under- or overflowed
     return _lmdi_split(factors, powers, y0, y1)
+
+
+def _same_sign(y0: float, y1: float) -> bool:
+    """L(y1, y0) needs y1 / y0 > 0 (and finite values)."""
+    if y0 == 0 or not (math.isfinite(y0) and math.isfinite(y1)):
+        return False
+    ratio = y1 / y0
+    return math.isfinite(ratio) and ratio > 0
 
 
 def _lmdi_split(
@@ -382,7 +394,7 @@ def decompose(
     elif method in ("auto", "lmdi") and formula.monomial is not None:
         powers = formula.monomial[1]
         positive = all(v > 0 for v in (*x0.values(), *x1.values()))
-        if positive:
+        if positive and _same_sign(y0, y1):  # a product of tiny factors can underflow to 0
             factors = {name: (x0[name], x1[name]) for name in powers}
             split = _lmdi_split(factors, powers, y0, y1)
             contributions = {name: split.get(name, 0.0) for name in formula.names}
@@ -505,10 +517,13 @@ def nested(
         if f is None or split is None:
             return
         moved = [k for k, c in split.contributions.items() if c != 0]
+        # Divide by the sum of the parts (the change up to rounding), so the shares sum to
+        # to_root even when the parts nearly cancel.
+        parts = math.fsum(split.contributions.values())
         for name in f.names:
             part = split.contributions[name]
             child_note = ("", "")
-            if change == 0:
+            if change == 0 or parts == 0:
                 share = 0.0
                 if moved:
                     child_note = (
@@ -516,7 +531,7 @@ def nested(
                         f"{node} 没有变化：其驱动因素相互抵消，因此传递 0",
                     )
             else:
-                share = to_root * (part / change)
+                share = to_root * (part / parts)
             walk(name, node, level + 1, part, share, child_note)
 
     walk(root, None, 0, values[root][1] - values[root][0], values[root][1] - values[root][0], ("", ""))
