@@ -27,6 +27,7 @@ from northstar.analysis.attribution import (
     shapley,
 )
 from northstar.errors import DataError, ExpressionError, InternalError, QueryError
+from northstar.spec.expressions import parse_formula
 
 Values = Mapping[str, float]
 
@@ -167,7 +168,12 @@ def test_lmdi_returns_none_at_zero_negative_or_missing_factors_and_auto_uses_sha
     with pytest.raises(QueryError, match="LMDI cannot split"):
         decompose("a * b", {"a": 3.0, "b": 2.0}, {"a": 0.0, "b": 5.0}, method="lmdi")
     with pytest.raises(QueryError, match="LMDI cannot split"):
-        decompose("a + b", {"a": 3.0, "b": 2.0}, {"a": 1.0, "b": 5.0}, method="lmdi")
+        decompose(
+            "(a + b) * c", {"a": 3.0, "b": 2.0, "c": 1.0}, {"a": 1.0, "b": 5.0, "c": 2.0}, method="lmdi"
+        )
+    # a sum has no LMDI split of its own: the "lmdi" method splits it by terms, as auto does
+    additive = decompose("a + b", {"a": 3.0, "b": 2.0}, {"a": 1.0, "b": 5.0}, method="lmdi")
+    assert (additive.method, additive.contributions) == ("additive", {"a": -2.0, "b": 3.0})
 
 
 def test_log_mean():
@@ -190,6 +196,13 @@ def test_additive_split_is_each_terms_change_times_its_coefficient():
     assert d.method == "additive"
     assert d.contributions == {"new_revenue": -10.0, "returning_revenue": 30.0, "refunds": -4.0, "fees": -2.0}
     assert (d.value_before, d.value_after, d.total, d.exact_residual) == (156.0, 170.0, 14.0, 0.0)
+
+
+def test_a_parsed_formula_is_taken_as_is():
+    parsed = parse_formula("purchasers / visitors", known=["purchasers", "visitors"])
+    d = decompose(parsed, {"purchasers": 5.0, "visitors": 100.0}, {"purchasers": 5.0, "visitors": 50.0})
+    assert (d.formula, d.method, d.total, d.contributions["purchasers"]) == (parsed.text, "lmdi", 0.05, 0.0)
+    assert d.contributions["visitors"] == pytest.approx(0.05)
 
 
 def test_shapley_method_gives_the_additive_split_too():

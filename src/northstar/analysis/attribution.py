@@ -30,7 +30,10 @@ change - fsum(contributions), about 1e-16 of the largest value involved). Three 
   It costs 2^n evaluations for n changed inputs; more than 12 changed inputs is refused.
 
 ``method="auto"`` takes additive for linear formulas, LMDI for products and quotients whose
-factors are all > 0 in both periods, and Shapley otherwise.
+factors are all > 0 in both periods, and Shapley otherwise. ``method="lmdi"`` takes additive for
+linear formulas and LMDI for products and quotients, and refuses (QueryError) a formula or values
+LMDI cannot split; ``method="shapley"`` uses Shapley everywhere (for a linear formula it gives
+the additive split).
 
 Division by zero: a node whose formula divides by zero in either period has no value, so its
 change cannot be split; this raises :class:`DataError` naming the period. The same holds when a
@@ -388,7 +391,7 @@ def decompose(
     )
     contributions: dict[str, float] | None = None
     used = "shapley"
-    if method == "auto" and formula.linear is not None and math.isfinite(y0) and math.isfinite(y1):
+    if method != "shapley" and formula.linear is not None and math.isfinite(y0) and math.isfinite(y1):
         contributions = {name: formula.linear[name] * (x1[name] - x0[name]) for name in formula.names}
         used = "additive"
     elif method in ("auto", "lmdi") and formula.monomial is not None:
