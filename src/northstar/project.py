@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from northstar.analysis.activity import ActiveUsersResult
     from northstar.analysis.aha import AhaResult
+    from northstar.analysis.explain import ExplainResult
     from northstar.analysis.funnels import FunnelResult
     from northstar.analysis.lifecycle import LifecycleResult
     from northstar.analysis.repurchase import RepurchaseCurve
@@ -412,6 +413,26 @@ class Project:
         from northstar.analysis.repurchase import run_repurchase_curve
 
         return run_repurchase_curve(self, engine or self.engine, metric, start, end, days=days, by=by)
+
+    def explain(
+        self,
+        metric: str,
+        *,
+        day: str | date | None = None,
+        vs: str = "previous",
+        grain: str = "day",
+        by: Iterable[str] = (),
+        engine: Engine | None = None,
+    ) -> ExplainResult:
+        """Why ``metric`` changed in the ``grain`` period containing ``day`` (default: the last
+        day with data) against ``vs`` (previous, last_year or forecast): the driver tree's exact
+        split, the parts, mix and rate effects, and the root-cause combinations over ``by``
+        (see :mod:`northstar.analysis.explain`)."""
+        from northstar.analysis.explain import run_explain
+
+        eng = engine or self.engine
+        when = day if day is not None else self.default_range([metric], eng, "day")[1]
+        return run_explain(self, metric, when, vs=vs, grain=grain, by=tuple(by), engine=eng)
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}

@@ -67,6 +67,16 @@ def check(
     lang = lang or proj.spec.project.language
     for issue in proj.issues:
         err.print(issue_text(issue, lang))
+    if proj.spec.drivers:
+        from northstar.analysis.drivers import check_identities
+        from northstar.cli.explain import identity_line
+
+        try:
+            for identity in check_identities(proj):
+                console.print(identity_line(identity, lang))
+        except NorthstarError as exc:
+            _fail(exc, lang)
+            return
     n = len(proj.catalog.metrics)
     msg = (
         f"✓ {proj.path}: {n} 个指标、{len(proj.spec.sources)} 个数据源均有效"
@@ -565,6 +575,61 @@ def demo(
         north_star_report(proj, console, lang or proj.spec.project.language)
     except NorthstarError as exc:
         _fail(exc, lang or _language(target))
+
+
+@app.command()
+def explain(
+    metric: Annotated[str, typer.Argument(help="the metric whose change to explain")],
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="a day in the period to explain, YYYY-MM-DD (default: the last day with data)"
+        ),
+    ] = None,
+    vs: Annotated[str, typer.Option("--vs", help="previous, last_year or forecast")] = "previous",
+    grain: Annotated[str, typer.Option(help="day, week or month")] = "day",
+    by: Annotated[
+        str | None, typer.Option("--by", help="dimensions to search for root causes, comma-separated")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write the result as JSON")] = None,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Explain a change: the driver tree's exact split, mix and rate effects, and the root causes."""
+    import json
+
+    from northstar.cli.explain import explain_report
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        if output is not None and output.suffix.lower() != ".json":
+            raise UserError(
+                f"explain writes JSON: name the file *.json, not {output.name!r}",
+                f"explain 只能写 JSON 文件：文件名请以 .json 结尾，而不是 {output.name!r}",
+            )
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
+        result = proj.explain(metric, day=day, vs=vs, grain=grain, by=dims)
+        data = result.to_dict()
+        if as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            console.print(explain_report(result, language))
+            _print_notes(result.notes_zh if language == "zh" else result.notes, language)
+        if output is not None:
+            tmp = output.with_name(output.name + ".tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            tmp.replace(output)
+            if not as_json:
+                console.print(
+                    f"已写入 {escape(str(output))}" if language == "zh" else f"wrote {escape(str(output))}"
+                )
+    except NorthstarError as exc:
+        _fail(exc, language)
 
 
 def _language(project: Path | None) -> str:

@@ -185,6 +185,16 @@ metrics:
     direction: higher
     owner: maya.chen@northstar-demo.shop
     team: growth
+  orders_per_buyer:
+    type: ratio               # a driver of revenue (see drivers: in northstar.yml)
+    numerator: orders
+    denominator: purchasers
+    label: {en: Orders per buyer, zh: 人均订单数}
+    format: number
+    decimals: 3
+    direction: higher
+    owner: maya.chen@northstar-demo.shop
+    team: growth
   cart_to_purchase_1d:
     type: conversion          # of those who add to cart in a period, the share who buy within a day
     source: events
@@ -316,6 +326,16 @@ metrics:
     column: deal_value
     filter: "outcome = 'won'"
     label: {en: Won deal value, zh: 成交金额}
+    format: currency
+    decimals: 0
+    unit: USD
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+    direction: higher
+  value_per_won_lead:
+    type: formula
+    expr: "won_deal_value / won_leads"
+    label: {en: Value per won lead, zh: 每个成交线索的金额}
     format: currency
     decimals: 0
     unit: USD

@@ -118,6 +118,15 @@ retention:
     period: week
     periods: 8
     measure: {type: sum, column: amount_usd, label: {en: Revenue (USD), zh: 收入（美元）}}
+
+drivers:                      # northstar explain revenue --date 2026-10-11 --by country,channel,device
+  revenue:
+    label: {en: Revenue tree, zh: 收入拆解}
+    formula: visitors * conversion_rate * orders_per_buyer * aov
+    over: country             # and the countries' revenue adds up to the whole
+  conversion_rate: purchasers / visitors
+  orders: {over: channel}
+  won_deal_value: leads * lead_win_rate * value_per_won_lead   # marketing's leads → sales' deals
 """
 
 

@@ -127,6 +127,7 @@ ENTRY_KIND = {  # how one entry of a section is called in messages
     "funnels": "funnel",
     "activity": "activity",
     "retention": "retention",
+    "drivers": "driver",
 }
 
 

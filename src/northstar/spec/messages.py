@@ -219,6 +219,42 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "a formula is arithmetic over other metrics, e.g. revenue / orders",
         "公式是对其他指标的四则运算，例如 revenue / orders",
     ),
+    "driver-unknown-metric": (
+        "driver {name!r}: there is no metric {name!r} to decompose",
+        "驱动因素 {name!r}：没有名为 {name!r} 的指标可以拆解",
+        "each key under 'drivers:' is a metric defined under 'metrics:'",
+        "'drivers:' 下的每个键都必须是 'metrics:' 中定义的指标",
+    ),
+    "driver-empty": (
+        "driver {name!r} says neither what {name!r} equals (formula:) nor over which dimension it adds up (over:)",
+        "驱动因素 {name!r} 既没有公式（formula:），也没有按哪个维度相加（over:）",
+        "write e.g. '{name}: visitors * conversion_rate * aov' or '{name}: {{over: channel}}'",
+        "例如写 '{name}: visitors * conversion_rate * aov' 或 '{name}: {{over: channel}}'",
+    ),
+    "driver-unknown-dimension": (
+        "driver {name!r}: over {dimension!r}, which is not a dimension",
+        "驱动因素 {name!r}：over 的 {dimension!r} 不是已定义的维度",
+        "use a dimension defined under 'dimensions:'",
+        "请使用 'dimensions:' 中定义的维度",
+    ),
+    "driver-formula": (
+        "driver {name!r}: {detail}",
+        "驱动因素 {name!r}：{detail_zh}",
+        "a driver formula uses metric names, numbers, + - * / and parentheses",
+        "驱动公式只能使用指标名、数字、+ - * / 和括号",
+    ),
+    "driver-self": (
+        "driver {name!r}: the formula uses {name!r} itself",
+        "驱动因素 {name!r}：公式里用到了 {name!r} 本身",
+        "write {name!r} in terms of other metrics",
+        "请用其他指标来表示 {name!r}",
+    ),
+    "driver-cycle": (
+        "drivers loop: {path}",
+        "驱动因素形成循环：{path}",
+        "a metric cannot be among its own drivers; remove one link of the loop",
+        "指标不能是它自己的驱动因素；请去掉循环中的一环",
+    ),
     "retention-unknown-source": (
         "retention {name!r} reads source {source!r}, which is not defined",
         "留存定义 {name!r} 引用的数据源 {source!r} 未定义",

@@ -331,6 +331,7 @@ class Team(Strict):
 
 
 # below Strict and LocalText, which the activity model is built from
+from northstar.spec.drivers import DriverEntry  # noqa: E402
 from northstar.spec.lifecycle import Activity  # noqa: E402
 from northstar.spec.retention import Retention  # noqa: E402
 
@@ -346,6 +347,7 @@ class ProjectSpec(Strict):
     funnels: dict[str, Funnel] = Field(default_factory=dict)
     activity: dict[str, Activity] = Field(default_factory=dict)
     retention: dict[str, Retention] = Field(default_factory=dict)
+    drivers: dict[str, DriverEntry] = Field(default_factory=dict)
 
 
 Metric.model_rebuild()  # steps: refers to FunnelStep, defined after Metric

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from northstar.errors import ExpressionError, Issue, NorthstarError
+from northstar.spec.drivers import Driver
 from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
 from northstar.spec.lifecycle import Activity
@@ -47,6 +48,7 @@ TOP_LEVEL = (
     "supporting",
     "teams",
     "retention",
+    "drivers",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -56,6 +58,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "metrics": Metric,
     "teams": Team,
     "retention": Retention,
+    "drivers": Driver,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
@@ -386,6 +389,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
             issues.append(_unknown_source(raw_funnels.get(fname), fname, funnel.source, spec, "funnel"))
     issues += check_activity_references(spec, data)
     issues += check_retention_references(spec, data)
+    issues += check_driver_references(spec, data, known_metrics)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -1060,3 +1064,74 @@ def _nested_model(model: type[BaseModel], path: Any) -> type[BaseModel] | None:
 def _keys_of(model: type[BaseModel]) -> list[str]:
     """The keys a user writes for ``model``: a field's YAML alias where it has one (``return``)."""
     return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def check_driver_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) -> list[Issue]:
+    """Driver entries name a metric, say what it equals (a formula over other metrics and/or the
+    sum over a dimension), and do not loop (a metric cannot be among its own drivers)."""
+    issues: list[Issue] = []
+    raw_all = data.get("drivers") or Node()
+    known = set(known_metrics)
+    children: dict[str, set[str]] = {}
+    for name, drv in (spec.drivers or {}).items():
+        raw = raw_all.get(name)
+        if name not in known:
+            issues.append(
+                make_issue(
+                    "driver-unknown-metric", *_loc(raw_all, name), name=name, suggestions=near(name, known)
+                )
+            )
+            continue
+        if drv.formula is None and drv.over is None:
+            issues.append(make_issue("driver-empty", *_loc(raw_all, name), name=name))
+        if drv.over is not None and drv.over not in spec.dimensions:
+            issues.append(
+                make_issue(
+                    "driver-unknown-dimension",
+                    *_loc(raw, "over"),
+                    name=name,
+                    dimension=drv.over,
+                    suggestions=near(drv.over, spec.dimensions),
+                )
+            )
+        if drv.formula is not None:
+            where = _loc(raw, "formula") if isinstance(raw, Node) and "formula" in raw else _loc(raw_all, name)
+            try:
+                parsed = parse_formula(drv.formula, known=known)
+            except ExpressionError as exc:
+                issues.append(
+                    make_issue(
+                        "driver-formula",
+                        *where,
+                        name=name,
+                        detail=exc.plain,
+                        detail_zh=exc.plain_zh,
+                        suggestions=tuple(exc.suggestions),
+                    )
+                )
+                continue
+            if name in parsed.columns:
+                issues.append(make_issue("driver-self", *where, name=name))
+                continue
+            children[name] = set(parsed.columns)
+    # cycles through other entries: revenue → aov → revenue
+    for start in children:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for child in sorted(children.get(node, ())):
+                if child == start:
+                    issues.append(
+                        make_issue(
+                            "driver-cycle",
+                            *_loc(raw_all, start),
+                            name=start,
+                            path=" → ".join([*path, child]),
+                        )
+                    )
+                    stack = []
+                    break
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, [*path, child]))
+    return issues

@@ -1,0 +1,428 @@
+"""Explain a change: which driver moved a metric, and which slice of the business moved it.
+
+:func:`run_explain` compares a metric in one period (the day, week or month containing
+``day``) with a baseline and returns an :class:`ExplainResult`:
+
+**Baselines** (``vs``):
+
+- ``previous`` — the period just before (the day before, the week before …);
+- ``last_year`` — the same period a year earlier (364 days for days and weeks, so the weekday
+  matches; 12 months for months), as ``northstar query --compare yoy``;
+- ``forecast`` — the mean of the four periods before at the same weekday for a day (7, 14, 21
+  and 28 days earlier) or the four periods just before for a week or month. Additive metrics
+  (counts, sums, distinct counts …) are averaged; ratios and formulas are computed from the
+  averaged parts, so that every driver identity holds for the forecast as it does for actuals.
+
+**Drivers.** The metric's driver tree (``drivers:``; :mod:`northstar.analysis.drivers`) is
+evaluated from its leaves in both periods and the change of the root is split exactly across
+the leaves by :func:`northstar.analysis.attribution.nested` (additive nodes: each term's change;
+products and quotients: LMDI when every factor is positive in both periods, else Shapley; the
+contributions at every level sum to the root's change). If the metric's actual value differs
+from its tree (an identity that does not hold), the gap is reported as ``residual``.
+
+**Mix and rate.** For a ratio metric (``type: ratio``, or a formula ``a / b``) and each
+dimension of ``by``, the change is split per dimension value into a mix effect (the
+denominator's share moved) and a rate effect (the value's own ratio moved), exactly
+(:func:`northstar.analysis.attribution.mix_rate`).
+
+**Root causes.** The engine groups the metric (its numerator and denominator for a ratio) by
+all the dimensions of ``by`` in both periods; :func:`northstar.analysis.rootcause.localize`
+(or ``localize_ratio``) finds the combinations of 1 to 3 dimension values that explain the
+change, ranked by the share of the change they explain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from dateutil.relativedelta import relativedelta
+
+from northstar.analysis.drivers import DriverNode, driver_tree
+from northstar.compile.request import PERIOD_LENGTH, parse_date, shift, truncate
+from northstar.errors import QueryError
+from northstar.results import MetricInfo
+from northstar.spec.expressions import evaluate_formula, safe_divide
+from northstar.spec.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from northstar.analysis.rootcause import RootCauses
+    from northstar.engine.base import Engine
+    from northstar.project import Project
+
+__all__ = ["BASELINES", "ExplainResult", "run_explain"]
+
+Baseline = Literal["previous", "last_year", "forecast"]
+BASELINES: tuple[str, ...] = ("previous", "last_year", "forecast")
+_BASELINE_ZH = {"previous": "上一周期", "last_year": "去年同期", "forecast": "预测（前四期均值）"}
+_FORECAST_PERIODS = 4
+EXPLAIN_GRAINS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """Why ``metric`` changed between ``baseline_periods`` and ``period`` (module docstring)."""
+
+    metric: str
+    grain: str
+    period: tuple[date, date]  # first and last day, inclusive
+    baseline: str  # previous | last_year | forecast
+    baseline_periods: tuple[tuple[date, date], ...]  # one, or the four a forecast averages
+    value: float
+    baseline_value: float
+    drivers: pd.DataFrame  # one row per tree node, depth first (empty without a tree)
+    parts: pd.DataFrame  # sum over a dimension (``over:``): one row per value (empty without)
+    mix: dict[str, pd.DataFrame]  # ratio metrics: per --by dimension, the mix/rate split
+    causes: RootCauses | None
+    dimensions: tuple[str, ...]
+    residual_before: float  # actual minus the tree's value (0 when the identity holds)
+    residual_after: float
+    notes: tuple[str, ...] = ()
+    notes_zh: tuple[str, ...] = ()
+    infos: dict[str, MetricInfo] = field(default_factory=dict)  # per tree node: labels and format
+
+    @property
+    def change(self) -> float:
+        return self.value - self.baseline_value
+
+    @property
+    def pct(self) -> float:
+        return self.change / abs(self.baseline_value) if self.baseline_value else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (NaN → None)."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float | np.floating):
+                return None if math.isnan(float(v)) or math.isinf(float(v)) else float(v)
+            if isinstance(v, np.integer):
+                return int(v)
+            if isinstance(v, date | pd.Timestamp):
+                return v.isoformat()
+            return v
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{str(k): clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+        return {
+            "metric": self.metric,
+            "grain": self.grain,
+            "period": [self.period[0].isoformat(), self.period[1].isoformat()],
+            "baseline": self.baseline,
+            "baseline_periods": [[a.isoformat(), b.isoformat()] for a, b in self.baseline_periods],
+            "value": clean(self.value),
+            "baseline_value": clean(self.baseline_value),
+            "change": clean(self.change),
+            "pct": clean(self.pct),
+            "residual": {"before": clean(self.residual_before), "after": clean(self.residual_after)},
+            "drivers": records(self.drivers),
+            "parts": records(self.parts),
+            "mix": {dim: records(frame) for dim, frame in self.mix.items()},
+            "root_causes": None
+            if self.causes is None
+            else {
+                "method": self.causes.method,
+                "explained": clean(self.causes.explained),
+                "causes": [
+                    {
+                        "combination": {a: v for a, v in c.combination},
+                        "real": clean(c.real),
+                        "expected": clean(c.expected),
+                        "change": clean(c.change),
+                        "share": clean(c.share),
+                    }
+                    for c in self.causes.causes
+                ],
+            },
+            "dimensions": list(self.dimensions),
+            "notes": list(self.notes),
+            "notes_zh": list(self.notes_zh),
+        }
+
+
+def run_explain(
+    project: Project,
+    metric: str,
+    day: str | date,
+    vs: str = "previous",
+    grain: str = "day",
+    by: Sequence[str] = (),
+    engine: Engine | None = None,
+    max_causes: int = 10,
+) -> ExplainResult:
+    """Explain ``metric``'s change in the ``grain`` period containing ``day`` against ``vs``."""
+    eng = engine or project.engine
+    if vs not in BASELINES:
+        raise QueryError(
+            f"unknown baseline {vs!r}: use {', '.join(BASELINES)}" + did_you_mean(vs, BASELINES),
+            f"未知的对比基准 {vs!r}：可选 {', '.join(BASELINES)}" + did_you_mean(vs, BASELINES, "zh"),
+        )
+    if grain not in EXPLAIN_GRAINS:
+        raise QueryError(
+            f"explain works by day, week or month, not {grain!r}" + did_you_mean(grain, EXPLAIN_GRAINS),
+            f"归因分析按日、周或月进行，不支持 {grain!r}" + did_you_mean(grain, EXPLAIN_GRAINS, "zh"),
+        )
+    dims = tuple(by)
+    for d in dims:
+        if d not in project.spec.dimensions:
+            known = sorted(project.spec.dimensions)
+            raise QueryError(
+                f"unknown dimension {d!r}" + did_you_mean(d, known),
+                f"没有维度 {d!r}" + did_you_mean(d, known, "zh"),
+            )
+    nodes = driver_tree(project, metric)
+    when = parse_date(day, "--date") if isinstance(day, str) else day
+    period = _period(when, grain)
+    base_periods = _baselines(period, grain, vs)
+    names = list(dict.fromkeys(n.name for n in nodes))
+    closure = project.catalog.closure(names)
+    after = _values(project, eng, closure, [period])
+    before = _values(project, eng, closure, base_periods)
+    notes: list[tuple[str, str]] = []
+    drivers, res_before, res_after = _drivers(nodes, before, after, notes)
+    entry = (project.spec.drivers or {}).get(metric)
+    parts = _parts(project, eng, metric, entry.over, period, base_periods) if entry and entry.over else _EMPTY
+    num_den = _ratio_parts(project, metric)
+    mix: dict[str, pd.DataFrame] = {}
+    causes = None
+    if dims:
+        if num_den is not None:
+            for d in dims:
+                mix[d] = _mix(project, eng, num_den, d, period, base_periods)
+        causes = _causes(project, eng, metric, num_den, dims, period, base_periods, max_causes, notes)
+    infos = {n: project.metric_info(n) for n in names}
+    if not math.isfinite(after.get(metric, float("nan"))):
+        notes.append((f"{metric} has no value in {_fmt(period)}", f"{metric} 在 {_fmt(period)} 没有数值"))
+    return ExplainResult(
+        metric=metric,
+        grain=grain,
+        period=period,
+        baseline=vs,
+        baseline_periods=tuple(base_periods),
+        value=after.get(metric, float("nan")),
+        baseline_value=before.get(metric, float("nan")),
+        drivers=drivers,
+        parts=parts,
+        mix=mix,
+        causes=causes,
+        dimensions=dims,
+        residual_before=res_before,
+        residual_after=res_after,
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
+        infos=infos,
+    )
+
+
+_EMPTY = pd.DataFrame()
+
+
+def _fmt(p: tuple[date, date]) -> str:
+    return p[0].isoformat() if p[0] == p[1] else f"{p[0].isoformat()} – {p[1].isoformat()}"
+
+
+def _period(day: date, grain: str) -> tuple[date, date]:
+    start = truncate(pd.Timestamp(day), grain).date()
+    end = (pd.Timestamp(start) + PERIOD_LENGTH[grain]).date() - timedelta(days=1)
+    return start, end
+
+
+def _baselines(period: tuple[date, date], grain: str, vs: str) -> list[tuple[date, date]]:
+    start = period[0]
+    if vs == "previous":
+        steps = [PERIOD_LENGTH[grain]]
+    elif vs == "last_year":
+        steps = [shift(grain, "yoy", *period)]
+    else:
+        unit = relativedelta(days=7) if grain == "day" else PERIOD_LENGTH[grain]
+        steps = [unit * k for k in range(1, _FORECAST_PERIODS + 1)]
+    return [_period((pd.Timestamp(start) - s).date(), grain) for s in steps]
+
+
+def _values(
+    project: Project, engine: Engine, closure: list[str], periods: list[tuple[date, date]]
+) -> dict[str, float]:
+    """Each metric of ``closure`` over one period, or, over several (a forecast), the mean of
+    the additive metrics with ratios and formulas computed from those means."""
+    rows = [project.query(closure, start=s, end=e, engine=engine).frame.iloc[0] for s, e in periods]
+    frame = pd.DataFrame(rows).reset_index(drop=True)
+    if len(periods) == 1:
+        return {n: float(frame[n].iloc[0]) for n in closure}
+    mean = pd.DataFrame(index=[0])
+    for name in closure:
+        m = project.catalog.metrics[name]
+        if m.kind == "ratio":
+            mean[name] = safe_divide(
+                mean[m.spec.numerator].astype("float64"), mean[m.spec.denominator].astype("float64")
+            )
+        elif m.kind == "formula":
+            mean[name] = evaluate_formula(project.catalog.formula(name), mean)
+        else:
+            mean[name] = frame[name].astype("float64").mean()
+    return {n: float(mean[n].iloc[0]) for n in closure}
+
+
+def _drivers(
+    nodes: list[DriverNode], before: dict[str, float], after: dict[str, float], notes: list[tuple[str, str]]
+) -> tuple[pd.DataFrame, float, float]:
+    from northstar.analysis.attribution import nested, rows_frame
+
+    root = nodes[0]
+    if root.formula is None:
+        return _EMPTY, 0.0, 0.0
+    tree = {n.name: n.formula.text for n in nodes if n.formula is not None}
+    leaves = {n.name for n in nodes if n.formula is None}
+    lb = {n: before[n] for n in leaves}
+    la = {n: after[n] for n in leaves}
+    bad = sorted(n for n in leaves if not (math.isfinite(lb[n]) and math.isfinite(la[n])))
+    if bad:
+        notes.append(
+            (
+                f"no driver split: {', '.join(bad)} has no value in one of the periods",
+                f"无法拆分驱动因素：{', '.join(bad)} 在其中一个周期没有数值",
+            )
+        )
+        return _EMPTY, float("nan"), float("nan")
+    rows = nested(tree, lb, la, root=root.name, method=root.method)  # type: ignore[arg-type]
+    frame = rows_frame(rows)
+    tree_before = float(frame["value_before"].iloc[0])
+    tree_after = float(frame["value_after"].iloc[0])
+    res_b = before[root.name] - tree_before
+    res_a = after[root.name] - tree_after
+    for r, label in ((res_b, "baseline"), (res_a, "period")):
+        if math.isfinite(r) and abs(r) > 1e-6 * max(abs(before[root.name]), abs(after[root.name]), 1.0):
+            notes.append(
+                (
+                    f"the drivers of {root.name} do not multiply/add up to it in the {label}: residual {r:,.6g}",
+                    f"{root.name} 的驱动因素在{'基准期' if label == 'baseline' else '本期'}与其不相等：残差 {r:,.6g}",
+                )
+            )
+    return frame, res_b, res_a
+
+
+def _parts(
+    project: Project,
+    engine: Engine,
+    metric: str,
+    dim: str,
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+) -> pd.DataFrame:
+    """The metric per value of ``dim`` in both periods, with each value's share of the change."""
+    after = _by(project, engine, [metric], [dim], [period]).rename(columns={metric: "after"})
+    before = _by(project, engine, [metric], [dim], base).rename(columns={metric: "before"})
+    frame = after.merge(before, on=dim, how="outer").fillna({"after": 0.0, "before": 0.0})
+    frame["change"] = frame["after"] - frame["before"]
+    total = frame["change"].sum()
+    frame["share"] = frame["change"] / total if total else np.nan
+    return frame.sort_values("change", key=lambda s: -s.abs()).reset_index(drop=True)[
+        [dim, "before", "after", "change", "share"]
+    ]
+
+
+def _by(
+    project: Project, engine: Engine, metrics: list[str], dims: list[str], periods: list[tuple[date, date]]
+) -> pd.DataFrame:
+    """``metrics`` grouped by ``dims`` by the engine over each period; over several periods (a
+    forecast) the mean per combination, a combination absent from a period counting 0."""
+    frames = []
+    for s, e in periods:
+        f = project.query(metrics, by=dims, start=s, end=e, engine=engine).frame
+        frames.append(f[[*dims, *metrics]])
+    frame = pd.concat(frames, ignore_index=True)
+    for d in dims:
+        frame[d] = frame[d].astype("object").where(frame[d].notna(), "(none)").astype(str)
+    out = frame.groupby(dims, dropna=False)[metrics].sum(min_count=1).reset_index()
+    out[metrics] = out[metrics].astype("float64").fillna(0.0) / len(periods)
+    return out
+
+
+def _ratio_parts(project: Project, metric: str) -> tuple[str, str] | None:
+    """(numerator, denominator) of a ratio metric, or of a formula ``a / b``; else None."""
+    m = project.catalog.metrics[metric]
+    if m.kind == "ratio" and m.spec.numerator and m.spec.denominator:
+        return m.spec.numerator, m.spec.denominator
+    if m.kind == "formula":
+        from sqlglot import exp
+
+        tree = project.catalog.formula(metric).tree
+        while isinstance(tree, exp.Paren):
+            tree = tree.this
+        if (
+            isinstance(tree, exp.Div)
+            and isinstance(tree.this, exp.Column)
+            and isinstance(tree.expression, exp.Column)
+        ):
+            return tree.this.name, tree.expression.name
+    return None
+
+
+def _mix(
+    project: Project,
+    engine: Engine,
+    num_den: tuple[str, str],
+    dim: str,
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+) -> pd.DataFrame:
+    from northstar.analysis.attribution import mix_rate
+
+    num, den = num_den
+    after = _by(project, engine, [num, den], [dim], [period])
+    before = _by(project, engine, [num, den], [dim], base)
+    frame = after.merge(before, on=dim, how="outer", suffixes=("_after", "_before"))
+    return mix_rate(frame, num, den, dim)
+
+
+def _causes(
+    project: Project,
+    engine: Engine,
+    metric: str,
+    num_den: tuple[str, str] | None,
+    dims: tuple[str, ...],
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+    max_causes: int,
+    notes: list[tuple[str, str]],
+) -> RootCauses | None:
+    from northstar.analysis.rootcause import localize, localize_ratio
+
+    kind = project.catalog.metrics[metric].kind
+    if num_den is not None:
+        num, den = num_den
+        after = _by(project, engine, [num, den], list(dims), [period])
+        before = _by(project, engine, [num, den], list(dims), base)
+        leaves = after.merge(before, on=list(dims), how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+        return localize_ratio(
+            leaves,
+            dims,
+            f"{num}_real",
+            f"{num}_expected",
+            f"{den}_real",
+            f"{den}_expected",
+            max_causes=max_causes,
+        )
+    if kind in ("ratio", "formula"):
+        notes.append(
+            (
+                f"root causes need an additive metric or a ratio; {metric} is a formula that is neither",
+                f"根因定位需要可加指标或比率指标；{metric} 是其他形式的公式",
+            )
+        )
+        return None
+    if kind not in ("count", "sum"):
+        notes.append(
+            (
+                f"{metric} ({kind}) does not add up over dimension values: root causes treat each slice's value as its part",
+                f"{metric}（{kind}）按维度取值不可直接相加：根因定位把每个切片的值当作其组成部分",
+            )
+        )
+    after = _by(project, engine, [metric], list(dims), [period]).rename(columns={metric: "real"})
+    before = _by(project, engine, [metric], list(dims), base).rename(columns={metric: "expected"})
+    leaves = after.merge(before, on=list(dims), how="outer").fillna(0.0)
+    return localize(leaves, dims, "real", "expected", max_causes=max_causes)
