@@ -27,6 +27,7 @@ PUBLIC_API = {
     "ActiveUsersResult",
     "AhaResult",
     "DataError",
+    "ExplainResult",
     "ExpressionError",
     "FunnelResult",
     "InternalError",

@@ -2,6 +2,7 @@
 
 from northstar.analysis.activity import ActiveUsersResult
 from northstar.analysis.aha import AhaResult
+from northstar.analysis.explain import ExplainResult
 from northstar.analysis.funnels import FunnelResult
 from northstar.analysis.lifecycle import LifecycleResult
 from northstar.analysis.repurchase import RepurchaseCurve
@@ -26,6 +27,7 @@ __all__ = [
     "ActiveUsersResult",
     "AhaResult",
     "DataError",
+    "ExplainResult",
     "ExpressionError",
     "FunnelResult",
     "InternalError",

@@ -178,12 +178,32 @@ def run_explain(
     nodes = driver_tree(project, metric)
     when = parse_date(day, "--date") if isinstance(day, str) else day
     period = _period(when, grain)
-    base_periods = _baselines(period, grain, vs)
     names = list(dict.fromkeys(n.name for n in nodes))
     closure = project.catalog.closure(names)
+    notes: list[tuple[str, str]] = []
+    first, last = _coverage(project, eng, closure)
+    base_periods = [p for p in _baselines(period, grain, vs) if p[0] >= first]
+    if not base_periods:
+        raise QueryError(
+            f"no {vs.replace('_', ' ')} baseline for {_fmt(period)}: the data starts on {first.isoformat()}",
+            f"{_fmt(period)} 没有{_BASELINE_ZH[vs]}可比：数据从 {first.isoformat()} 开始",
+        )
+    if vs == "forecast" and len(base_periods) < _FORECAST_PERIODS:
+        notes.append(
+            (
+                f"the forecast averages {len(base_periods)} period(s), not {_FORECAST_PERIODS}: the data starts on {first.isoformat()}",
+                f"预测值只平均了 {len(base_periods)} 个周期（而不是 {_FORECAST_PERIODS} 个）：数据从 {first.isoformat()} 开始",
+            )
+        )
+    if period[1] > last:
+        notes.append(
+            (
+                f"{_fmt(period)} is not over: the data ends on {last.isoformat()}",
+                f"{_fmt(period)} 尚未结束：数据截至 {last.isoformat()}",
+            )
+        )
     after = _values(project, eng, closure, [period])
     before = _values(project, eng, closure, base_periods)
-    notes: list[tuple[str, str]] = []
     drivers, res_before, res_after = _drivers(nodes, before, after, notes)
     entry = (project.spec.drivers or {}).get(metric)
     parts = _parts(project, eng, metric, entry.over, period, base_periods) if entry and entry.over else _EMPTY
@@ -194,6 +214,7 @@ def run_explain(
         if num_den is not None:
             for d in dims:
                 mix[d] = _mix(project, eng, num_den, d, period, base_periods)
+                _check_parts(mix[d], metric, d, before.get(metric), after.get(metric), notes)
         causes = _causes(project, eng, metric, num_den, dims, period, base_periods, max_causes, notes)
     infos = {n: project.metric_info(n) for n in names}
     if not math.isfinite(after.get(metric, float("nan"))):
@@ -220,6 +241,20 @@ def run_explain(
 
 
 _EMPTY = pd.DataFrame()
+
+
+def _coverage(project: Project, engine: Engine, metrics: list[str]) -> tuple[date, date]:
+    """The first and last day with data in the metrics' sources."""
+    spans = [c for c in (project.coverage(engine, s) for s in project.sources_of(metrics)) if c is not None]
+    if not spans:
+        raise QueryError(
+            "the metrics' sources hold no rows with a time: nothing to explain",
+            "这些指标的数据源中没有带时间的行：无从归因",
+        )
+    return (
+        pd.Timestamp(min(lo for lo, _ in spans)).date(),
+        pd.Timestamp(max(hi for _, hi in spans)).date(),
+    )
 
 
 def _fmt(p: tuple[date, date]) -> str:
@@ -377,6 +412,41 @@ def _mix(
     before = _by(project, engine, [num, den], [dim], base)
     frame = after.merge(before, on=dim, how="outer", suffixes=("_after", "_before"))
     return mix_rate(frame, num, den, dim)
+
+
+def _check_parts(
+    frame: pd.DataFrame,
+    metric: str,
+    dim: str,
+    before: float | None,
+    after: float | None,
+    notes: list[tuple[str, str]],
+) -> None:
+    """A note when the ratio of the parts' sums is not the metric (a distinct count over a
+    dimension counts an entity in two values twice): the split then explains the former."""
+
+    def ratio(col: str) -> float:
+        den = float(frame[f"den_{col}"].sum())
+        return (
+            float((frame[f"rate_{col}"].fillna(0) * frame[f"den_{col}"]).sum()) / den if den else float("nan")
+        )
+
+    for got, want in ((ratio("before"), before), (ratio("after"), after)):
+        if (
+            want is not None
+            and math.isfinite(want)
+            and math.isfinite(got)
+            and abs(got - want) > 1e-9 * max(abs(want), 1e-12)
+        ):
+            notes.append(
+                (
+                    f"{metric}'s parts do not add up over {dim} (an entity in two values counts twice): the mix/rate "
+                    f"split explains the ratio of the parts' sums, {ratio('before'):.6g} → {ratio('after'):.6g}",
+                    f"{metric} 的分子或分母按 {dim} 拆分后不可相加（同一对象出现在两个取值中会被计两次）："
+                    f"结构/比率拆分解释的是各部分之和的比率 {ratio('before'):.6g} → {ratio('after'):.6g}",
+                )
+            )
+            return
 
 
 def _causes(

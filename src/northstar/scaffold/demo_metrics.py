@@ -186,9 +186,8 @@ metrics:
     owner: maya.chen@northstar-demo.shop
     team: growth
   orders_per_buyer:
-    type: ratio               # a driver of revenue (see drivers: in northstar.yml)
-    numerator: orders
-    denominator: purchasers
+    type: formula             # a driver of revenue (see drivers: in northstar.yml)
+    expr: "orders / purchasers"
     label: {en: Orders per buyer, zh: 人均订单数}
     format: number
     decimals: 3
