@@ -176,6 +176,19 @@ def test_lmdi_returns_none_at_zero_negative_or_missing_factors_and_auto_uses_sha
     assert (additive.method, additive.contributions) == ("additive", {"a": -2.0, "b": 3.0})
 
 
+def test_lmdi_stays_exact_when_factors_move_by_orders_of_magnitude():
+    names = [f"x{i}" for i in range(12)]
+    before = {n: 1.0 + i for i, n in enumerate(names)}  # the product is 12! = 479001600
+    after = {n: 2.0 - 0.1 * i for i, n in enumerate(names)}
+    d = decompose(" * ".join(names), before, after)
+    assert d.method == "lmdi"
+    assert abs(d.exact_residual) <= 1e-12 * math.factorial(12)
+    d = decompose("a / b", {"a": 1e4, "b": 1e-6}, {"a": 1e-6, "b": 1e4})
+    assert d.method == "lmdi"
+    assert abs(d.exact_residual) <= 1e-12 * 1e10
+    assert d.contributions["a"] == pytest.approx(d.contributions["b"], rel=1e-12)
+
+
 def test_log_mean():
     assert log_mean(3.0, 3.0) == 3.0
     assert log_mean(math.e, 1.0) == pytest.approx(math.e - 1)

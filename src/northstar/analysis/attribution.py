@@ -309,7 +309,14 @@ def log_mean(a: float, b: float) -> float:
     """The logarithmic mean L(a, b) = (a - b) / ln(a / b), L(a, a) = a; needs a / b > 0."""
     if a == b:
         return a
-    return (a - b) / math.log1p((a - b) / b)
+    return (a - b) / _log_ratio(a, b)
+
+
+def _log_ratio(a: float, b: float) -> float:
+    """ln(a / b) to full precision: log1p of the relative change when a is near b (where
+    log(a / b) would lose digits), log of the ratio otherwise (where 1 + (a - b) / b would)."""
+    ratio = a / b
+    return math.log1p((a - b) / b) if 0.5 < ratio < 2 else math.log(ratio)
 
 
 def lmdi(
@@ -352,8 +359,8 @@ def _lmdi_split(
     factors: Mapping[str, tuple[float, float]], powers: Mapping[str, float], y0: float, y1: float
 ) -> dict[str, float]:
     weight = log_mean(y1, y0)
-    # ln(x1 / x0) as log1p of the relative change: accurate when x1 is close to x0, 0 when equal
-    return {name: weight * powers[name] * math.log1p((x1 - x0) / x0) for name, (x0, x1) in factors.items()}
+    # exactly 0 for an unchanged factor (log1p(0))
+    return {name: weight * powers[name] * _log_ratio(x1, x0) for name, (x0, x1) in factors.items()}
 
 
 def decompose(
