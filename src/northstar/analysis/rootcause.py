@@ -96,10 +96,11 @@ from northstar.errors import QueryError
 from northstar.spec.suggest import did_you_mean
 
 NONE_LABEL = "(none)"
-N_OUTLIERS = 5
+NOISE_SIGMAS = 3.0
+MAD_TO_SIGMA = 0.6745  # the median of |x| for a standard normal x
 RISK_THRESHOLD = 0.5
-PEP_THRESHOLD = 0.02
-_DIRECT_GROUPS = 1 << 22  # combined codes up to this size are counted directly, larger ones via np.unique
+PEP_THRESHOLD = 0.001
+_DIRECT_GROUPS = 1 << 22  # cuboids up to this many elements use a lookup table, larger ones np.isin
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,8 @@ class RootCauses:
 
 def _method(max_layer: int) -> str:
     return (
-        f"RiskLoc (Kalander 2022): cutoff past {N_OUTLIERS} outliers, risk >= {RISK_THRESHOLD}, "
-        f"explanatory power >= {PEP_THRESHOLD:.0%}, layers 1-{max_layer}"
+        f"RiskLoc (Kalander 2022) with a {NOISE_SIGMAS:g}-sigma noise cutoff: risk >= {RISK_THRESHOLD}, "
+        f"explanatory power >= {PEP_THRESHOLD:.1%}, layers 1-{max_layer}"
     )
 
 
@@ -198,14 +199,16 @@ def _deviation(real: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cutoff(dev: np.ndarray, falling: bool) -> tuple[float, bool]:
+def _cutoff(dev: np.ndarray, mass: np.ndarray, falling: bool) -> tuple[float, bool]:
     """The deviation cutoff and whether abnormal leaves lie above it (step 2 of the docstring)."""
-    distinct = np.unique(dev)
-    k = min(N_OUTLIERS, len(distinct) - 1)
-    lo, hi = min(distinct[k], 0.0), max(distinct[len(distinct) - 1 - k], 0.0)
-    t = -(lo if abs(lo) <= abs(hi) else hi)
-    right = t > 0 or (t == 0 and falling)
-    return float(t), right
+    below_zero, above_zero = -dev[dev < 0], dev[dev > 0]
+    # The noise seen on each side, mirrored onto the other: NOISE_SIGMAS robust standard deviations.
+    above = NOISE_SIGMAS * float(np.median(below_zero)) / MAD_TO_SIGMA if len(below_zero) else 0.0
+    below = -NOISE_SIGMAS * float(np.median(above_zero)) / MAD_TO_SIGMA if len(above_zero) else 0.0
+    mass_above, mass_below = mass[dev > above].sum(), mass[dev < below].sum()
+    if mass_above > mass_below or (mass_above == mass_below and falling):
+        return above, True
+    return below, False
 
 
 @dataclass
@@ -214,7 +217,7 @@ class _Leaves:
     names: list[list[str]]
     ep: np.ndarray  # explanatory power, oriented so that the abnormal part sums positive
     dev: np.ndarray
-    abnormal: np.ndarray  # float 0/1
+    abnormal: np.ndarray  # bool
     weight: np.ndarray
     real: np.ndarray  # the values the consistency (low risk) term compares
     expected: np.ndarray
@@ -224,66 +227,68 @@ def _prepare(
     codes: list[np.ndarray], names: list[list[str]], real: np.ndarray, expected: np.ndarray, ep: np.ndarray
 ) -> _Leaves:
     dev = _deviation(real, expected)
-    t, right = _cutoff(dev, falling=bool(real.sum() < expected.sum()))
+    t, right = _cutoff(dev, np.abs(ep), falling=bool(real.sum() < expected.sum()))
     abnormal = (dev > t) if right else (dev < t)
     weight = np.where(abnormal, np.abs(dev), np.abs(t - dev))
     weight = np.minimum(weight, 1.0)
     weight[(real == 0) & (expected == 0)] = 0.0
     if ep[abnormal].sum() < 0:
         ep = -ep
-    return _Leaves(codes, names, ep, dev, abnormal.astype(np.float64), weight, real, expected)
+    return _Leaves(codes, names, ep, dev, abnormal, weight, real, expected)
 
 
-def _group(
-    codes: list[np.ndarray], sizes: list[int], idx: np.ndarray
-) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """Group ids of the leaves ``idx`` in a cuboid, their count, and the combined code of each id."""
-    total = 1
-    for s in sizes:
-        total *= s
+def _abnormal_groups(
+    codes: list[np.ndarray], sizes: list[int], idx: np.ndarray, abnormal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cuboid's elements that hold an abnormal leaf among ``idx``: (their combined codes,
+    the leaves of ``idx`` under them, each such leaf's element number 0..k-1)."""
     combined = np.zeros(len(idx), dtype=np.int64)
     for c, s in zip(codes, sizes, strict=True):
         combined = combined * s + c[idx]
+    elements = np.unique(combined[abnormal[idx]])
+    total = 1
+    for s in sizes:
+        total *= s
     if total <= _DIRECT_GROUPS:
-        return combined, total, None
-    uniq, inverse = np.unique(combined, return_inverse=True)
-    return inverse.ravel(), len(uniq), uniq
+        flag = np.zeros(total, dtype=bool)
+        flag[elements] = True
+        inside = flag[combined]
+    else:
+        inside = np.isin(combined, elements)
+    return elements, idx[inside], np.searchsorted(elements, combined[inside])
 
 
 def _best_in_cuboid(
     lv: _Leaves, cuboid: tuple[int, ...], idx: np.ndarray, floor: float
 ) -> tuple[float, float, tuple[int, ...]] | None:
-    """The highest-ep element of a cuboid with risk >= threshold and ep > floor: (ep, risk, codes)."""
-    if len(idx) == 0:
-        return None
+    """The highest-ep element of a cuboid with risk >= threshold and ep > floor: (ep, risk, codes).
+
+    Only elements with an abnormal leaf can qualify, so only their leaves are counted."""
     sizes = [len(lv.names[a]) for a in cuboid]
-    g, k, uniq = _group([lv.codes[a] for a in cuboid], sizes, idx)
+    elements, idx, g = _abnormal_groups([lv.codes[a] for a in cuboid], sizes, idx, lv.abnormal)
+    k = len(elements)
+    if k == 0:
+        return None
     ep = np.bincount(g, lv.ep[idx], k)
-    n_abn = np.bincount(g, lv.abnormal[idx], k)
-    cand = (n_abn > 0) & (ep > floor)
+    cand = ep > floor
     if not cand.any():
         return None
     w, abn = lv.weight[idx], lv.abnormal[idx]
     w_abn = np.bincount(g, w * abn, k)
-    w_norm = np.bincount(g, w * (1.0 - abn), k)
+    w_norm = np.bincount(g, w * ~abn, k)
     high = w_abn / (w_abn + w_norm + 1.0)
     real, expected, dev = lv.real[idx], lv.expected[idx], lv.dev[idx]
-    nz = ((real != 0) & (expected != 0)).astype(np.float64)
-    r_sum = np.bincount(g, real * nz, k)
-    e_sum = np.bincount(g, expected * nz, k)
-    scale = np.divide(r_sum, e_sum, out=np.zeros(k), where=e_sum != 0)
-    rescaled = expected * scale[g]
-    d2 = _deviation(real, rescaled)
-    n_nz = np.bincount(g, nz, k)
-    w1 = np.bincount(g, np.abs(d2) * nz, k)
-    w2 = np.bincount(g, np.abs(dev) * nz, k)
-    low = np.divide(w1, w2, out=np.zeros(k), where=(w2 != 0) & (n_nz > 0))
+    nz = (real != 0) | (expected != 0)
+    dev_elem = _deviation(np.bincount(g, real, k), np.bincount(g, expected, k))
+    spread = np.bincount(g, np.abs(dev - dev_elem[g]) * nz, k)
+    size = np.bincount(g, np.abs(dev) * nz, k)
+    low = np.divide(spread, size, out=np.zeros(k), where=size != 0)
     risk = high - low
     ok = cand & (risk >= RISK_THRESHOLD)
     if not ok.any():
         return None
     best = int(np.flatnonzero(ok)[np.argmax(ep[ok])])
-    code = best if uniq is None else int(uniq[best])
+    code = int(elements[best])
     parts = []
     for s in reversed(sizes):
         parts.append(code % s)
@@ -297,19 +302,19 @@ def _search(
     """RiskLoc's iterative search (steps 5-6): [(attributes, value codes, risk)] in discovery order."""
     n_attr = len(lv.codes)
     alive = np.ones(len(lv.ep), dtype=bool)
-    threshold = lv.ep[lv.abnormal > 0].sum() * PEP_THRESHOLD
+    threshold = lv.ep[lv.abnormal].sum() * PEP_THRESHOLD
     ep_pos = np.maximum(lv.ep, 0.0)
     kept = [np.ones(len(names), dtype=bool) for names in lv.names]
     found: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
     while len(found) < max_causes:
-        if threshold <= 0 or lv.ep[alive & (lv.abnormal > 0)].sum() < threshold:
+        if threshold <= 0 or lv.ep[alive & lv.abnormal].sum() < threshold:
             break
         # Element pruning on the leaves still unexplained (values once pruned stay pruned).
         for a in range(n_attr):
             k = len(lv.names[a])
             live = alive & kept[a][lv.codes[a]]
             pos = np.bincount(lv.codes[a][live], ep_pos[live], k)
-            abn = np.bincount(lv.codes[a][live], lv.abnormal[live], k)
+            abn = np.bincount(lv.codes[a][live & lv.abnormal], minlength=k)
             kept[a] &= (pos >= threshold) & (abn > 0)
         ok = [alive & kept[a][lv.codes[a]] for a in range(n_attr)]
         live_idx = [np.flatnonzero(m) for m in ok]
