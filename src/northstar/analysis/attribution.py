@@ -9,7 +9,7 @@ never evaluated as text). Its change ``f(after) - f(before)`` is split into one 
 input, and the contributions sum to the change (up to float rounding: ``exact_residual`` =
 change - fsum(contributions), about 1e-16 of the largest value involved). Three methods:
 
-* **additive** — a formula linear in its inputs (``new + returning``, ``gross - refunds``,
+* **additive** — a formula linear in its inputs (``new_revenue + returning_revenue``, ``gross - refunds``,
   ``2 * a + b / 4``): contribution_i = coefficient_i × (x_i,after - x_i,before). Exact, and
   what Shapley gives for such formulas.
 * **lmdi** (LMDI-I, the logarithmic mean Divisia index) — a product or quotient of inputs,
@@ -45,9 +45,9 @@ drivers in proportion to the child's own split: contribution_to_root(grandchild)
 contribution_to_root(child) × contribution(grandchild → child) / change(child), where change(child)
 is taken as the fsum of the child's own contributions (equal to it up to rounding, so that the
 shares add up even when the parts nearly cancel). When a child is unchanged while its drivers
-moved (they offset), its drivers get 0 and a note says so. So at
-every inner node the contributions_to_root of its children sum to its own, and the leaves'
-contributions sum to the root's change.
+moved (they offset), its drivers get 0 and a note says so. So at every inner node the
+contributions_to_root of its children sum to its own, and the leaves' contributions sum to the
+root's change.
 
 Mix and rate (:func:`mix_rate`): a ratio KPI R = Σ num / Σ den over a dimension's segments is
 R = Σ_i w_i r_i with weight w_i = den_i / Σ den and rate r_i = num_i / den_i. Its change is
@@ -57,6 +57,14 @@ and Σ_i (mix_i + rate_i) = R1 - R0 exactly. A segment absent from one period (d
 rate in that period; its rate from the other period is used, so its whole effect is mix (its
 weight moved from or to 0) and its rate effect is 0; the identity still holds because its weight
 in that period is 0.
+
+A worked example to check by hand: revenue = visitors × conversion_rate × aov goes from
+1000 × 0.05 × 40 = 2000 to 1200 × 0.04 × 42 = 2016 (+16). LMDI: L(2016, 2000) = 16 / ln(1.008)
+= 2007.99…, so visitors gets L × ln(1.2) = +366.10, conversion_rate L × ln(0.8) = -448.07 and aov
+L × ln(1.05) = +97.97, which sum to +16. Shapley gives +368.67, -451.33 and +98.67 (also +16).
+With conversion_rate = purchasers / visitors (50 → 48), conversion_rate's -448.07 is passed on as
+-81.97 to purchasers and -366.10 to visitors (its LMDI shares -0.00183 and -0.00817 of its
+change -0.01).
 """
 
 from __future__ import annotations
