@@ -21,11 +21,11 @@ from northstar.analysis.attribution import (
     decompose,
     lmdi,
     log_mean,
-    mix_rate,
     nested,
     rows_frame,
     shapley,
 )
+from northstar.analysis.mix_rate import mix_rate
 from northstar.errors import DataError, ExpressionError, InternalError, QueryError
 from northstar.spec.expressions import parse_formula
 
