@@ -465,12 +465,10 @@ def _causes(
     kind = project.catalog.metrics[metric].kind
     if num_den is not None:
         num, den = num_den
-        after = _by(project, engine, [num, den], list(dims), [period])
-        before = _by(project, engine, [num, den], list(dims), base)
-        leaves = after.merge(before, on=list(dims), how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+        leaves, kept = _leaves(project, engine, [num, den], dims, period, base, notes, ratio=True)
         return localize_ratio(
             leaves,
-            dims,
+            kept,
             f"{num}_real",
             f"{num}_expected",
             f"{den}_real",
@@ -492,7 +490,95 @@ def _causes(
                 f"{metric}（{kind}）按维度取值不可直接相加：根因定位把每个切片的值当作其组成部分",
             )
         )
-    after = _by(project, engine, [metric], list(dims), [period]).rename(columns={metric: "real"})
-    before = _by(project, engine, [metric], list(dims), base).rename(columns={metric: "expected"})
-    leaves = after.merge(before, on=list(dims), how="outer").fillna(0.0)
-    return localize(leaves, dims, "real", "expected", max_causes=max_causes)
+    leaves, kept = _leaves(project, engine, [metric], dims, period, base, notes, ratio=False)
+    return localize(leaves, kept, f"{metric}_real", f"{metric}_expected", max_causes=max_causes)
+
+
+MAX_LEAF_DIMS = 6  # dimensions the leaf table keeps: C(6,1)+C(6,2)+C(6,3) = 41 cuboids to search
+MAX_VALUES = 50  # values kept per dimension; the others are pooled as "(other)"
+OTHER = "(other)"
+
+
+def _leaves(
+    project: Project,
+    engine: Engine,
+    measures: list[str],
+    dims: tuple[str, ...],
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+    notes: list[tuple[str, str]],
+    ratio: bool,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The leaf table the root-cause search reads, grouped by the engine: one row per combination
+    of the kept dimensions' values, ``{measure}_real`` and ``{measure}_expected`` per measure.
+
+    With many dimensions or values the table is kept small before any leaf is fetched: the engine
+    first groups by each dimension alone, and each value gets its *signal*, the change it carries
+    (for a ratio, its contribution to the ratio's change: Δnum − R_expected·Δden). A dimension
+    keeps its :data:`MAX_VALUES` values of largest |signal| and pools the rest as ``(other)``;
+    with more than :data:`MAX_LEAF_DIMS` dimensions, those whose strongest value carries the most
+    |signal| are kept. A root cause over kept values moves its values' totals by at least its own
+    change, so it survives the cut unless the change is spread over more values than are kept."""
+    dims_l = list(dims)
+    signal: dict[str, pd.Series] = {}
+    for d in dims_l:  # one small GROUP BY per dimension
+        marg = _pair(project, engine, measures, [d], period, base)
+        signal[d] = _signal(marg, measures, ratio).set_axis(marg[d])
+    kept = dims_l
+    if len(dims_l) > MAX_LEAF_DIMS:
+        strength = {d: float(signal[d].abs().max()) if len(signal[d]) else 0.0 for d in dims_l}
+        kept = sorted(dims_l, key=lambda d: -strength[d])[:MAX_LEAF_DIMS]
+        kept = [d for d in dims_l if d in kept]  # the caller's order
+        dropped = [d for d in dims_l if d not in kept]
+        notes.append(
+            (
+                f"root causes searched over the {MAX_LEAF_DIMS} dimensions whose values moved most: {', '.join(kept)} "
+                f"(not {', '.join(dropped)})",
+                f"根因只在变化最大的 {MAX_LEAF_DIMS} 个维度中搜索：{', '.join(kept)}（未含 {', '.join(dropped)}）",
+            )
+        )
+    leaves = _pair(project, engine, measures, kept, period, base)
+    pooled = []
+    for d in kept:
+        top = signal[d].abs().sort_values(ascending=False)
+        if len(top) > MAX_VALUES:
+            keep = set(top.index[:MAX_VALUES])
+            leaves[d] = leaves[d].where(leaves[d].isin(keep), OTHER)
+            pooled.append(d)
+    if pooled:
+        cols = [c for c in leaves.columns if c not in kept]
+        leaves = leaves.groupby(kept, dropna=False)[cols].sum().reset_index()
+        notes.append(
+            (
+                f"values beyond the {MAX_VALUES} that moved most are pooled as {OTHER} in: {', '.join(pooled)}",
+                f"以下维度中变化最大的 {MAX_VALUES} 个取值之外的取值合并为 {OTHER}：{', '.join(pooled)}",
+            )
+        )
+    return leaves, tuple(kept)
+
+
+def _pair(
+    project: Project,
+    engine: Engine,
+    measures: list[str],
+    dims: list[str],
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+) -> pd.DataFrame:
+    """``measures`` by ``dims`` in the period (``_real``) and the baseline (``_expected``)."""
+    after = _by(project, engine, measures, dims, [period])
+    before = _by(project, engine, measures, dims, base)
+    return after.merge(before, on=dims, how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+
+
+def _signal(frame: pd.DataFrame, measures: list[str], ratio: bool) -> pd.Series:
+    """Per row: the change it carries (for a ratio num/den, Δnum − R_expected·Δden)."""
+    if not ratio:
+        m = measures[0]
+        return (frame[f"{m}_real"] - frame[f"{m}_expected"]).reset_index(drop=True)
+    num, den = measures
+    den_exp = float(frame[f"{den}_expected"].sum())
+    r_exp = float(frame[f"{num}_expected"].sum()) / den_exp if den_exp else 0.0
+    d_num = frame[f"{num}_real"] - frame[f"{num}_expected"]
+    d_den = frame[f"{den}_real"] - frame[f"{den}_expected"]
+    return (d_num - r_exp * d_den).reset_index(drop=True)
