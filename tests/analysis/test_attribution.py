@@ -444,17 +444,19 @@ def check_tree(rows) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(values=st.lists(number, min_size=12, max_size=12))
-def test_nested_sums_at_every_level(values):
+@given(values=st.lists(number, min_size=12, max_size=12), method=st.sampled_from(["auto", "shapley"]))
+def test_nested_sums_at_every_level(values, method):
     before = dict(zip(LEAVES, values[:6], strict=True))
     after = dict(zip(LEAVES, values[6:], strict=True))
     try:
-        rows = nested(TREE, before, after)
+        rows = nested(TREE, before, after, method=method)
     except DataError:
         # only a division by zero is refused: conversion_rate = purchasers / visitors
         assert before["visitors"] == 0 or after["visitors"] == 0
         return
     check_tree(rows)
+    if method == "shapley":
+        assert {r.method for r in rows} == {"shapley", ""}
 
     def revenue(v: Values) -> float:
         return v["visitors"] * (v["purchasers"] / v["visitors"]) * v["aov"] + (
