@@ -262,11 +262,12 @@ def _abnormal_groups(
     for s in sizes:
         total *= s
     if total <= _DIRECT_GROUPS:
-        flag = np.zeros(total, dtype=bool)
-        flag[elements] = True
-        inside = flag[combined]
-    else:
-        inside = np.isin(combined, elements)
+        number = np.full(total, -1, dtype=np.int64)
+        number[elements] = np.arange(len(elements))
+        g = number[combined]
+        inside = g >= 0
+        return elements, idx[inside], g[inside]
+    inside = np.isin(combined, elements)
     return elements, idx[inside], np.searchsorted(elements, combined[inside])
 
 
