@@ -1095,7 +1095,9 @@ def check_driver_references(spec: ProjectSpec, data: Node, known_metrics: list[s
                 )
             )
         if drv.formula is not None:
-            where = _loc(raw, "formula") if isinstance(raw, Node) and "formula" in raw else _loc(raw_all, name)
+            where = (
+                _loc(raw, "formula") if isinstance(raw, Node) and "formula" in raw else _loc(raw_all, name)
+            )
             try:
                 parsed = parse_formula(drv.formula, known=known)
             except ExpressionError as exc:
