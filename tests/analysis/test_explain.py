@@ -163,6 +163,12 @@ def test_driver_split_is_exact_and_matches_lmdi(shop: tuple[Project, pd.DataFram
         assert got == pytest.approx(conv * part / sum(inner.values()), rel=1e-9)
     leaves = result.drivers[~result.drivers["node"].isin(["revenue", "conversion"])]
     assert math.fsum(leaves["contribution_to_root"]) == pytest.approx(result.change, rel=1e-12)
+    # visitors appears twice (a factor, and inside conversion = buyers / visitors): it cancels out
+    net = result.net_by_driver().set_index("driver")["contribution"]
+    assert sorted(net.index) == ["aov", "buyers", "orders_per_buyer", "visitors"]
+    assert abs(net["visitors"]) < 1e-9 * after["revenue"]
+    assert net["buyers"] == pytest.approx(weight * math.log(after["buyers"] / before["buyers"]), rel=1e-9)
+    assert math.fsum(net) == pytest.approx(result.change, rel=1e-12)
     assert abs(result.residual_after) < 1e-9 * after["revenue"]
 
 

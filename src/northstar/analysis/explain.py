@@ -45,7 +45,7 @@ from dateutil.relativedelta import relativedelta
 
 from northstar.analysis.drivers import DriverNode, driver_tree
 from northstar.compile.request import PERIOD_LENGTH, parse_date, shift, truncate
-from northstar.errors import QueryError
+from northstar.errors import DataError, QueryError
 from northstar.results import MetricInfo
 from northstar.spec.expressions import evaluate_formula, safe_divide
 from northstar.spec.suggest import did_you_mean
@@ -90,6 +90,21 @@ class ExplainResult:
     def change(self) -> float:
         return self.value - self.baseline_value
 
+    def net_by_driver(self) -> pd.DataFrame:
+        """The leaves of the tree with their contributions summed over every place a metric
+        appears (``visitors`` in ``visitors * conversion_rate`` and inside ``conversion_rate =
+        purchasers / visitors`` cancel out), largest first; they add up to the change."""
+        if self.drivers.empty:
+            return pd.DataFrame(columns=["driver", "contribution", "share"])
+        inner = set(self.drivers["parent"].dropna())
+        leaves = self.drivers[~self.drivers["node"].isin(inner)]
+        net = leaves.groupby("node", sort=False)["contribution_to_root"].sum()
+        frame = net.rename("contribution").rename_axis("driver").reset_index()
+        frame["share"] = frame["contribution"] / self.change if self.change else np.nan
+        return frame.reindex(frame["contribution"].abs().sort_values(ascending=False).index).reset_index(
+            drop=True
+        )
+
     @property
     def pct(self) -> float:
         return self.change / abs(self.baseline_value) if self.baseline_value else float("nan")
@@ -121,6 +136,7 @@ class ExplainResult:
             "pct": clean(self.pct),
             "residual": {"before": clean(self.residual_before), "after": clean(self.residual_after)},
             "drivers": records(self.drivers),
+            "net_by_driver": records(self.net_by_driver()),
             "parts": records(self.parts),
             "mix": {dim: records(frame) for dim, frame in self.mix.items()},
             "root_causes": None
@@ -213,7 +229,13 @@ def run_explain(
     if dims:
         if num_den is not None:
             for d in dims:
-                mix[d] = _mix(project, eng, num_den, d, period, base_periods)
+                try:
+                    mix[d] = _mix(project, eng, num_den, d, period, base_periods)
+                except DataError as exc:  # e.g. a value with purchasers but no visitors
+                    notes.append(
+                        (f"no mix/rate split by {d}: {exc}", f"无法按 {d} 做结构/比率拆分：{exc.zh}")
+                    )
+                    continue
                 _check_parts(mix[d], metric, d, before.get(metric), after.get(metric), notes)
         causes = _causes(project, eng, metric, num_den, dims, period, base_periods, max_causes, notes)
     infos = {n: project.metric_info(n) for n in names}

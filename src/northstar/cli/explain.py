@@ -85,6 +85,9 @@ def explain_report(result: ExplainResult, language: str) -> Group:
     parts: list[Any] = [head]
     if len(result.drivers):
         parts.append(_waterfall(result, zh))
+        net = result.net_by_driver()
+        if len(net) < int((~result.drivers["node"].isin(set(result.drivers["parent"].dropna()))).sum()):
+            parts.append(_net(result, net, zh))  # a metric appears twice in the tree
     if len(result.parts):
         parts.append(_parts(result, zh))
     for dim, frame in result.mix.items():
@@ -147,6 +150,25 @@ def _waterfall(result: ExplainResult, zh: bool) -> Table:
                 "",
                 Text(""),
             )
+    return table
+
+
+def _net(result: ExplainResult, net: Any, zh: bool) -> Table:
+    info = result.infos.get(result.metric)
+    table = Table(
+        title="按指标合计（同一指标在树中出现多次时合并）"
+        if zh
+        else "Net per driver (a metric that appears twice counted once)",
+        title_justify="left",
+    )
+    for col in ("指标" if zh else "driver", "贡献" if zh else "contribution", "占比" if zh else "share"):
+        table.add_column(col, justify="left" if col in ("指标", "driver") else "right")
+    for row in net.itertuples(index=False):
+        table.add_row(
+            escape(_label(result, str(row[0]), zh)),
+            _num(float(row[1]), info, signed=True),
+            _share(float(row[2])),
+        )
     return table
 
 
