@@ -146,6 +146,21 @@ def test_a_mild_drop_under_heavy_noise_over_many_leaves() -> None:
     check_additive(frame, result)
 
 
+def test_sparse_counts_where_one_slice_stopped() -> None:
+    """0–8 events per leaf (Poisson): relative deviations of ±2 are everyday noise, and the slice
+    that stopped must still come first, with most of the change."""
+    rng = np.random.default_rng(14)
+    frame = grid({"channel": 6, "device": 4, "country": 8}, rng)
+    rate = rng.uniform(0.5, 4.0, len(frame))
+    frame["expected"] = rng.poisson(rate).astype(float)
+    frame["real"] = rng.poisson(rate).astype(float)
+    frame.loc[frame["device"] == "device2", "real"] = 0.0
+    result = localize(frame, ["channel", "device", "country"])
+    assert result.causes[0].combination == (("device", "device2"),)
+    assert result.causes[0].share > 0.5
+    check_additive(frame, result)
+
+
 def test_rows_out_of_order_and_column_order_give_the_same_causes() -> None:
     rng = np.random.default_rng(4)
     frame = grid({"channel": 5, "region": 8, "device": 3}, rng, noise=0.05)

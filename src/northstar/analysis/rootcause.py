@@ -27,7 +27,10 @@ the leaves S, ``R_exp = Num_exp / Den_exp`` is the expected overall ratio and ``
 overall denominator. ``c`` is additive over disjoint slices and sums over all leaves to exactly
 ``Num_real/Den_real − Num_exp/Den_exp``, so ``share = c(S) / total change`` keeps the meaning
 above: a slice whose ratio fell explains the fall in proportion to its weight, and a slice that only
-grew at the expected rate explains nothing.
+grew at the expected rate explains nothing. For the search, each leaf compares its real numerator
+with what its real denominator would have brought at its expected ratio (``den_real ·
+num_exp/den_exp``, the overall expected ratio where ``den_exp`` is 0), so the consistency check
+of step 4 adds counts, not ratios.
 
 **Method: RiskLoc** (Kalander, "RiskLoc: Localization of Multi-dimensional Root Causes by Weighted
 Risk", 2022), which scored best on the Squeeze B0 benchmark among RiskLoc, Squeeze, AutoRoot,
@@ -39,14 +42,18 @@ HotSpot and Adtributor, with three changes marked *(ours)* below. Per leaf:
 2. *Partition* *(ours)*. The noise of the forecast is read on each side of 0: ``σ₋`` = median of
    ``|d|`` over the leaves with ``d < 0``, divided by 0.6745 (a robust standard deviation: the
    median of ``|x|`` for a normal x is 0.6745σ), and ``σ₊`` likewise over ``d > 0``. Anomalies on
-   one side are judged against the noise seen on the other, so the candidate cutoffs are
-   ``t₊ = NOISE_SIGMAS·σ₋`` (anomalies above) and ``t₋ = −NOISE_SIGMAS·σ₊`` (below). The side whose
-   leaves beyond its cutoff carry more change (Σ|ep|) is the anomalous one (ties: the sign of the
-   total change); its leaves beyond the cutoff are *abnormal*. If the abnormal leaves' ep sum is
-   negative all ep are negated, so a cause always has positive ep. RiskLoc mirrors the 6th most
-   extreme *distinct* deviation instead: that fails when the anomalous leaves share one deviation
-   (a slice that fell to 0 has ``d = 2`` everywhere and counts as one value), and the 6th extreme
-   of tens of thousands of noisy leaves is far out in the tail, which hides mild anomalies.
+   one side are judged against the noise seen on the other: the noise bound of a side is the
+   smaller of ``NOISE_SIGMAS·σ`` and RiskLoc's bound, its ``N_OUTLIERS + 1``-th largest distinct
+   ``|d|``; mirrored, these give the cutoffs ``t₊`` (anomalies above) and ``t₋`` (below). The side
+   whose leaves beyond its cutoff carry more change (Σ|ep|) is the anomalous one (ties: the sign of
+   the total change); its leaves beyond the cutoff are *abnormal*. If the abnormal leaves' ep sum
+   is negative all ep are negated, so a cause always has positive ep. RiskLoc uses its bound alone
+   and takes the side whose bound is farther out: that fails when the anomalous leaves share one
+   deviation (a slice that fell to 0 has ``d = 2`` everywhere and counts as one distinct value),
+   and the 6th extreme of tens of thousands of noisy leaves is far out in the tail, which hides
+   mild anomalies. The three-sigma bound alone fails on sparse counts (a leaf with 0 or 1 events
+   has ``|d|`` of 2 or near it so often that 3σ exceeds 2, the largest possible ``|d|``); the
+   smaller of the two works in both regimes.
 3. *Weight* (ripple effect): abnormal leaves weigh ``min(|d|, 1)``, normal ones ``min(|t − d|,
    1)``, leaves with real = expected = 0 weigh 0: a clearly abnormal leaf counts fully, a normal leaf
    near the cutoff hardly counts against an element.
@@ -72,6 +79,8 @@ HotSpot and Adtributor, with three changes marked *(ours)* below. Per leaf:
 
 **Parameters, fixed for every input (none is tuned per case or per benchmark setting):**
 
+- ``N_OUTLIERS = 5``: RiskLoc's value; the few most extreme distinct deviations do not set the
+  bound.
 - ``NOISE_SIGMAS = 3``: the usual three-sigma rule; a normal leaf lands beyond it about once in
   700 under Gaussian noise, and such stray leaves weigh little (step 3). It was not searched for:
   2.5 and 3.5 are both worse (one B0 setting falls to 0.75 at 2.5; the generated cases to 0.939
@@ -109,6 +118,7 @@ from northstar.spec.suggest import did_you_mean
 
 NONE_LABEL = "(none)"
 NOISE_SIGMAS = 3.0
+N_OUTLIERS = 5
 MAD_TO_SIGMA = 0.6745  # the median of |x| for a standard normal x
 RISK_THRESHOLD = 0.5
 PEP_THRESHOLD = 0.001
@@ -211,12 +221,22 @@ def _deviation(real: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return out
 
 
+def _noise_bound(side: np.ndarray) -> float:
+    return NOISE_SIGMAS * float(np.median(side)) / MAD_TO_SIGMA if len(side) else 0.0
+
+
+def _extreme_bound(side: np.ndarray) -> float:
+    distinct = np.unique(side)
+    return float(distinct[max(len(distinct) - 1 - N_OUTLIERS, 0)]) if len(distinct) else 0.0
+
+
 def _cutoff(dev: np.ndarray, mass: np.ndarray, falling: bool) -> tuple[float, bool]:
     """The deviation cutoff and whether abnormal leaves lie above it (step 2 of the docstring)."""
     below_zero, above_zero = -dev[dev < 0], dev[dev > 0]
-    # The noise seen on each side, mirrored onto the other: NOISE_SIGMAS robust standard deviations.
-    above = NOISE_SIGMAS * float(np.median(below_zero)) / MAD_TO_SIGMA if len(below_zero) else 0.0
-    below = -NOISE_SIGMAS * float(np.median(above_zero)) / MAD_TO_SIGMA if len(above_zero) else 0.0
+    # The noise seen on each side, mirrored onto the other: NOISE_SIGMAS robust standard deviations,
+    # or RiskLoc's bound (the N_OUTLIERS+1-th most extreme distinct deviation) when that is nearer 0.
+    above = min(_noise_bound(below_zero), _extreme_bound(below_zero))
+    below = -min(_noise_bound(above_zero), _extreme_bound(above_zero))
     mass_above, mass_below = mass[dev > above].sum(), mass[dev < below].sum()
     if mass_above > mass_below or (mass_above == mass_below and falling):
         return above, True
@@ -452,11 +472,13 @@ def localize_ratio(
     scale = float(contribution.sum())
     if scale == 0:
         return RootCauses((), total_real, total_expected, total_change, 0.0, method)
-    leaf_real = np.divide(nr, dr, out=np.zeros_like(nr), where=dr != 0)
-    leaf_expected = np.divide(ne, de, out=np.zeros_like(ne), where=de != 0)
+    # Each leaf's numerator against what its real denominator would have brought at its expected
+    # ratio (the overall expected ratio where the leaf had no expected denominator).
+    leaf_rate = np.divide(ne, de, out=np.full_like(ne, total_expected), where=de != 0)
+    leaf_expected = dr * leaf_rate
     encoded = [_encode(leaves[d]) for d in dims]
     codes, names = [c for c, _ in encoded], [n for _, n in encoded]
-    lv = _prepare(codes, names, leaf_real, leaf_expected, contribution / scale)
+    lv = _prepare(codes, names, nr, leaf_expected, contribution / scale)
     found = _search(lv, max_layer, max_causes)
     masks = _masks(codes, found)
     causes = []
