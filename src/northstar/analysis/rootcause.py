@@ -171,8 +171,8 @@ class RootCauses:
 
 def _method(max_layer: int) -> str:
     return (
-        f"RiskLoc (Kalander 2022) with a {NOISE_SIGMAS:g}-sigma noise cutoff: risk >= {RISK_THRESHOLD}, "
-        f"explanatory power >= {PEP_THRESHOLD:.1%}, layers 1-{max_layer}"
+        f"RiskLoc (Kalander 2022); noise cutoff min({NOISE_SIGMAS:g} robust sigmas, {N_OUTLIERS + 1}th extreme), "
+        f"risk >= {RISK_THRESHOLD}, explanatory power >= {PEP_THRESHOLD:.1%}, layers 1-{max_layer}"
     )
 
 
