@@ -185,12 +185,16 @@ def test_forecast_and_last_year_baselines(shop: tuple[Project, pd.DataFrame, pd.
         QueryError, match="no last year baseline for 2026-05-20: the data starts on 2026-04-01"
     ):
         project.explain("revenue", day=DAY, vs="last_year")
+    # the week of DAY is not over: Monday to Wednesday against Monday to Wednesday of the week before
     week = project.explain("orders", day=DAY, vs="previous", grain="week")
-    assert week.period == (date(2026, 5, 18), date(2026, 5, 24))
-    assert week.baseline_periods == ((date(2026, 5, 11), date(2026, 5, 17)),)
-    assert any("is not over: the data ends on 2026-05-20" in n for n in week.notes)
-    prev = orders[(orders["ts"].dt.date >= date(2026, 5, 11)) & (orders["ts"].dt.date <= date(2026, 5, 17))]
-    assert week.baseline_value == len(prev)
+    assert week.period == (date(2026, 5, 18), DAY)
+    assert week.baseline_periods == ((date(2026, 5, 11), date(2026, 5, 13)),)
+    assert any("is not over (the data ends on 2026-05-20): its first 3 day(s)" in n for n in week.notes)
+    prev = orders[(orders["ts"].dt.date >= date(2026, 5, 11)) & (orders["ts"].dt.date <= date(2026, 5, 13))]
+    cur = orders[(orders["ts"].dt.date >= date(2026, 5, 18)) & (orders["ts"].dt.date <= DAY)]
+    assert (week.baseline_value, week.value) == (len(prev), len(cur))
+    full = project.explain("orders", day=DAY - timedelta(days=7), vs="previous", grain="week")
+    assert full.period == (date(2026, 5, 11), date(2026, 5, 17)) and not full.notes
 
 
 def test_parts_mix_rate_and_root_causes(shop: tuple[Project, pd.DataFrame, pd.DataFrame]) -> None:

@@ -211,13 +211,17 @@ def run_explain(
                 f"预测值只平均了 {len(base_periods)} 个周期（而不是 {_FORECAST_PERIODS} 个）：数据从 {first.isoformat()} 开始",
             )
         )
-    if period[1] > last:
+    if period[0] <= last < period[1]:  # an unfinished period against the same part of the baselines
+        days = (last - period[0]).days
         notes.append(
             (
-                f"{_fmt(period)} is not over: the data ends on {last.isoformat()}",
-                f"{_fmt(period)} 尚未结束：数据截至 {last.isoformat()}",
+                f"{_fmt(period)} is not over (the data ends on {last.isoformat()}): its first {days + 1} day(s) "
+                "are compared with the same days of the baseline",
+                f"{_fmt(period)} 尚未结束（数据截至 {last.isoformat()}）：只比较前 {days + 1} 天与基准期的相同天数",
             )
         )
+        period = (period[0], last)
+        base_periods = [(s, s + timedelta(days=days)) for s, _ in base_periods]
     after = _values(project, eng, closure, [period])
     before = _values(project, eng, closure, base_periods)
     drivers, res_before, res_after = _drivers(nodes, before, after, notes)

@@ -111,7 +111,7 @@ def _waterfall(result: ExplainResult, zh: bool) -> Table:
         ("基准" if zh else "before", "right"),
         ("本期" if zh else "after", "right"),
         ("变化" if zh else "change", "right"),
-        ("对总变化的贡献" if zh else "contribution", "right"),
+        ("贡献" if zh else "effect", "right"),
         ("占比" if zh else "share", "right"),
         ("", "left"),
     ):
@@ -194,7 +194,7 @@ def _parts(result: ExplainResult, zh: bool) -> Table:
             _num(row[1], info),
             _num(row[2], info),
             _num(row[3], info, signed=True),
-            _pct(row[4]),
+            _share(row[4]),
         )
     return table
 
