@@ -104,3 +104,15 @@ def test_a_valid_tree_loads(tmp_path: Path) -> None:
     _write(tmp_path, {"revenue": {"formula": "orders * aov", "over": "channel", "method": "shapley"}})
     project = Project.load(tmp_path)
     assert project.spec.drivers["revenue"].method == "shapley"
+
+
+def test_metric_names_that_are_sql_keywords_work_in_formulas() -> None:
+    """``new + returning`` (both SQL keywords) parses: known metric names are quoted first."""
+    import pandas as pd
+
+    from northstar.spec.expressions import evaluate_formula, parse_formula
+
+    parsed = parse_formula("new + returning - order / 2", known=["new", "returning", "order"])
+    assert parsed.columns == {"new", "returning", "order"}
+    frame = pd.DataFrame({"new": [1.0], "returning": [2.0], "order": [4.0]})
+    assert evaluate_formula(parsed, frame).tolist() == [1.0]

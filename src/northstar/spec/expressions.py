@@ -300,11 +300,17 @@ def _string(node: exp.Expression) -> str:
 # Formulas over metrics
 
 
+_NAME_TOKEN = re.compile(r'(?<![\w".])([^\W\d]\w*)(?![\w"(])')
+
+
 def parse_formula(text: str, *, known: Iterable[str]) -> Parsed:
-    """Parse a formula over metric names: numbers, + - * / and parentheses only."""
+    """Parse a formula over metric names: numbers, + - * / and parentheses only. Known metric
+    names are quoted before parsing, so a metric called ``new``, ``returning`` or ``order`` (SQL
+    keywords) reads as a name."""
     known_set = set(known)
+    quoted = _NAME_TOKEN.sub(lambda m: f'"{m.group(1)}"' if m.group(1) in known_set else m.group(1), text)
     try:
-        trees = sqlglot.parse(text, read="duckdb")
+        trees = sqlglot.parse(quoted, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         detail = _parse_detail(exc)
         raise ExpressionError(
