@@ -156,4 +156,3 @@ def json_code(response: httpx.Response, *keys: str) -> tuple[str | None, int | N
                 message = data.get("msg") or data.get("errmsg") or data.get("StatusMessage") or ""
                 return f"{key} {code}: {message}", int(code) if str(code).lstrip("-").isdigit() else None
     return f"unexpected answer: {response.text[:300]!r}", None
-
