@@ -6,8 +6,10 @@ sorted by time) and returns one row per point with:
 * ``value``: the input; ``expected``: the value forecast for the point from the rows **before** it only;
 * ``lower`` / ``upper``: ``expected ∓ band · scale`` (the range outside which ``score ≥ 0.5``);
 * ``z``: ``(value − expected) / scale``, the deviation in robust standard deviations;
-* ``score`` in [0, 1): ``|z| / (|z| + band)``, lowered to a quarter while a deviation at least as
-  large was already reported in the last ``cooldown`` rows (one incident, one alert);
+* ``score`` in [0, 1): ``|z| / (|z| + band)``, times 0.01 when a deviation at least as large
+  occurred in the last ``COOLDOWN · level_rows`` rows (one incident, one alert), else times 0.5
+  when one occurred in the last ``MEMORY · level_rows`` rows (it is not the largest deviation
+  in the series' memory), else times 1;
 * ``pattern``: which forecast was used (``weekly``, ``daily``, ``level``), and ``reason`` /
   ``reason_zh``: why, e.g. "38 % below the expected 1,204 for Tuesday 14:00 (weekly pattern),
   4.1 robust deviations".
@@ -31,20 +33,33 @@ that prefix: the detector is causal and can run on a stream):
    needs P/Δ ≥ 4 rows per day (Δ ≤ 6 h); the weekly one Δ ≤ 1 day.
 4. **Choice**: of ``level`` (L_t alone), ``daily`` and ``weekly``, the one with the smallest
    mean absolute error over the last ``level_rows`` rows before t (ties: the simpler one).
-5. **Scale**: 1.4826 × the median absolute residual over the last ``scale_rows = 3 ·
-   level_rows`` rows before t (a robust standard deviation), at least half the mean absolute
+5. **Scale**: 1.4826 × the median absolute residual over the last ``SCALE_WINDOWS · level_rows``
+   (10 days of an intraday series, 240 days of a daily one) rows before t (a robust standard deviation), at least half the mean absolute
    residual (so a series that is mostly constant still has a scale) and at least
    ``1e-9 · (1 + |L_t|)``.
 6. **Warm-up**: rows with fewer than ``MIN_HISTORY`` (12) earlier rows get no forecast and
    score 0.
 
+7. **Score**: ``s = |z| / (|z| + band)``; then the history of |z| over the rows before t:
+   if some |z| ≥ this one lies within the last ``COOLDOWN · level_rows`` rows, ``s × 0.01``
+   (the incident was already reported: an alert per incident, not per row); else if one lies
+   within the last ``MEMORY · level_rows`` rows, ``s × 0.5``; else ``s`` (the largest deviation
+   in memory).
+
 Parameters (the same for every series; none is fitted per series):
 
-* ``band`` = 4: a point 4 robust deviations from its forecast scores 0.5; one that is 12 away
-  scores 0.75 (a normal residual exceeds 4 deviations about once in 16,000 rows).
-* ``cooldown`` = ``level_rows`` rows: while a deviation at least as large as the current one
-  was reported within it, the score is a quarter of itself — a level shift or an incident
-  that lasts is reported when it starts, and again only if it grows.
+* ``band`` = 4: a point 4 robust deviations from its forecast scores 0.5 before the history
+  rule; ``lower``/``upper`` are ``expected ∓ 4 · scale``.
+* ``SCALE_WINDOWS`` = 10: a long window for the scale, so a burst of noise or an incident does
+  not widen the band at once (a narrow band follows the noise and misses the start of the
+  next incident).
+* ``COOLDOWN`` = 3 windows (3 days of an intraday series): a level shift or an incident that
+  lasts is reported when it starts, and again only when it grows.
+* ``MEMORY`` = 50 windows: a deviation larger than any in the last 50 days (intraday) keeps its
+  full score; ordinary ones are halved, so one threshold suits calm and noisy series alike.
+* These values were chosen once for all series, by the NAB corpus score (see
+  ``benchmarks/nab.py`` and ``benchmarks/README.md``); the factor 0.01 makes a repeat count
+  as no alert at any useful threshold.
 """
 
 from __future__ import annotations
@@ -59,6 +74,11 @@ MIN_HISTORY = 12
 DAILY_K = 7
 WEEKLY_K = 4
 MAD_TO_SIGMA = 1.4826
+SCALE_WINDOWS = 10
+COOLDOWN = 3
+MEMORY = 50
+REPEAT_FACTOR = 0.01
+ORDINARY_FACTOR = 0.5
 DAY = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
 COLUMNS = ["value", "expected", "lower", "upper", "z", "score", "pattern", "reason", "reason_zh"]
@@ -70,7 +90,7 @@ _PATTERN_ZH = {"weekly": "周模式", "daily": "日模式", "level": "近期水�
 
 def interval_of(index: pd.DatetimeIndex) -> pd.Timedelta | None:
     """The sampling interval: the median positive gap between the first 21 timestamps."""
-    head = index[:INTERVAL_ROWS]
+    head = index[:INTERVAL_ROWS].as_unit("ns")
     if len(head) < 2:
         return None
     gaps = np.diff(head.asi8)
@@ -191,7 +211,9 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     # the level and the seasonal forecasts skip missing values: fill them with the level so far
     level = _past(raw, rows, "median")
     filled = np.where(np.isfinite(y), y, level)
-    t = np.maximum.accumulate(index.asi8)  # a stream: a late timestamp counts as the latest seen
+    t = np.maximum.accumulate(
+        index.as_unit("ns").asi8
+    )  # a stream: a late timestamp counts as the latest seen
     candidates = {"level": level}
     if interval is not None and interval <= DAY / 4:
         candidates["daily"] = _seasonal(t, filled, level, DAY, DAILY_K, interval)
@@ -214,16 +236,18 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     pattern = np.array(names, dtype=object)[choice]
     resid = pd.Series(filled - expected)
     abs_r = resid.abs()
-    mad = MAD_TO_SIGMA * _past(abs_r, 3 * rows, "median")
-    mean_abs = _past(abs_r, 3 * rows, "mean")
+    mad = MAD_TO_SIGMA * _past(abs_r, SCALE_WINDOWS * rows, "median")
+    mean_abs = _past(abs_r, SCALE_WINDOWS * rows, "mean")
     scale = np.fmax(np.fmax(mad, 0.5 * mean_abs), 1e-9 * (1.0 + np.abs(np.nan_to_num(level))))
     ok = (hist >= MIN_HISTORY) & np.isfinite(expected) & np.isfinite(y) & np.isfinite(scale)
     z = np.where(ok, (y - expected) / np.where(ok, scale, 1.0), 0.0)
     expected = np.where(hist >= MIN_HISTORY, expected, np.nan)
     az = np.abs(z)
     s = az / (az + band)
-    recent = pd.Series(az).shift(1).rolling(rows, min_periods=1).max().fillna(0.0).to_numpy()
-    s = np.where(az <= recent, s / 4.0, s)
+    before = pd.Series(az).shift(1)
+    recent = before.rolling(COOLDOWN * rows, min_periods=1).max().fillna(0.0).to_numpy()
+    longest = before.rolling(MEMORY * rows, min_periods=1).max().fillna(0.0).to_numpy()
+    s = np.where(az <= recent, s * REPEAT_FACTOR, np.where(az <= longest, s * ORDINARY_FACTOR, s))
     lower = expected - band * scale
     upper = expected + band * scale
     if reasons:
