@@ -30,9 +30,13 @@ that prefix: the detector is causal and can run on a stream):
    periods (``DAILY_K`` = 7 days, ``WEEKLY_K`` = 4 weeks; at least 2 needed). The median over
    periods keeps one holiday or one incident from moving the profile; measuring the offsets
    from the level of their own time carries the pattern across a trend. The daily forecast
-   needs P/Δ ≥ 4 rows per day (Δ ≤ 6 h); the weekly one Δ ≤ 1 day.
+   needs P/Δ ≥ 4 rows per day (Δ ≤ 6 h); the weekly one Δ ≤ 1 day; neither is used before
+   row 21, where Δ becomes known.
 4. **Choice**: of ``level`` (L_t alone), ``daily`` and ``weekly``, the one with the smallest
-   mean absolute error over the last ``level_rows`` rows before t (ties: the simpler one).
+   error at the same time of the previous ``WEEKLY_K`` weeks (the median absolute error at
+   t − k weeks: a pattern that holds on Tuesdays only is judged on Tuesdays, and one bad week
+   does not count), or, before a week of history, the smallest mean absolute error over the
+   last ``level_rows`` rows (ties: the simpler one).
 5. **Scale**: 1.4826 × the median absolute residual over the last ``SCALE_WINDOWS · level_rows``
    (10 days of an intraday series, 240 days of a daily one) rows before t (a robust standard deviation), at least half the mean absolute
    residual (so a series that is mostly constant still has a scale) and at least
@@ -113,25 +117,32 @@ def _past(values: pd.Series, rows: int, how: str) -> np.ndarray:
     return out.to_numpy(dtype=float)
 
 
+def _lagged_median(
+    t: np.ndarray, x: np.ndarray, period: pd.Timedelta, k_max: int, interval: pd.Timedelta, need: int
+) -> np.ndarray:
+    """Median over k ≤ k_max of x at the row at t − k·period (NaN when fewer than ``need``)."""
+    n = len(t)
+    lagged = np.full((n, k_max), np.nan)
+    half = pd.Timedelta(interval).as_unit("ns").value // 2
+    step = pd.Timedelta(period).as_unit("ns").value
+    for k in range(1, k_max + 1):
+        target = t - k * step
+        j = np.searchsorted(t, target, side="right") - 1
+        jj = np.clip(j, 0, None)
+        ok = (j >= 0) & (t[jj] >= target - half)
+        lagged[:, k - 1] = np.where(ok, x[jj], np.nan)
+    enough = np.isfinite(lagged).sum(axis=1) >= need
+    med = np.full(n, np.nan)
+    if enough.any():
+        med[enough] = np.nanmedian(lagged[enough], axis=1)
+    return med
+
+
 def _seasonal(
     t: np.ndarray, y: np.ndarray, level: np.ndarray, period: pd.Timedelta, k_max: int, interval: pd.Timedelta
 ) -> np.ndarray:
     """L_t + median over k ≤ k_max of (y − L) at t − k·period (NaN when fewer than 2 exist)."""
-    n = len(t)
-    offsets = np.full((n, k_max), np.nan)
-    half = interval.value // 2
-    for k in range(1, k_max + 1):
-        target = t - k * period.value
-        j = np.searchsorted(t, target, side="right") - 1
-        ok = (j >= 0) & (t[np.clip(j, 0, None)] >= target - half)
-        jj = np.clip(j, 0, None)
-        offsets[:, k - 1] = np.where(ok, y[jj] - level[jj], np.nan)
-    valid = np.isfinite(offsets).sum(axis=1)
-    enough = valid >= 2
-    med = np.full(n, np.nan)
-    if enough.any():
-        med[enough] = np.nanmedian(offsets[enough], axis=1)
-    return level + med
+    return level + _lagged_median(t, y - level, period, k_max, interval, need=2)
 
 
 def _fmt(x: float) -> str:
@@ -162,7 +173,7 @@ def _reasons(
         hm = f" {ts:%H:%M}" if intraday else ""
         p = str(pattern[i])
         if p == "weekly":
-            when_en, when_zh = f" for {_DAYS_EN[ts.dayofweek]}{hm}", f"{_DAYS_ZH[ts.dayofweek]}{hm}的"
+            when_en, when_zh = f" for {_DAYS_EN[ts.day_of_week]}{hm}", f"{_DAYS_ZH[ts.day_of_week]}{hm}的"
         elif p == "daily":
             when_en, when_zh = f" for{hm}", f"{hm.strip()} 的"
         else:
@@ -219,12 +230,19 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
         candidates["daily"] = _seasonal(t, filled, level, DAY, DAILY_K, interval)
     if interval is not None and interval <= DAY:
         candidates["weekly"] = _seasonal(t, filled, level, WEEK, WEEKLY_K, interval)
+    for name in ("daily", "weekly"):
+        if name in candidates:
+            candidates[name][:INTERVAL_ROWS] = np.nan  # the interval is known from row 21 on
     names = list(candidates)
     errors = np.full((n, len(names)), np.inf)
     for c, name in enumerate(names):
         f = candidates[name]
-        err = pd.Series(np.abs(filled - f))
-        mae = err.shift(1).rolling(rows, min_periods=1).mean().to_numpy()
+        err = np.abs(filled - f)
+        mae = pd.Series(err).shift(1).rolling(rows, min_periods=1).mean().to_numpy()
+        if interval is not None and interval <= DAY:
+            # how this forecast did at the same time of the previous weeks (robust: a median)
+            same_slot = _lagged_median(t, err, WEEK, WEEKLY_K, interval, need=1)
+            mae = np.where(np.isfinite(same_slot), same_slot, mae)
         errors[:, c] = np.where(np.isfinite(f) & np.isfinite(mae), mae, np.inf)
     # the level is the fallback; a seasonal forecast must exist at t and have a track record
     choice = np.argmin(errors, axis=1)

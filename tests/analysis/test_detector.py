@@ -1,0 +1,197 @@
+"""The anomaly detector: causality, seasonality, robustness, reasons, edge cases, and its numbers
+against a brute-force loop written from the module docstring."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from northstar.analysis import detector
+from northstar.analysis.detector import COLUMNS, score
+
+
+def weekly_hourly(weeks: int = 8, seed: int = 1) -> pd.Series:
+    """Hourly values with a daily cycle and a weekly pattern: every Tuesday 10:00–16:59 is 40 % lower."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2026-01-05", periods=weeks * 7 * 24, freq="h")  # a Monday
+    base = 1000 + 300 * np.sin(2 * np.pi * idx.hour / 24)
+    tuesday_dip = (idx.day_of_week == 1) & (idx.hour >= 10) & (idx.hour <= 16)
+    values = np.where(tuesday_dip, base * 0.6, base) + rng.normal(0, 10, len(idx))
+    return pd.Series(values, index=idx)
+
+
+def test_causal_prefix_equals_full() -> None:
+    s = weekly_hourly(weeks=6)
+    s.iloc[700] *= 3  # an anomaly, so the history rules have something to remember
+    full = score(s)
+    for k in (1, 5, 13, 21, 22, 60, 200, 701, 900):
+        pd.testing.assert_frame_equal(score(s.iloc[:k]), full.iloc[:k], check_exact=True)
+
+
+def test_causal_with_irregular_start() -> None:
+    rng = np.random.default_rng(3)
+    gaps = np.r_[rng.integers(1, 5, 30), np.ones(400, dtype=int)]
+    idx = pd.Timestamp("2026-03-01") + pd.to_timedelta(np.cumsum(gaps), unit="h")
+    s = pd.Series(rng.normal(50, 5, len(idx)), index=pd.DatetimeIndex(idx))
+    full = score(s)
+    for k in (10, 20, 21, 25, 100):
+        pd.testing.assert_frame_equal(score(s.iloc[:k]), full.iloc[:k], check_exact=True)
+
+
+def test_weekly_dip_on_tuesday_is_normal_but_on_wednesday_is_not() -> None:
+    s = weekly_hourly()
+    tuesday = pd.Timestamp("2026-02-24 14:00")  # the last Tuesday
+    wednesday = pd.Timestamp("2026-02-25 14:00")
+    s[wednesday] = s[wednesday] * 0.6
+    out = score(s)
+    normal_value = 1000 + 300 * math.sin(2 * math.pi * 14 / 24)
+    assert out.loc[tuesday, "pattern"] == "weekly"
+    assert out.loc[tuesday, "expected"] == pytest.approx(normal_value * 0.6, rel=0.03)
+    assert out.loc[tuesday, "score"] < 0.3
+    assert out.loc[wednesday, "expected"] == pytest.approx(normal_value, rel=0.03)
+    assert out.loc[wednesday, "score"] > 0.7
+    assert out.loc[wednesday, "z"] < -10
+    assert out.loc[wednesday, "value"] < out.loc[wednesday, "lower"]
+    assert "Tuesday 14:00 (weekly pattern)" in out.loc[tuesday, "reason"]
+    assert "周二 14:00的预期值" in out.loc[tuesday, "reason_zh"]
+    # on a Wednesday the daily and the weekly forecasts agree; the simpler one is named
+    reason = out.loc[wednesday, "reason"]
+    pct = round(abs(s[wednesday] / out.loc[wednesday, "expected"] - 1) * 100)
+    assert 37 <= pct <= 43
+    assert reason.startswith(f"{pct} % below the expected ")
+    assert f"{out.loc[wednesday, 'pattern']} pattern" in reason and "14:00" in reason
+    assert reason.endswith(f"{abs(out.loc[wednesday, 'z']):.1f} robust deviations")
+    zh = out.loc[wednesday, "reason_zh"]
+    assert "14:00 的预期值" in zh and f"低 {pct}%" in zh and "日模式" in zh and "稳健标准差" in zh
+    # the only strong alert of the last week is the Wednesday
+    last_week = out.loc["2026-02-23":]
+    assert last_week["score"].idxmax() == wednesday
+    assert (last_week["score"] > 0.5).sum() == 1
+
+
+def test_daily_series_with_weekend_pattern() -> None:
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2026-01-05", periods=85, freq="D")  # ends on a Monday
+    values = np.where(idx.day_of_week >= 5, 400.0, 1000.0) + rng.normal(0, 8, len(idx))
+    s = pd.Series(values, index=idx)
+    out = score(s)
+    assert detector.interval_of(idx) == pd.Timedelta(days=1)
+    weekend = out.index.day_of_week >= 5
+    assert (out["pattern"][weekend].iloc[-6:] == "weekly").all()
+    assert (out["score"].iloc[-28:] < 0.4).all()  # weekends are expected to be low
+    s.iloc[-1] = 400.0  # a Monday as low as a weekend
+    hit = score(s).iloc[-1]
+    assert hit["score"] > 0.7
+    # weekdays are all alike, so the recent level (the median of 24 days) is the forecast named
+    assert hit["pattern"] == "level" and hit["expected"] == pytest.approx(1000, abs=10)
+    assert hit["reason"].startswith("60 % below the expected ") and "(recent level)" in hit["reason"]
+    assert "低 60%（近期水平）" in hit["reason_zh"]
+    saturday = score(s).iloc[-3]
+    assert saturday["pattern"] == "weekly" and "for Saturday (weekly pattern)" in saturday["reason"]
+    assert "周六的预期值" in saturday["reason_zh"]
+
+
+def test_outlier_does_not_move_the_baseline() -> None:
+    s = weekly_hourly(seed=7)
+    with_outlier = s.copy()
+    k = len(s) - 200
+    with_outlier.iloc[k] = s.iloc[k] * 20
+    huge = s.copy()
+    huge.iloc[k] = s.iloc[k] * 2000
+    a, b, c = score(s), score(with_outlier), score(huge)
+    assert b["score"].iloc[k] > 0.8
+    after = slice(k + 1, k + 200)
+    shift = (a["expected"].iloc[after] - b["expected"].iloc[after]).abs()
+    # bounded influence: at most one step between neighbouring values of a day (the median of
+    # a day's 24 hours moves to the next one), whatever the size of the outlier
+    assert shift.max() < 0.05 * 1000
+    pd.testing.assert_series_equal(b["expected"].iloc[after], c["expected"].iloc[after])
+    assert (b["score"].iloc[after] < 0.5).all()  # and no false alarm after it
+    # a holiday: one whole low day does not teach the weekly profile a low day
+    holiday = s.copy()
+    day = slice(len(s) - 24 * 8, len(s) - 24 * 7)
+    holiday.iloc[day] = holiday.iloc[day] * 0.3
+    d = score(holiday)
+    week_later = slice(len(s) - 24, len(s))
+    assert (a["expected"].iloc[week_later] - d["expected"].iloc[week_later]).abs().max() < 0.05 * 1300
+
+
+def brute_force(values: list[float], band: float, rows: int) -> pd.DataFrame:
+    """Level-only forecast (no seasonality yet), loops, straight from the docstring."""
+    n = len(values)
+    y = np.array(values, dtype=float)
+    level = np.full(n, np.nan)
+    for t in range(n):
+        past = y[max(0, t - rows) : t]
+        if len(past) >= 3:
+            level[t] = float(np.median(past))
+    resid = y - level
+    expected = np.full(n, np.nan)
+    scale = np.full(n, np.nan)
+    z = np.zeros(n)
+    for t in range(n):
+        window = resid[max(0, t - 10 * rows) : t]
+        window = np.abs(window[~np.isnan(window)])
+        parts = [1e-9 * (1 + abs(level[t])) if not np.isnan(level[t]) else 1e-9]
+        if len(window) >= 3:
+            parts += [1.4826 * float(np.median(window)), 0.5 * float(np.mean(window))]
+        scale[t] = max(parts)
+        if t >= 12:
+            expected[t] = level[t]
+            z[t] = (y[t] - level[t]) / scale[t]
+    s = np.zeros(n)
+    for t in range(n):
+        az = abs(z[t])
+        raw = az / (az + band)
+        recent = max(np.abs(z[max(0, t - 3 * rows) : t]), default=0.0)
+        longest = max(np.abs(z[max(0, t - 50 * rows) : t]), default=0.0)
+        s[t] = raw * (0.01 if az <= recent else 0.5 if az <= longest else 1.0)
+    return pd.DataFrame({"expected": expected, "z": z, "score": s, "lower": expected - band * scale})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_numbers_match_a_brute_force_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = list(np.round(rng.normal(100, 15, 20), 1))
+    values[15] = 300.0  # an anomaly
+    values[6] = values[5]  # repeated values
+    idx = pd.date_range("2026-03-20", periods=20, freq="D", tz="Europe/Berlin")  # crosses DST
+    out = score(pd.Series(values, index=idx))
+    ref = brute_force(values, band=4.0, rows=24)
+    for col in ("expected", "z", "score", "lower"):
+        np.testing.assert_allclose(out[col].to_numpy(), ref[col].to_numpy(), rtol=1e-12, atol=1e-12)
+    assert out["score"].iloc[15] == pytest.approx(ref["score"].iloc[15]) and out["score"].iloc[15] > 0.5
+
+
+def test_empty_short_constant_and_missing() -> None:
+    empty = score(pd.Series([], index=pd.DatetimeIndex([]), dtype=float))
+    assert list(empty.columns) == COLUMNS and len(empty) == 0
+    short = score(pd.Series([1.0, 2.0, 3.0], index=pd.date_range("2026-01-01", periods=3, freq="D")))
+    assert short["expected"].isna().all() and (short["score"] == 0).all()
+    assert short["reason"].iloc[2] == "not enough history (2 earlier points)"
+    assert short["reason_zh"].iloc[2] == "历史数据不足（之前只有 2 个点）"
+    flat = pd.Series(5.0, index=pd.date_range("2026-01-01", periods=100, freq="h"))
+    out = score(flat)
+    assert (out["score"] == 0).all() and (out["expected"].iloc[12:] == 5.0).all()
+    flat.iloc[80] = 6.0
+    assert score(flat)["score"].iloc[80] > 0.9
+    gaps = flat.copy()
+    gaps.iloc[40:45] = np.nan
+    out = score(gaps)
+    assert (out["score"].iloc[40:45] == 0).all() and out["score"].iloc[80] > 0.9
+    with pytest.raises(TypeError):
+        score(pd.Series([1.0, 2.0]))
+
+
+def test_equal_and_late_timestamps_are_taken_as_a_stream() -> None:
+    idx = list(pd.date_range("2026-01-01", periods=200, freq="h"))
+    idx[100] = idx[99]  # an equal timestamp
+    idx[150] = idx[140]  # a late one
+    rng = np.random.default_rng(9)
+    s = pd.Series(rng.normal(10, 1, 200), index=pd.DatetimeIndex(idx))
+    out = score(s)
+    assert len(out) == 200 and out["score"].between(0, 1).all()
+    pd.testing.assert_frame_equal(score(s.iloc[:151]), out.iloc[:151], check_exact=True)
