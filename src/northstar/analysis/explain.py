@@ -580,7 +580,49 @@ def _leaves(
                 f"以下维度中变化最大的 {MAX_VALUES} 个取值之外的取值合并为 {OTHER}：{', '.join(pooled)}",
             )
         )
+    strength = {d: float(signal[d].abs().max()) if len(signal[d]) else 0.0 for d in kept}
+    merged = []
+    while len(kept) > 1 and _leaf_noise(leaves, measures, ratio) > NOISY_LEAVES:
+        weakest = min(kept, key=lambda d: strength[d])
+        kept = [d for d in kept if d != weakest]
+        merged.append(weakest)
+        cols = [c for c in leaves.columns if c not in (*kept, weakest)]
+        leaves = leaves.groupby(kept, dropna=False)[cols].sum().reset_index()
+    if merged:
+        notes.append(
+            (
+                f"too few rows per combination to judge each one: root causes searched over {', '.join(kept)} "
+                f"(leaves merged over {', '.join(merged)}, the dimensions whose values moved least)",
+                f"每个组合的数据太少，无法逐一判断：根因只在 {', '.join(kept)} 上搜索"
+                f"（已合并 {', '.join(merged)}，即取值变化最小的维度）",
+            )
+        )
     return leaves, tuple(kept)
+
+
+# A typical leaf's relative deviation (robust sigma) beyond which leaves are merged: the search's
+# cutoff is three sigmas, and at 3 × 0.5 = 1.5 (of the deviation's range, ±2) only a leaf that lost
+# 86 % of its value, or grew sevenfold, would stand out, so a slice whose leaves each moved less is
+# only seen as pieces; merging over the dimension that moved least makes the leaves big enough.
+NOISY_LEAVES = 0.5
+
+
+def _leaf_noise(leaves: pd.DataFrame, measures: list[str], ratio: bool) -> float:
+    """The typical relative deviation of a leaf between the periods, as a robust sigma
+    (median |d| / 0.6745, d = 2(expected − real) / (|expected| + |real|), over leaves with a
+    value): the noise the root-cause search must see through, leaf by leaf. For a ratio, of its
+    denominator and numerator, whichever is noisier."""
+    noise = 0.0
+    for m in measures:
+        real = leaves[f"{m}_real"].to_numpy(dtype="float64")
+        expected = leaves[f"{m}_expected"].to_numpy(dtype="float64")
+        scale = np.abs(real) + np.abs(expected)
+        some = scale > 0
+        if not some.any():
+            continue
+        d = 2 * (expected[some] - real[some]) / scale[some]
+        noise = max(noise, float(np.median(np.abs(d))) / 0.6745)
+    return noise
 
 
 def _pair(
