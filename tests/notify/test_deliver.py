@@ -12,6 +12,8 @@ import pytest
 
 from northstar.notify import (
     DeliveryResult,
+    DingTalkChannel,
+    FeishuChannel,
     MemoryOutbox,
     RetryPolicy,
     WeComChannel,
@@ -163,7 +165,37 @@ def test_service_rate_limit_code_is_retried(receiver: Receiver, alert: Alert) ->
     result = deliver(
         alert, WeComChannel(receiver.url, clock=clock), sleep=clock.sleep, clock=clock, rng=random.Random(0)
     )
-    assert result.ok and result.attempts == 2 and len(clock.waits) == 1
+    assert result.ok and result.attempts == 2
+    assert clock.waits == [60.0]  # WeCom allows 20 messages a minute
+
+
+def test_dingtalk_throttle_goes_to_the_outbox_for_ten_minutes(receiver: Receiver, alert: Alert) -> None:
+    receiver.answer(200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})
+    clock = Clock()
+    outbox = MemoryOutbox()
+    channel = DingTalkChannel(receiver.url + "/robot/send?access_token=t", clock=clock)
+    result = deliver(alert, channel, outbox=outbox, sleep=clock.sleep, clock=clock)
+    assert (result.ok, result.attempts, result.next_try) == (False, 1, T0 + 600)
+    assert clock.waits == [] and len(receiver.requests) == 1
+    assert (
+        outbox.entries[(alert.id, "dingtalk")].error
+        == "errcode 130101: send too fast, exceed 20 times per minute"
+    )
+
+
+def test_feishu_gateway_limit_waits_the_reset_header(receiver: Receiver, alert: Alert) -> None:
+    receiver.answer(
+        429, {"code": 99991400, "msg": "request trigger frequency limit"}, x_ogw_ratelimit_reset="3"
+    )
+    receiver.answer(400, {"code": 99991400, "msg": "request trigger frequency limit"})
+    receiver.default = (200, b'{"code":0,"msg":"success"}', {})
+    clock = Clock()
+    result = deliver(
+        alert, FeishuChannel(receiver.url, clock=clock), sleep=clock.sleep, clock=clock, rng=random.Random(5)
+    )
+    assert result.ok and result.attempts == 3
+    # the header's 3 s, then the backoff for try 3 (2 s less up to 25 %), with the first draw of the rng
+    assert clock.waits == pytest.approx([3.0, 2 * (1 - 0.25 * random.Random(5).random())])
 
 
 def test_connection_refused_is_retried_then_kept(alert: Alert) -> None:

@@ -15,10 +15,11 @@ outbox, so fixing the configuration later delivers them.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import httpx
 
@@ -109,9 +110,14 @@ class Channel:
 
 
 class HttpChannel(Channel):
-    """A channel that POSTs JSON to a URL."""
+    """A channel that POSTs JSON to a URL.
 
-    rate_limit_codes: frozenset[int] = frozenset()
+    ``rate_limits`` maps the service's own rate-limit codes to the wait they call for (seconds;
+    None: the usual backoff); ``wait_headers`` are the headers that say how long to wait, read in
+    order (``Retry-After`` everywhere; Feishu adds ``x-ogw-ratelimit-reset``)."""
+
+    rate_limits: ClassVar[Mapping[int, float | None]] = {}
+    wait_headers: tuple[str, ...] = ("Retry-After",)
 
     def __init__(self, url: str, *, timeout: float = 10.0, **kwargs: Any):
         super().__init__(**kwargs)
@@ -119,8 +125,15 @@ class HttpChannel(Channel):
         self.timeout = timeout
 
     def check(self, response: httpx.Response) -> tuple[str | None, int | None]:
-        """(error, service code) from a 2xx response; (None, None) when the service accepted it."""
+        """(error, service code) from the service's answer; (None, None) when it accepted the message."""
         return None, None
+
+    def wait_asked(self, response: httpx.Response) -> float | None:
+        for header in self.wait_headers:
+            wait = retry_after(response.headers.get(header), self.clock())
+            if wait is not None:
+                return wait
+        return None
 
     def attempt(self, alert: Alert, lang: Lang, client: httpx.Client) -> Attempt:
         request = self.build(alert, lang)
@@ -131,13 +144,16 @@ class HttpChannel(Channel):
         except httpx.HTTPError as exc:
             return Attempt(None, f"{type(exc).__name__}: {exc}", retryable=True)
         status = response.status_code
-        if not 200 <= status < 300:
-            wait = retry_after(response.headers.get("Retry-After"), self.clock())
-            return Attempt(status, f"HTTP {status}: {response.text[:300]}", status in RETRY_STATUS, wait)
-        error, code = self.check(response)
-        if error is None:
-            return Attempt(status, None)
-        return Attempt(status, error, retryable=code in self.rate_limit_codes)
+        wait = self.wait_asked(response)
+        if 200 <= status < 300:
+            error, code = self.check(response)
+            if error is None:
+                return Attempt(status, None)
+        else:
+            error, code = f"HTTP {status}: {response.text[:300]}", self.check(response)[1]
+        if code is not None and code in self.rate_limits:
+            return Attempt(status, error, True, wait if wait is not None else self.rate_limits[code])
+        return Attempt(status, error, status in RETRY_STATUS, wait)
 
 
 def json_code(response: httpx.Response, *keys: str) -> tuple[str | None, int | None]:

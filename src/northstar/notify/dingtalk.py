@@ -5,7 +5,8 @@ Format (https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messa
 ``https://oapi.dingtalk.com/robot/send?access_token=...``. With "加签" on, the URL also gets
 ``&timestamp=<milliseconds>&sign=<signature>``. DingTalk answers HTTP 200 with
 ``{"errcode": 0, "errmsg": "ok"}``; any other ``errcode`` is a failure (310000: bad signature,
-keyword or IP; 130101: more than 20 messages a minute, retried).
+keyword or IP; 130101: more than 20 messages a minute — the robot is then throttled for 10
+minutes, so the delivery waits 600 s, in the outbox).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import ClassVar
 from urllib.parse import quote_plus
 
 import httpx
@@ -31,7 +34,8 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 
 class DingTalkChannel(HttpChannel):
     kind = "dingtalk"
-    rate_limit_codes = frozenset({130101})
+    # 130101: more than 20 messages in a minute; DingTalk then refuses the robot for 10 minutes.
+    rate_limits: ClassVar[Mapping[int, float | None]] = {130101: 600.0}
 
     def __init__(self, url: str, *, secret: str | None = None, **kwargs: object):
         super().__init__(url, **kwargs)  # type: ignore[arg-type]

@@ -7,7 +7,8 @@ where each inner list is one line of ``{"tag": "text", "text": ...}`` and ``{"ta
 elements. With signature verification on, the body also carries ``"timestamp"`` (seconds, as a
 string, within an hour of the server's clock) and ``"sign"``. Feishu answers HTTP 200 with
 ``{"code": 0, "msg": "success"}``; any other ``code`` is a failure (19021: bad signature or stale
-timestamp; 9499: bad request; 11232: rate limited, retried). Older deployments answer
+timestamp; 9499: bad request; 11232 and 99991400: rate limited, retried after
+``x-ogw-ratelimit-reset`` seconds when given). Older deployments answer
 ``{"StatusCode": 0}``, read the same way.
 """
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import ClassVar
 
 import httpx
 
@@ -33,7 +36,10 @@ def feishu_sign(secret: str, timestamp: int) -> str:
 
 class FeishuChannel(HttpChannel):
     kind = "feishu"
-    rate_limit_codes = frozenset({11232})
+    # 11232: message rate limit; 99991400: the gateway's frequency limit (HTTP 429 or 400, with
+    # x-ogw-ratelimit-reset). https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control
+    rate_limits: ClassVar[Mapping[int, float | None]] = {11232: None, 99991400: None}
+    wait_headers = ("Retry-After", "x-ogw-ratelimit-reset")
 
     def __init__(self, url: str, *, secret: str | None = None, kind: str = "feishu", **kwargs: object):
         self.kind = kind  # "feishu" or "lark": same protocol, different host

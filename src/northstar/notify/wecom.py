@@ -4,10 +4,14 @@ Format (https://developer.work.weixin.qq.com/document/path/91770): POST JSON
 ``{"msgtype": "markdown", "markdown": {"content": <markdown, at most 4096 UTF-8 bytes>}}`` to
 ``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<key>``. There is no request signing: the
 ``key`` in the URL is the secret. WeCom answers HTTP 200 with ``{"errcode": 0, "errmsg": "ok"}``;
-any other ``errcode`` is a failure (93000: bad key; 45009: rate limited, retried).
+any other ``errcode`` is a failure (93000: bad key; 45009: more than 20 messages a minute,
+retried after 60 s, in the outbox).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
 
 import httpx
 
@@ -19,7 +23,8 @@ WECOM_MARKDOWN_BYTES = 4096
 
 class WeComChannel(HttpChannel):
     kind = "wecom"
-    rate_limit_codes = frozenset({45009})
+    # 45009: over the robot's 20 messages a minute.
+    rate_limits: ClassVar[Mapping[int, float | None]] = {45009: 60.0}
 
     def payload(self, alert: Alert, lang: Lang) -> dict[str, object]:
         text = truncate_bytes(render_text(alert, lang, "markdown"), WECOM_MARKDOWN_BYTES)
