@@ -173,10 +173,10 @@ def test_empty_short_constant_and_missing() -> None:
     assert short["expected"].isna().all() and (short["score"] == 0).all()
     assert short["reason"].iloc[2] == "not enough history (2 earlier points)"
     assert short["reason_zh"].iloc[2] == "历史数据不足（之前只有 2 个点）"
-    flat = pd.Series(5.0, index=pd.date_range("2026-01-01", periods=100, freq="h"))
+    flat = pd.Series(5.5, index=pd.date_range("2026-01-01", periods=100, freq="h"))
     out = score(flat)
-    assert (out["score"] == 0).all() and (out["expected"].iloc[12:] == 5.0).all()
-    flat.iloc[80] = 6.0
+    assert (out["score"] == 0).all() and (out["expected"].iloc[12:] == 5.5).all()
+    flat.iloc[80] = 6.5
     assert score(flat)["score"].iloc[80] > 0.9
     gaps = flat.copy()
     gaps.iloc[40:45] = np.nan
@@ -195,3 +195,14 @@ def test_equal_and_late_timestamps_are_taken_as_a_stream() -> None:
     out = score(s)
     assert len(out) == 200 and out["score"].between(0, 1).all()
     pd.testing.assert_frame_equal(score(s.iloc[:151]), out.iloc[:151], check_exact=True)
+
+
+def test_counts_have_at_least_poisson_noise() -> None:
+    counts = pd.Series(100.0, index=pd.date_range("2026-01-01", periods=60, freq="D"))
+    counts.iloc[50] = 130.0  # 3 × √100 above: ordinary for a count
+    counts.iloc[55] = 150.0  # 5 × √100
+    out = score(counts)
+    assert out["z"].iloc[50] == pytest.approx(3.0) and out["score"].iloc[50] < 0.5
+    assert out["z"].iloc[55] == pytest.approx(5.0) and out["score"].iloc[55] == pytest.approx(5 / 9)
+    measured = counts + 0.5  # not counts: the same jump is far outside a constant series
+    assert score(measured)["score"].iloc[50] > 0.9

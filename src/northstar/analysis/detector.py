@@ -40,7 +40,9 @@ that prefix: the detector is causal and can run on a stream):
 5. **Scale**: 1.4826 × the median absolute residual over the last ``SCALE_WINDOWS · level_rows``
    (10 days of an intraday series, 240 days of a daily one) rows before t (a robust standard deviation), at least half the mean absolute
    residual (so a series that is mostly constant still has a scale) and at least
-   ``1e-9 · (1 + |L_t|)``.
+   ``1e-9 · (1 + |L_t|)``; for counts (every value before t a non-negative integer) at least
+   √expected, the Poisson noise of a count (a small slice going from 13 to 26 orders is not
+   an incident).
 6. **Warm-up**: rows with fewer than ``MIN_HISTORY`` (12) earlier rows get no forecast and
    score 0.
 
@@ -257,6 +259,10 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     mad = MAD_TO_SIGMA * _past(abs_r, SCALE_WINDOWS * rows, "median")
     mean_abs = _past(abs_r, SCALE_WINDOWS * rows, "mean")
     scale = np.fmax(np.fmax(mad, 0.5 * mean_abs), 1e-9 * (1.0 + np.abs(np.nan_to_num(level))))
+    # counts (every earlier value a non-negative integer) vary at least as Poisson counts do
+    not_count = np.isfinite(y) & ((y < 0) | (y != np.round(y)))
+    counts = np.cumsum(not_count) - not_count == 0
+    scale = np.where(counts, np.fmax(scale, np.sqrt(np.fmax(np.nan_to_num(expected), 0.0))), scale)
     ok = (hist >= MIN_HISTORY) & np.isfinite(expected) & np.isfinite(y) & np.isfinite(scale)
     z = np.where(ok, (y - expected) / np.where(ok, scale, 1.0), 0.0)
     expected = np.where(hist >= MIN_HISTORY, expected, np.nan)
