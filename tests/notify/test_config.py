@@ -120,10 +120,23 @@ def test_bad_and_unknown_keys() -> None:
 
 def test_names_are_unique() -> None:
     with pytest.raises(NotifyConfigError, match="two channels are named 'slack'"):
-        channels([{"type": "slack", "url": "a"}, {"type": "slack", "url": "b"}], {})
+        channels([{"type": "slack", "url": "https://a"}, {"type": "slack", "url": "https://b"}], {})
 
 
 def test_default_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NS_TEST_WECOM_KEY", "k9")
     (channel,) = channels([{"type": "wecom", "url": "https://q/send?key=${NS_TEST_WECOM_KEY}"}])
     assert isinstance(channel, WeComChannel) and channel.url == "https://q/send?key=k9"
+
+
+def test_url_must_be_http_after_expansion() -> None:
+    with pytest.raises(NotifyConfigError) as caught:
+        channels([{"type": "slack", "url": "${HOOK}"}], {"HOOK": "hooks.slack.com/services/x"})
+    assert (
+        str(caught.value)
+        == "notify: notify[0].url must be an http:// or https:// address, not 'hooks.slack.com/services/x'"
+    )
+    assert (
+        caught.value.zh
+        == "notify：notify[0].url 必须是 http:// 或 https:// 开头的地址，而不是 'hooks.slack.com/services/x'"
+    )

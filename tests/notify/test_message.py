@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,3 +100,15 @@ def test_tuples_become_named(alert: Alert) -> None:
         }
     )
     assert made.drivers[0].name == "a" and made.root_causes[0].combination == {"x": "1"}
+
+
+def test_an_hour_repeated_by_the_dst_change_is_told_apart(alert: Alert) -> None:
+    """2026-10-25 in Europe/Berlin: 02:30 happens twice, at +02:00 and then at +01:00."""
+    berlin = ZoneInfo("Europe/Berlin")
+    first = datetime(2026, 10, 25, 2, 30, tzinfo=berlin, fold=0)
+    second = datetime(2026, 10, 25, 2, 30, tzinfo=berlin, fold=1)
+    lines = [
+        render_text(Alert(**{**alert.__dict__, "period": p}), "en", "plain").splitlines()[2]
+        for p in (first, second)
+    ]
+    assert lines == ["Period: 2026-10-25 02:30+02:00", "Period: 2026-10-25 02:30+01:00"]

@@ -15,6 +15,7 @@ outbox, so fixing the configuration later delivers them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC
@@ -87,8 +88,6 @@ class Channel:
     kind = ""
 
     def __init__(self, name: str | None = None, lang: Lang = "en", clock: Any = None):
-        import time
-
         self.name = name or self.kind
         self.lang: Lang = lang
         self.clock = clock or time.time

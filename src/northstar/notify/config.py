@@ -151,6 +151,12 @@ def parse_entry(
 
 def build_channel(entry: Any, env: Mapping[str, str], where: str) -> Channel:
     values = expand_all(entry.model_dump(exclude={"type"}), env, where)
+    url = values.get("url")
+    if url is not None and not re.match(r"https?://[^/\s]+", url):
+        raise NotifyConfigError(
+            f"notify: {where}.url must be an http:// or https:// address, not {url!r}",
+            f"notify：{where}.url 必须是 http:// 或 https:// 开头的地址，而不是 {url!r}",
+        )
     common = {"name": values.pop("name") or entry.type, "lang": values.pop("lang")}
     if isinstance(entry, SlackConfig):
         return SlackChannel(values["url"], timeout=values["timeout"], **common)
