@@ -1,6 +1,7 @@
 """Slack incoming webhooks.
 
-Format (https://api.slack.com/messaging/webhooks, blocks: https://api.slack.com/reference/block-kit/blocks):
+Format (https://docs.slack.dev/messaging/sending-messages-using-incoming-webhooks, formerly
+https://api.slack.com/messaging/webhooks; blocks: https://docs.slack.dev/reference/block-kit/blocks):
 POST JSON ``{"text": <fallback for notifications>, "blocks": [header, section]}`` — a ``header``
 block (``plain_text``, at most 150 characters) with the title and a ``section`` block (``mrkdwn``, at
 most 3000 characters) with ``render_text(alert, lang, "slack")``. Slack answers ``200`` with the body
