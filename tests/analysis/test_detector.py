@@ -206,3 +206,20 @@ def test_counts_have_at_least_poisson_noise() -> None:
     assert out["z"].iloc[55] == pytest.approx(5.0) and out["score"].iloc[55] == pytest.approx(5 / 9)
     measured = counts + 0.5  # not counts: the same jump is far outside a constant series
     assert score(measured)["score"].iloc[50] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "change"),
+    [("2026-03-01", "2026-04-20", "2026-03-29"), ("2026-10-01", "2026-11-20", "2026-10-25")],
+)
+def test_dst_change_keeps_the_daily_pattern_on_wall_clock_hours(start: str, end: str, change: str) -> None:
+    idx = pd.date_range(start, end, freq="h", tz="Europe/Berlin")  # 23- and 25-hour days
+    rng = np.random.default_rng(0)
+    values = 1000 + 500 * np.sin(2 * np.pi * idx.hour / 24) + rng.normal(0, 10, len(idx))
+    out = score(pd.Series(values, index=idx))
+    after = out.loc[f"{pd.Timestamp(change) + pd.Timedelta(days=1):%Y-%m-%d}" :]  # from the next midnight
+    truth = 1000 + 500 * np.sin(2 * np.pi * after.index.hour / 24)
+    assert (after["score"] < 0.5).all()  # a day back is the same wall-clock hour, not an hour off
+    assert np.abs(after["expected"] - truth).max() < 0.05 * 1500  # 5 % of the peak
+    # on the day itself the median of the last 24 rows covers 23 or 25 hours: a few points near 5
+    assert out.loc[change]["z"].abs().max() < 6

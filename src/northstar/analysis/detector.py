@@ -25,7 +25,8 @@ that prefix: the detector is causal and can run on a stream):
    median does not swing with the hour), 24 rows (3½ weeks) of a daily one. The median moves
    with a trend within half a window and ignores isolated outliers.
 3. **Seasonal forecasts**: for a period P (a day, a week) and the k-th previous period, the
-   row at time t − k·P (the last row at or before it, if within Δ/2) gives an offset
+   row at wall-clock time t − k·P (local time for a zone-aware index, so the same hour across a
+   DST change; the last row at or before it, if within Δ/2) gives an offset
    y − L at that time; the forecast is L_t + the median of the offsets over the last ``K``
    periods (``DAILY_K`` = 7 days, ``WEEKLY_K`` = 4 weeks; at least 2 needed). The median over
    periods keeps one holiday or one incident from moving the profile; measuring the offsets
@@ -224,9 +225,10 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     # the level and the seasonal forecasts skip missing values: fill them with the level so far
     level = _past(raw, rows, "median")
     filled = np.where(np.isfinite(y), y, level)
-    t = np.maximum.accumulate(
-        index.as_unit("ns").asi8
-    )  # a stream: a late timestamp counts as the latest seen
+    # lags in wall-clock time (a day back is the same hour across a DST change); a stream: a
+    # timestamp earlier than one before it counts as the latest seen
+    wall = index.tz_localize(None) if index.tz is not None else index
+    t = np.maximum.accumulate(wall.as_unit("ns").asi8)
     candidates = {"level": level}
     if interval is not None and interval <= DAY / 4:
         candidates["daily"] = _seasonal(t, filled, level, DAY, DAILY_K, interval)
