@@ -18,11 +18,10 @@ QUESTIONS = {
     "traffic_spike": ("conversion_rate", "forecast", ["channel", "device", "country"]),
     "checkout_bug": ("orders", "forecast", ["channel", "device", "country"]),
 }
-# Incident days on which the top root cause is the injected slice, out of 12 (measured: 7). On
-# the others a day of the demo has 0-8 orders per channel × device × country, so the slice's
-# leaves move within the noise one by one: pieces of channel=affiliate come out on the traffic
-# spike's first day, and DE's fall is outweighed on days where the total rose (checkout bug).
-FLOOR = 7
+# Incident days on which the top root cause is the injected slice, out of 12 (measured: 9). On
+# the others (the DE checkout bug's first two days and its last) a day of the demo has 0-8 orders
+# per channel × device × country, and DE's fall is outweighed by noise where the total rose.
+FLOOR = 9
 
 
 @pytest.fixture(scope="module")

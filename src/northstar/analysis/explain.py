@@ -542,17 +542,18 @@ def _leaves(
     first groups by each dimension alone, and each value gets its *signal*, the change it carries
     (for a ratio, its contribution to the ratio's change: Δnum − R_expected·Δden). A dimension
     keeps its :data:`MAX_VALUES` values of largest |signal| and pools the rest as ``(other)``;
-    with more than :data:`MAX_LEAF_DIMS` dimensions, those whose strongest value carries the most
-    |signal| are kept. A root cause over kept values moves its values' totals by at least its own
+    with more than :data:`MAX_LEAF_DIMS` dimensions, those whose values moved most clearly
+    (:func:`_strength`) are kept. A root cause over kept values moves its values' totals by at least its own
     change, so it survives the cut unless the change is spread over more values than are kept."""
     dims_l = list(dims)
     signal: dict[str, pd.Series] = {}
+    strength: dict[str, float] = {}
     for d in dims_l:  # one small GROUP BY per dimension
         marg = _pair(project, engine, measures, [d], period, base)
         signal[d] = _signal(marg, measures, ratio).set_axis(marg[d])
+        strength[d] = _strength(marg, signal[d].to_numpy(), measures[0])
     kept = dims_l
     if len(dims_l) > MAX_LEAF_DIMS:
-        strength = {d: float(signal[d].abs().max()) if len(signal[d]) else 0.0 for d in dims_l}
         kept = sorted(dims_l, key=lambda d: -strength[d])[:MAX_LEAF_DIMS]
         kept = [d for d in dims_l if d in kept]  # the caller's order
         dropped = [d for d in dims_l if d not in kept]
@@ -580,7 +581,6 @@ def _leaves(
                 f"以下维度中变化最大的 {MAX_VALUES} 个取值之外的取值合并为 {OTHER}：{', '.join(pooled)}",
             )
         )
-    strength = {d: float(signal[d].abs().max()) if len(signal[d]) else 0.0 for d in kept}
     merged = []
     while len(kept) > 1 and _leaf_noise(leaves, measures, ratio) > NOISY_LEAVES:
         weakest = min(kept, key=lambda d: strength[d])
@@ -592,7 +592,7 @@ def _leaves(
         notes.append(
             (
                 f"too few rows per combination to judge each one: root causes searched over {', '.join(kept)} "
-                f"(leaves merged over {', '.join(merged)}, the dimensions whose values moved least)",
+                f"(leaves merged over {', '.join(merged)}, the dimensions whose values moved least clearly)",
                 f"每个组合的数据太少，无法逐一判断：根因只在 {', '.join(kept)} 上搜索"
                 f"（已合并 {', '.join(merged)}，即取值变化最小的维度）",
             )
@@ -609,9 +609,10 @@ NOISY_LEAVES = 0.5
 
 def _leaf_noise(leaves: pd.DataFrame, measures: list[str], ratio: bool) -> float:
     """The typical relative deviation of a leaf between the periods, as a robust sigma
-    (median |d| / 0.6745, d = 2(expected − real) / (|expected| + |real|), over leaves with a
-    value): the noise the root-cause search must see through, leaf by leaf. For a ratio, of its
-    denominator and numerator, whichever is noisier."""
+    (median |d| / 0.6745, d = 2(expected − real) / (|expected| + |real|), the median weighted by
+    the leaves' value |expected| + |real|, so that many tiny leaves do not outvote where the value
+    is): the noise the root-cause search must see through, leaf by leaf. For a ratio, of its
+    numerator and denominator, whichever is noisier."""
     noise = 0.0
     for m in measures:
         real = leaves[f"{m}_real"].to_numpy(dtype="float64")
@@ -620,8 +621,11 @@ def _leaf_noise(leaves: pd.DataFrame, measures: list[str], ratio: bool) -> float
         some = scale > 0
         if not some.any():
             continue
-        d = 2 * (expected[some] - real[some]) / scale[some]
-        noise = max(noise, float(np.median(np.abs(d))) / 0.6745)
+        d = np.abs(2 * (expected[some] - real[some]) / scale[some])
+        order = np.argsort(d)
+        weight = np.cumsum(scale[some][order])
+        median = float(d[order][np.searchsorted(weight, weight[-1] / 2)])  # half the value is noisier
+        noise = max(noise, median / 0.6745)
     return noise
 
 
@@ -637,6 +641,17 @@ def _pair(
     after = _by(project, engine, measures, dims, [period])
     before = _by(project, engine, measures, dims, base)
     return after.merge(before, on=dims, how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+
+
+def _strength(frame: pd.DataFrame, signal: np.ndarray, measure: str) -> float:
+    """How clearly a dimension's values moved: the largest Δ² / (|real| + |expected|) over its
+    values (Δ: the signal; for counts, Pearson's chi-square term of the value), so a small value
+    that halved counts more than a big one that moved by its usual noise."""
+    scale = frame[f"{measure}_real"].abs().to_numpy() + frame[f"{measure}_expected"].abs().to_numpy()
+    if not len(signal):
+        return 0.0
+    terms = np.divide(signal**2, scale, out=np.zeros(len(signal)), where=scale > 0)
+    return float(terms.max())
 
 
 def _signal(frame: pd.DataFrame, measures: list[str], ratio: bool) -> pd.Series:
