@@ -45,7 +45,8 @@ from northstar.analysis import detector  # noqa: E402
 PUBLISHED = {"ARTime": 74.85, "Numenta HTM": 70.10, "CAD OSE": 69.90, "Windowed Gaussian": 39.65}
 
 
-def run_nab(nab_dir: Path) -> None:
+def run_nab(nab_dir: Path) -> float:
+    """Score the corpus, print the table; return the standard profile's threshold."""
     profiles = load_profiles(nab_dir)
     windows = load_windows(nab_dir)
     files: list[FileRows] = []
@@ -84,6 +85,7 @@ def run_nab(nab_dir: Path) -> None:
         + ", ".join(f"{n.split('/')[1]} {k}" for n, k in quiet)
     )
     print("published standard: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
+    return float(result["standard"]["threshold"])
 
 
 DEMO_METRIC = {"purchases": "orders"}  # ground_truth names the event; the demo's metric is orders
@@ -106,7 +108,7 @@ def demo_series(project: object, metric: str, dim: str, start: str, end: str) ->
     return out
 
 
-def run_demo() -> None:
+def run_demo(other_threshold: float | None = None) -> None:
     import json
     import tempfile
 
@@ -163,9 +165,23 @@ def run_demo() -> None:
             print(f"  {key} {day:%Y-%m-%d} score {out['score']:.2f}: {out['reason']}")
     precision = len(hits) / len(flags) if flags else float("nan")
     print(
-        f"\nincident recall {found}/{len(incidents)}; precision of flagged days {len(hits)}/{len(flags)}"
-        f" = {precision:.2f} (a flag on the incident's slice or its total on an incident day is a hit)"
+        f"\nat score >= {ALERT}: incident recall {found}/{len(incidents)}; precision of flagged days"
+        f" {len(hits)}/{len(flags)} = {precision:.2f} (a flag on the incident's slice or its total on an"
+        " incident day is a hit)"
     )
+    if other_threshold is not None:
+        flags = [(k, d) for k, out in scored.items() for d in out.index[out["score"] >= other_threshold]]
+        hits = [f for f in flags if f in truth_pairs]
+        found = 0
+        for inc in incidents:
+            metric = DEMO_METRIC.get(inc["metric"], inc["metric"])
+            ((dim, value),) = inc["slice"].items()
+            part = scored[f"{metric}[{dim}={value}]"].loc[inc["start"] : inc["end"]]
+            found += int((part["score"] >= other_threshold).any())
+        print(
+            f"at score >= {other_threshold:.4f} (NAB's standard threshold): incident recall"
+            f" {found}/{len(incidents)}; precision {len(hits)}/{len(flags)} = {len(hits) / max(len(flags), 1):.2f}"
+        )
 
 
 def main() -> None:
@@ -173,9 +189,9 @@ def main() -> None:
     parser.add_argument("--nab", type=Path, default=HERE.parent.parent / "shared" / "data" / "nab")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args()
-    run_nab(args.nab)
+    threshold = run_nab(args.nab)
     if not args.skip_demo:
-        run_demo()
+        run_demo(threshold)
 
 
 if __name__ == "__main__":

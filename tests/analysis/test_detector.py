@@ -146,8 +146,8 @@ def brute_force(values: list[float], band: float, rows: int) -> pd.DataFrame:
     for t in range(n):
         az = abs(z[t])
         raw = az / (az + band)
-        recent = max(np.abs(z[max(0, t - 3 * rows) : t]), default=0.0)
-        longest = max(np.abs(z[max(0, t - 50 * rows) : t]), default=0.0)
+        recent = max(np.abs(z[max(0, t - 3) : t]), default=0.0)  # 3 days of a daily series
+        longest = max(np.abs(z[max(0, t - 50) : t]), default=0.0)  # 50 days
         s[t] = raw * (0.01 if az <= recent else 0.5 if az <= longest else 1.0)
     return pd.DataFrame({"expected": expected, "z": z, "score": s, "lower": expected - band * scale})
 
@@ -223,3 +223,17 @@ def test_dst_change_keeps_the_daily_pattern_on_wall_clock_hours(start: str, end:
     assert np.abs(after["expected"] - truth).max() < 0.05 * 1500  # 5 % of the peak
     # on the day itself the median of the last 24 rows covers 23 or 25 hours: a few points near 5
     assert out.loc[change]["z"].abs().max() < 6
+
+
+def test_one_alert_per_incident_but_a_later_incident_alerts_again() -> None:
+    rng = np.random.default_rng(11)
+    idx = pd.date_range("2026-01-01", periods=120, freq="D")
+    s = pd.Series(500 + rng.normal(0, 5, len(idx)), index=idx)
+    s.iloc[60:62] -= 200  # a two-day incident
+    s.iloc[75] -= 120  # a smaller one 15 days later
+    out = score(s)
+    assert out["score"].iloc[60] > 0.8
+    assert out["score"].iloc[61] < 0.05  # the same incident, its second day: × 0.01
+    assert out["score"].iloc[75] > 0.8 * 0.5  # not the largest in 50 days: halved, still an alert
+    z75 = abs(out["z"].iloc[75])
+    assert out["score"].iloc[75] == pytest.approx(0.5 * z75 / (z75 + 4))

@@ -1,15 +1,16 @@
 """A causal, seasonality-aware anomaly detector for one KPI series (pure NumPy/pandas).
 
 ``score(series)`` takes a numeric ``pd.Series`` on a ``DatetimeIndex`` (daily, hourly or finer,
-sorted by time) and returns one row per point with:
+read in its order, as a stream) and returns one row per point with:
 
-* ``value``: the input; ``expected``: the value forecast for the point from the rows **before** it only;
-* ``lower`` / ``upper``: ``expected ∓ band · scale`` (the range outside which ``score ≥ 0.5``);
+* ``value``: the input; ``expected``: the value forecast for the point from the rows
+  **before** it only;
+* ``lower`` / ``upper``: ``expected ∓ band · scale`` (outside it, |z| > ``band``);
 * ``z``: ``(value − expected) / scale``, the deviation in robust standard deviations;
 * ``score`` in [0, 1): ``|z| / (|z| + band)``, times 0.01 when a deviation at least as large
-  occurred in the last ``COOLDOWN · level_rows`` rows (one incident, one alert), else times 0.5
-  when one occurred in the last ``MEMORY · level_rows`` rows (it is not the largest deviation
-  in the series' memory), else times 1;
+  occurred in the last ``COOLDOWN`` (3 days) (one incident, one alert), else times 0.5 when one
+  occurred in the last ``MEMORY`` (50 days) (it is not the largest deviation in memory), else
+  times 1;
 * ``pattern``: which forecast was used (``weekly``, ``daily``, ``level``), and ``reason`` /
   ``reason_zh``: why, e.g. "38 % below the expected 1,204 for Tuesday 14:00 (weekly pattern),
   4.1 robust deviations".
@@ -23,7 +24,8 @@ that prefix: the detector is causal and can run on a stream):
 2. **Level** L_t = median of the last ``level_rows`` values before t, where ``level_rows =
    clamp(1 day / Δ, 24, 288)``: one day of an intraday series (a whole daily cycle, so the
    median does not swing with the hour), 24 rows (3½ weeks) of a daily one. The median moves
-   with a trend within half a window and ignores isolated outliers.
+   with a trend within half a window; an isolated outlier, however large, moves it by at most
+   one neighbouring value.
 3. **Seasonal forecasts**: for a period P (a day, a week) and the k-th previous period, the
    row at wall-clock time t − k·P (local time for a zone-aware index, so the same hour across a
    DST change; the last row at or before it, if within Δ/2) gives an offset
@@ -36,34 +38,35 @@ that prefix: the detector is causal and can run on a stream):
 4. **Choice**: of ``level`` (L_t alone), ``daily`` and ``weekly``, the one with the smallest
    error at the same time of the previous ``WEEKLY_K`` weeks (the median absolute error at
    t − k weeks: a pattern that holds on Tuesdays only is judged on Tuesdays, and one bad week
-   does not count), or, before a week of history, the smallest mean absolute error over the
-   last ``level_rows`` rows (ties: the simpler one).
-5. **Scale**: 1.4826 × the median absolute residual over the last ``SCALE_WINDOWS · level_rows``
-   (10 days of an intraday series, 240 days of a daily one) rows before t (a robust standard deviation), at least half the mean absolute
-   residual (so a series that is mostly constant still has a scale) and at least
+   does not count), or, while no forecast has an error a week back, the smallest mean absolute
+   error over the last ``level_rows`` rows (ties: the simpler one). The residual is the value
+   minus the chosen forecast (a missing value counts as L_t there and scores 0).
+5. **Scale**: 1.4826 × the median absolute residual over the last ``SCALE_WINDOWS ·
+   level_rows`` rows before t (10 days of an intraday series, 240 days of a daily one: a
+   robust standard deviation), at least half the mean absolute residual (so a series that is mostly constant still has a scale) and at least
    ``1e-9 · (1 + |L_t|)``; for counts (every value before t a non-negative integer) at least
    √expected, the Poisson noise of a count (a small slice going from 13 to 26 orders is not
    an incident).
 6. **Warm-up**: rows with fewer than ``MIN_HISTORY`` (12) earlier rows get no forecast and
    score 0.
-
 7. **Score**: ``s = |z| / (|z| + band)``; then the history of |z| over the rows before t:
-   if some |z| ≥ this one lies within the last ``COOLDOWN · level_rows`` rows, ``s × 0.01``
-   (the incident was already reported: an alert per incident, not per row); else if one lies
-   within the last ``MEMORY · level_rows`` rows, ``s × 0.5``; else ``s`` (the largest deviation
-   in memory).
+   if some |z| ≥ this one lies within the rows of the last ``COOLDOWN`` (3 days: round(3 days /
+   Δ) rows, at least 1), ``s × 0.01`` (the incident was already reported: an alert per
+   incident, not per row); else if one lies within the last ``MEMORY`` (50 days, in rows
+   likewise), ``s × 0.5``; else ``s`` (the largest deviation in memory).
 
 Parameters (the same for every series; none is fitted per series):
 
 * ``band`` = 4: a point 4 robust deviations from its forecast scores 0.5 before the history
-  rule; ``lower``/``upper`` are ``expected ∓ 4 · scale``.
+  rule; ``lower``/``upper`` are ``expected ∓ 4 · scale``. So ``score ≥ 0.5`` means: beyond the
+  band, and the largest deviation in 50 days (a halved score stays below 0.5).
 * ``SCALE_WINDOWS`` = 10: a long window for the scale, so a burst of noise or an incident does
   not widen the band at once (a narrow band follows the noise and misses the start of the
   next incident).
-* ``COOLDOWN`` = 3 windows (3 days of an intraday series): a level shift or an incident that
-  lasts is reported when it starts, and again only when it grows.
-* ``MEMORY`` = 50 windows: a deviation larger than any in the last 50 days (intraday) keeps its
-  full score; ordinary ones are halved, so one threshold suits calm and noisy series alike.
+* ``COOLDOWN`` = 3 days: a level shift or an incident that lasts is reported when it starts,
+  and again only when it grows.
+* ``MEMORY`` = 50 days: a deviation larger than any in the last 50 days keeps its full score;
+  ordinary ones are halved, so one threshold suits calm and noisy series alike.
 * These values were chosen once for all series, by the NAB corpus score (see
   ``benchmarks/nab.py`` and ``benchmarks/README.md``); the factor 0.01 makes a repeat count
   as no alert at any useful threshold.
@@ -82,8 +85,8 @@ DAILY_K = 7
 WEEKLY_K = 4
 MAD_TO_SIGMA = 1.4826
 SCALE_WINDOWS = 10
-COOLDOWN = 3
-MEMORY = 50
+COOLDOWN = pd.Timedelta(days=3)
+MEMORY = pd.Timedelta(days=50)
 REPEAT_FACTOR = 0.01
 ORDINARY_FACTOR = 0.5
 DAY = pd.Timedelta(days=1)
@@ -111,6 +114,11 @@ def level_rows_for(interval: pd.Timedelta | None) -> int:
     if interval is None:
         return 24
     return int(min(max(round(DAY / interval), 24), 288))
+
+
+def _rows_in(span: pd.Timedelta, interval: pd.Timedelta | None) -> int:
+    """Rows in a span of time (at least 1); without an interval, one row per day."""
+    return max(1, round(span / (interval if interval is not None else DAY)))
 
 
 def _past(values: pd.Series, rows: int, how: str) -> np.ndarray:
@@ -271,8 +279,8 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     az = np.abs(z)
     s = az / (az + band)
     before = pd.Series(az).shift(1)
-    recent = before.rolling(COOLDOWN * rows, min_periods=1).max().fillna(0.0).to_numpy()
-    longest = before.rolling(MEMORY * rows, min_periods=1).max().fillna(0.0).to_numpy()
+    recent = before.rolling(_rows_in(COOLDOWN, interval), min_periods=1).max().fillna(0.0).to_numpy()
+    longest = before.rolling(_rows_in(MEMORY, interval), min_periods=1).max().fillna(0.0).to_numpy()
     s = np.where(az <= recent, s * REPEAT_FACTOR, np.where(az <= longest, s * ORDINARY_FACTOR, s))
     lower = expected - band * scale
     upper = expected + band * scale
