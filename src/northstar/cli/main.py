@@ -632,6 +632,96 @@ def explain(
         _fail(exc, language)
 
 
+@app.command()
+def watch(
+    backtest: Annotated[
+        str | None,
+        typer.Option("--backtest", help="show when each rule would have fired over this many days, e.g. 90d"),
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="evaluate this day (default: the last complete one)")
+    ] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="only this rule (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the firings as JSON")] = False,
+    fail_on_alert: Annotated[
+        bool, typer.Option("--fail-on-alert", help="exit with 3 when a rule fires (for cron and CI)")
+    ] = False,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+) -> None:
+    """Evaluate the watch rules on the last complete period (or --backtest over history)."""
+    import json
+    from datetime import timedelta
+
+    from northstar.cli.watch import backtest_summary, firings_table
+    from northstar.compile.request import parse_date
+    from northstar.project import Project
+    from northstar.spec.models import parse_duration_days
+    from northstar.spec.suggest import did_you_mean
+    from northstar.watch.rules import evaluate, last_complete_period
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project)
+        language = lang or proj.spec.project.language
+        known = sorted(proj.spec.watch or {})
+        if not known:
+            raise UserError(
+                "the project has no watch rules: add a 'watch:' section (see docs/spec.md, Watch rules)",
+                "项目中没有监控规则：请添加 'watch:' 部分（见 docs/spec.md 的 Watch rules）",
+            )
+        names = rule or known
+        for name in names:
+            if name not in known:
+                raise UserError(
+                    f"no watch rule {name!r}" + did_you_mean(name, known),
+                    f"没有监控规则 {name!r}" + did_you_mean(name, known, "zh"),
+                )
+        firings = []
+        days = int(parse_duration_days(backtest)) if backtest else 0
+        for name in names:
+            end = parse_date(day, "--date") if day else last_complete_period(proj, name).date()
+            start = end - timedelta(days=days - 1) if days else end
+            firings += evaluate(proj, name, start, end)
+        firings.sort(key=lambda f: (f.period, f.rule, f.slice))
+        if as_json:
+            print(
+                json.dumps(
+                    [
+                        {
+                            "key": f.key,
+                            "rule": f.rule,
+                            "metric": f.metric,
+                            "check": f.check,
+                            "slice": dict(f.slice),
+                            "period": f.period.isoformat(),
+                            "value": f.value,
+                            "baseline": f.baseline,
+                            "change_pct": f.change_pct,
+                            "severity": f.severity,
+                            "reason": f.reason,
+                            "reason_zh": f.reason_zh,
+                        }
+                        for f in firings
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        elif backtest:
+            console.print(backtest_summary(firings, names, days, language))
+            if firings:
+                console.print(firings_table(firings, language))
+        elif firings:
+            console.print(firings_table(firings, language))
+        else:
+            console.print("[green]✓[/] " + ("没有规则触发" if language == "zh" else "no rule fired"))
+        if fail_on_alert and firings and not backtest:
+            raise typer.Exit(3)
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml

@@ -127,6 +127,22 @@ drivers:                      # northstar explain revenue --date 2026-10-11 --by
   conversion_rate: purchasers / visitors
   orders: {over: channel}
   won_deal_value: leads * lead_win_rate * value_per_won_lead   # marketing's leads → sales' deals
+
+watch:                        # northstar watch · northstar watch --backtest 90d
+  orders_swing:               # the seed's rule: a daily swing beyond 15 % calls a review
+    metric: orders
+    threshold: 15%
+  device_orders_drop:
+    metric: orders
+    by: device
+    direction: down
+    threshold: 40%
+    min_volume: 30            # a slice with fewer orders than this is not watched
+    severity: critical
+  spend_anomaly:
+    metric: marketing_spend
+    check: anomaly            # seasonality-aware, causal detector
+    by: channel
 """
 
 

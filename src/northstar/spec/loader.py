@@ -128,6 +128,7 @@ ENTRY_KIND = {  # how one entry of a section is called in messages
     "activity": "activity",
     "retention": "retention",
     "drivers": "driver",
+    "watch": "watch rule",
 }
 
 

@@ -255,6 +255,18 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "a metric cannot be among its own drivers; remove one link of the loop",
         "指标不能是它自己的驱动因素；请去掉循环中的一环",
     ),
+    "watch-unknown-metric": (
+        "watch rule {name!r} watches {metric!r}, which is not a metric",
+        "监控规则 {name!r} 监控的 {metric!r} 不是已定义的指标",
+        "use a metric defined under 'metrics:'",
+        "请使用 'metrics:' 中定义的指标",
+    ),
+    "watch-unknown-dimension": (
+        "watch rule {name!r}: by {dimension!r}, which is not a dimension",
+        "监控规则 {name!r}：by 的 {dimension!r} 不是已定义的维度",
+        "use a dimension defined under 'dimensions:'",
+        "请使用 'dimensions:' 中定义的维度",
+    ),
     "retention-unknown-source": (
         "retention {name!r} reads source {source!r}, which is not defined",
         "留存定义 {name!r} 引用的数据源 {source!r} 未定义",

@@ -34,6 +34,7 @@ from northstar.spec.models import (
 )
 from northstar.spec.retention import Retention, parse_gap_seconds
 from northstar.spec.suggest import near
+from northstar.spec.watch import WatchRule
 
 NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
 TOP_LEVEL = (
@@ -49,6 +50,7 @@ TOP_LEVEL = (
     "teams",
     "retention",
     "drivers",
+    "watch",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -59,6 +61,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "teams": Team,
     "retention": Retention,
     "drivers": Driver,
+    "watch": WatchRule,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
@@ -390,6 +393,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     issues += check_activity_references(spec, data)
     issues += check_retention_references(spec, data)
     issues += check_driver_references(spec, data, known_metrics)
+    issues += check_watch_references(spec, data, known_metrics)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -1136,4 +1140,35 @@ def check_driver_references(spec: ProjectSpec, data: Node, known_metrics: list[s
                 if child not in seen:
                     seen.add(child)
                     stack.append((child, [*path, child]))
+    return issues
+
+
+def check_watch_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) -> list[Issue]:
+    """Watch rules name a metric and dimensions that exist."""
+    issues: list[Issue] = []
+    raw_all = data.get("watch") or Node()
+    known = set(known_metrics)
+    for name, rule in (spec.watch or {}).items():
+        raw = raw_all.get(name)
+        if rule.metric not in known:
+            issues.append(
+                make_issue(
+                    "watch-unknown-metric",
+                    *_loc(raw, "metric"),
+                    name=name,
+                    metric=rule.metric,
+                    suggestions=near(rule.metric, known),
+                )
+            )
+        for dim in rule.by:
+            if dim not in spec.dimensions:
+                issues.append(
+                    make_issue(
+                        "watch-unknown-dimension",
+                        *_loc(raw, "by"),
+                        name=name,
+                        dimension=dim,
+                        suggestions=near(dim, spec.dimensions),
+                    )
+                )
     return issues
