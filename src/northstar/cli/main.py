@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -646,10 +646,24 @@ def watch(
     fail_on_alert: Annotated[
         bool, typer.Option("--fail-on-alert", help="exit with 3 when a rule fires (for cron and CI)")
     ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only show what fires: store nothing, notify no one")
+    ] = False,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="alert database: a SQLite file or postgresql://… (default: $NORTHSTAR_ALERT_STORE, "
+            "else .northstar/alerts.db next to northstar.yml)",
+        ),
+    ] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="keep running: evaluate again every 1h, 15min, 1d …")
+    ] = None,
     project: ProjectOpt = None,
     lang: LangOpt = None,
 ) -> None:
-    """Evaluate the watch rules on the last complete period (or --backtest over history)."""
+    """Evaluate the watch rules on the last complete period, store new alerts and notify (or --backtest)."""
     import json
     from datetime import timedelta
 
@@ -677,6 +691,9 @@ def watch(
                     f"no watch rule {name!r}" + did_you_mean(name, known),
                     f"没有监控规则 {name!r}" + did_you_mean(name, known, "zh"),
                 )
+        if not backtest and not dry_run:
+            _watch_and_store(proj, names, day, store, every, fail_on_alert, language)
+            return
         firings = []
         days = int(parse_duration_days(backtest)) if backtest else 0
         for name in names:
@@ -720,6 +737,64 @@ def watch(
             raise typer.Exit(3)
     except NorthstarError as exc:
         _fail(exc, language)
+
+
+def _watch_and_store(
+    proj: Any,
+    names: list[str],
+    day: str | None,
+    store: str | None,
+    every: str | None,
+    fail: bool,
+    language: str,
+) -> None:
+    """``watch`` without --dry-run: store and notify, once or --every N."""
+    import os
+    import time
+
+    from northstar.cli.watch import firings_table
+    from northstar.compile.request import parse_date
+    from northstar.spec.models import parse_duration_days
+    from northstar.watch.run import run_watch
+    from northstar.watch.store import AlertStore
+
+    target = (
+        store or os.environ.get("NORTHSTAR_ALERT_STORE") or str(proj.path.parent / ".northstar" / "alerts.db")
+    )
+    when = parse_date(day, "--date") if day else None
+    pause = parse_duration_days(every) * 86400 if every else 0.0
+    zh = language == "zh"
+    while True:
+        with AlertStore.open(target) as db:
+            run = run_watch(proj, db, day=when, rules=names)
+        if run.firings:
+            console.print(firings_table(run.firings, language))
+        sent = sum(1 for d in run.deliveries if d.ok)
+        failed = len(run.deliveries) - sent
+        console.print(
+            (
+                f"{len(run.firings)} 次触发：新告警 {len(run.created)} 条，已存在 {len(run.known)} 条；"
+                f"通知成功 {sent} 次、失败 {failed} 次（已记录，稍后重试）；告警库 {escape(_redact(target))}"
+            )
+            if zh
+            else (
+                f"{len(run.firings)} firing(s): {len(run.created)} new alert(s), {len(run.known)} already stored; "
+                f"{sent} notification(s) sent, {failed} failed (kept for retry); store {escape(_redact(target))}"
+            )
+        )
+        _print_notes(run.notes, language)
+        if not pause:
+            if fail and run.created:
+                raise typer.Exit(3)
+            return
+        time.sleep(pause)
+
+
+def _redact(target: str) -> str:
+    """A database URL without its password."""
+    import re
+
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", target)
 
 
 def _language(project: Path | None) -> str:

@@ -129,6 +129,7 @@ ENTRY_KIND = {  # how one entry of a section is called in messages
     "retention": "retention",
     "drivers": "driver",
     "watch": "watch rule",
+    "notify": "notification channel",
 }
 
 

@@ -255,6 +255,18 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "a metric cannot be among its own drivers; remove one link of the loop",
         "指标不能是它自己的驱动因素；请去掉循环中的一环",
     ),
+    "watch-unknown-channel": (
+        "watch rule {name!r} notifies {channel!r}, which is not under 'notify:'",
+        "监控规则 {name!r} 要通知的 {channel!r} 不在 'notify:' 中",
+        "define the channel under 'notify:' (type: slack, feishu, dingtalk, wecom, webhook or email)",
+        "请在 'notify:' 下定义该通道（type：slack、feishu、dingtalk、wecom、webhook 或 email）",
+    ),
+    "notify-entry": (
+        "notification channel {name!r}: {detail}",
+        "通知通道 {name!r}：{detail}",
+        "see docs/spec.md, Watch rules, for each type's keys; write secrets as ${{ENV_VAR}}",
+        "各类型的键见 docs/spec.md 的 Watch rules；密钥请写成 ${{ENV_VAR}}",
+    ),
     "watch-unknown-metric": (
         "watch rule {name!r} watches {metric!r}, which is not a metric",
         "监控规则 {name!r} 监控的 {metric!r} 不是已定义的指标",

@@ -334,7 +334,7 @@ class Team(Strict):
 from northstar.spec.drivers import DriverEntry  # noqa: E402
 from northstar.spec.lifecycle import Activity  # noqa: E402
 from northstar.spec.retention import Retention  # noqa: E402
-from northstar.spec.watch import WatchRule  # noqa: E402
+from northstar.spec.watch import NotifyEntry, WatchRule  # noqa: E402
 
 
 class ProjectSpec(Strict):
@@ -350,6 +350,7 @@ class ProjectSpec(Strict):
     retention: dict[str, Retention] = Field(default_factory=dict)
     drivers: dict[str, DriverEntry] = Field(default_factory=dict)
     watch: dict[str, WatchRule] = Field(default_factory=dict)
+    notify: dict[str, NotifyEntry] = Field(default_factory=dict)
 
 
 Metric.model_rebuild()  # steps: refers to FunnelStep, defined after Metric

@@ -34,7 +34,7 @@ from northstar.spec.models import (
 )
 from northstar.spec.retention import Retention, parse_gap_seconds
 from northstar.spec.suggest import near
-from northstar.spec.watch import WatchRule
+from northstar.spec.watch import NotifyEntry, WatchRule
 
 NAME = re.compile(r"^[^\W\d]\w*$")  # letters (any script), digits, underscores
 TOP_LEVEL = (
@@ -51,6 +51,7 @@ TOP_LEVEL = (
     "retention",
     "drivers",
     "watch",
+    "notify",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -62,6 +63,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "retention": Retention,
     "drivers": Driver,
     "watch": WatchRule,
+    "notify": NotifyEntry,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
@@ -394,6 +396,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     issues += check_retention_references(spec, data)
     issues += check_driver_references(spec, data, known_metrics)
     issues += check_watch_references(spec, data, known_metrics)
+    issues += check_notify_entries(spec, data)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -1160,6 +1163,17 @@ def check_watch_references(spec: ProjectSpec, data: Node, known_metrics: list[st
                     suggestions=near(rule.metric, known),
                 )
             )
+        for channel in rule.notify:
+            if channel not in (spec.notify or {}):
+                issues.append(
+                    make_issue(
+                        "watch-unknown-channel",
+                        *_loc(raw, "notify"),
+                        name=name,
+                        channel=channel,
+                        suggestions=near(channel, spec.notify or {}),
+                    )
+                )
         for dim in rule.by:
             if dim not in spec.dimensions:
                 issues.append(
@@ -1171,4 +1185,25 @@ def check_watch_references(spec: ProjectSpec, data: Node, known_metrics: list[st
                         suggestions=near(dim, spec.dimensions),
                     )
                 )
+    return issues
+
+
+def check_notify_entries(spec: ProjectSpec, data: Node) -> list[Issue]:
+    """Each ``notify:`` entry has the keys its type needs (secrets are read only when sending)."""
+    from pydantic import ValidationError
+
+    from northstar.notify.config import NotifyConfigError, parse_entry
+
+    issues: list[Issue] = []
+    raw_all = data.get("notify") or Node()
+    for name, entry in (spec.notify or {}).items():
+        try:
+            parse_entry({"name": name, **entry.model_dump()}, 0)
+        except (ValidationError, NotifyConfigError) as exc:
+            detail = (
+                str(exc).splitlines()[0]
+                if isinstance(exc, NotifyConfigError)
+                else "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            )
+            issues.append(make_issue("notify-entry", *_loc(raw_all, name), name=name, detail=detail))
     return issues

@@ -21,11 +21,21 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from northstar.spec.models import LocalText, Strict
 
-__all__ = ["WatchRule", "parse_threshold"]
+__all__ = ["NotifyEntry", "WatchRule", "parse_threshold"]
+
+
+class NotifyEntry(BaseModel):
+    """A channel under ``notify:`` (Slack, Feishu, DingTalk, WeCom, webhook, e-mail). Its keys
+    depend on ``type`` and are checked by :func:`northstar.notify.config.parse_entry`; secrets are
+    written as ``${ENV_VAR}`` and read when an alert is sent."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: str
+
 
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
 
@@ -54,6 +64,7 @@ class WatchRule(Strict):
     grain: Literal["day", "hour"] = "day"
     min_volume: float = Field(default=0.0, ge=0)
     severity: Literal["info", "warning", "critical"] = "warning"
+    notify: list[str] = Field(default_factory=list)  # names of entries under notify:
     label: LocalText | None = None
     description: LocalText | None = None
 
@@ -62,7 +73,7 @@ class WatchRule(Strict):
     def _threshold(cls, value: Any) -> Any:
         return None if value is None else parse_threshold(value)
 
-    @field_validator("by", mode="before")
+    @field_validator("by", "notify", mode="before")
     @classmethod
     def _by(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
