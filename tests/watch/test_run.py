@@ -112,3 +112,54 @@ def test_unknown_channel_and_bad_entry(tmp_path: Path) -> None:
     codes = {i.code: i for i in info.value.issues}
     assert "ops" in codes["watch-unknown-channel"].suggestions
     assert "url" in codes["notify-entry"].message
+
+
+def test_alerts_cli_acknowledge_review_close(tmp_path: Path, receiver: Receiver) -> None:  # noqa: F811
+    _project(tmp_path, receiver.url)
+    db = str(tmp_path / "alerts.db")
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            app, ["watch", "-p", str(tmp_path), "--date", DROP.isoformat(), "--store", db]
+        ).exit_code
+        == 0
+    )
+    listed = runner.invoke(app, ["alerts", "list", "-p", str(tmp_path), "--store", db])
+    assert listed.exit_code == 0 and "channel=web" in listed.output
+    with AlertStore.open(db) as store:
+        (alert,) = store.list()
+    short = alert.id[:8]
+    base = ["-p", str(tmp_path), "--store", db]
+    assert runner.invoke(app, ["alerts", "ack", short, "--by", "maya", *base]).exit_code == 0
+    review = [
+        "alerts",
+        "review",
+        short,
+        "--why",
+        "web checkout failed",
+        "--why",
+        "a deploy broke the payment form",
+        "--owner",
+        "maya",
+        "--action",
+        "add a checkout smoke test",
+        "--due",
+        "2026-05-10",
+        *base,
+    ]
+    assert runner.invoke(app, review).exit_code == 0, runner.invoke(app, review).output
+    assert runner.invoke(app, ["alerts", "close", short, "--by", "maya", *base]).exit_code == 0
+    with AlertStore.open(db) as store:
+        done = store.get(alert.id)
+        assert done is not None and done.state == "closed"
+        assert done.review is not None and done.review.whys == (
+            "web checkout failed",
+            "a deploy broke the payment form",
+        )
+        assert [e.to_state for e in store.history(alert.id) if e.kind == "transition"] == [
+            "acknowledged",
+            "reviewed",
+            "closed",
+        ]
+    bad = runner.invoke(app, ["alerts", "ack", "zzzzzz", "--by", "x", *base])
+    assert bad.exit_code == 1 and "no alert 'zzzzzz'" in bad.output

@@ -797,6 +797,15 @@ def _redact(target: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", target)
 
 
+def _add_alerts() -> None:
+    from northstar.cli.alerts import app as alerts_app
+
+    app.add_typer(alerts_app, name="alerts")
+
+
+_add_alerts()
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml
