@@ -163,3 +163,18 @@ def test_alerts_cli_acknowledge_review_close(tmp_path: Path, receiver: Receiver)
         ]
     bad = runner.invoke(app, ["alerts", "ack", "zzzzzz", "--by", "x", *base])
     assert bad.exit_code == 1 and "no alert 'zzzzzz'" in bad.output
+
+
+def test_a_rule_without_by_explains_over_every_dimension(tmp_path: Path, receiver: Receiver) -> None:  # noqa: F811
+    project = _project(tmp_path, receiver.url)
+    rules = {"total": {"metric": "orders", "direction": "down", "threshold": "20%"}}
+    spec = yaml.safe_load((tmp_path / "northstar.yml").read_text(encoding="utf-8"))
+    spec["watch"] = rules
+    (tmp_path / "northstar.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    project = Project.load(tmp_path)
+    with AlertStore.open(tmp_path / "alerts.db") as store:
+        run = run_watch(project, store, day=DROP, deliver_options=NO_WAIT)
+        (alert,) = store.list()
+    assert run.created == (alert.id,) and alert.slice == {}
+    assert alert.explanation is not None and alert.explanation["dimensions"] == ["channel"]
+    assert alert.root_causes[0].combination == {"channel": "web"}

@@ -9,7 +9,7 @@
    rule, the slice and the period, so the same firing always has the same id. Attach the
    explanation: ``explain`` of the metric for that day, against the previous day (``change``,
    ``floor``, ``ceiling``) or the forecast (``weekly``, ``anomaly``), with root causes over the
-   rule's ``by`` dimensions. An explanation that cannot be made (no baseline yet, an hourly rule)
+   rule's ``by`` dimensions (without ``by``: every dimension the metric's sources have). An explanation that cannot be made (no baseline yet, an hourly rule)
    is left out; the alert is still stored.
 4. **Store** it: one transaction per alert, so a run killed half-way leaves whole alerts only. An
    alert already stored is left as it is: running twice creates no duplicate and notifies no one
@@ -136,7 +136,8 @@ def _alert(
     causes: list[Cause] = []
     if with_explanation and rule.grain == "day":
         try:
-            result = project.explain(firing.metric, day=firing.period.date(), vs=_VS[rule.check], by=rule.by)
+            dims = rule.by or available_dimensions(project, firing.metric)
+            result = project.explain(firing.metric, day=firing.period.date(), vs=_VS[rule.check], by=dims)
         except NorthstarError as exc:
             notes.append(f"{firing.key}: no explanation ({exc})")
         else:
@@ -167,6 +168,18 @@ def _alert(
         root_causes=tuple(causes),
     )
     return alert, explanation
+
+
+def available_dimensions(project: Project, metric: str) -> list[str]:
+    """The dimensions every source of ``metric`` has a column for: where the root causes of a
+    rule without ``by`` are searched."""
+    sources = project.sources_of([metric])
+    dims = project.spec.dimensions
+    return [
+        d
+        for d, spec in dims.items()
+        if sources and all(spec.column_in(d, s) in project.column_kinds(s) for s in sources)
+    ]
 
 
 def _finite(value: Any) -> float:
