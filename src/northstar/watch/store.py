@@ -2,8 +2,8 @@
 
 ``AlertStore.open(target)`` opens (and creates when missing) the database:
 
-- a file path or ``sqlite:///path`` → SQLite (stdlib ``sqlite3``), WAL journal, the file and its
-  folder created; ``sqlite:///relative/x.db`` is relative, ``sqlite:////abs/x.db`` absolute;
+- a file path or ``sqlite:///path`` → SQLite (stdlib ``sqlite3``), WAL journal with
+  ``synchronous = FULL``, the file and its folder created; ``sqlite:///relative/x.db`` is relative, ``sqlite:////abs/x.db`` absolute;
 - ``postgresql://…`` (or ``postgres://…``) → PostgreSQL through ``psycopg`` (the ``postgres`` extra).
 
 Both hold the same tables, made by plain SQL (each driver's own parameter style, no ORM):
@@ -241,7 +241,9 @@ class _SQLite(_Backend):
         self.con = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
         self.con.execute("PRAGMA busy_timeout = 30000")
         self.con.execute("PRAGMA journal_mode = WAL")
-        self.con.execute("PRAGMA synchronous = NORMAL")
+        # FULL: a committed alert survives a power cut too (NORMAL in WAL mode may lose the last
+        # commits), so an alert already notified is never created, and notified, again.
+        self.con.execute("PRAGMA synchronous = FULL")
         self.con.execute("PRAGMA foreign_keys = ON")
 
     @contextlib.contextmanager
