@@ -292,3 +292,32 @@ def test_cli_json_and_table(shop: tuple[Project, pd.DataFrame, pd.DataFrame], tm
     assert "驱动因素拆解" in table.stdout
     bad = CliRunner().invoke(app, ["explain", "revenue", "--vs", "target", "-p", folder])
     assert bad.exit_code != 0 and "unknown baseline 'target'" in bad.output
+
+
+@pytest.mark.spark
+def test_explain_same_on_spark(
+    shop: tuple[Project, pd.DataFrame, pd.DataFrame], spark_session: object
+) -> None:
+    """The same explanation from Spark (local mode): values, the driver split, parts, mix and rate,
+    and the root causes."""
+    from northstar.engine.spark import SparkEngine
+
+    project, _, _ = shop
+    spark = SparkEngine(session=spark_session)
+    for metric, vs, by in (("revenue", "previous", []), ("conversion", "forecast", ["channel", "device"])):
+        duck = project.explain(metric, day=DAY, vs=vs, by=by).to_dict()
+        other = project.explain(metric, day=DAY, vs=vs, by=by, engine=spark).to_dict()
+        assert other["value"] == pytest.approx(duck["value"], rel=1e-9)
+        assert other["baseline_value"] == pytest.approx(duck["baseline_value"], rel=1e-9)
+        for a, b in zip(other["drivers"], duck["drivers"], strict=True):
+            assert (a["node"], a["parent"]) == (b["node"], b["parent"])
+            assert a["contribution_to_root"] == pytest.approx(b["contribution_to_root"], rel=1e-9, abs=1e-12)
+        assert other["mix"].keys() == duck["mix"].keys()
+        for dim in duck["mix"]:
+            got = {r[dim]: r["effect"] for r in other["mix"][dim]}
+            assert got == pytest.approx({r[dim]: r["effect"] for r in duck["mix"][dim]}, rel=1e-9)
+        if by:
+            causes = [(c["combination"], c["share"]) for c in other["root_causes"]["causes"]]
+            expected = [(c["combination"], c["share"]) for c in duck["root_causes"]["causes"]]
+            assert [c for c, _ in causes] == [c for c, _ in expected]
+            assert [s for _, s in causes] == pytest.approx([s for _, s in expected], rel=1e-9)
