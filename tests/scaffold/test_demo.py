@@ -88,9 +88,18 @@ def test_info_matches_the_files(small: DemoInfo) -> None:
         "conversion_drop",
         "spend_spike",
     }
+    metrics = _metric_names(small.path)
     for incident in truth["incidents"]:
+        assert incident["metric"] in metrics, incident["metric"]  # a metric the demo defines
         assert incident["days"][0] == incident["start"] and incident["days"][-1] == incident["end"]
         assert small.start.isoformat() < incident["start"] <= incident["end"] < small.end.isoformat()
+
+
+def _metric_names(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in (folder / "metrics").glob("*.yml"):
+        names |= set(yaml.safe_load(path.read_text(encoding="utf-8"))["metrics"])
+    return names
 
 
 def test_parquet_schemas(small: DemoInfo) -> None:

@@ -257,7 +257,7 @@ def plan_incidents(rng: np.random.Generator, calendar: Calendar) -> IncidentPlan
             type="conversion_drop",
             **days_from(bug_day, 7),
             where={"country": country},
-            metric="purchases",
+            metric="orders",
             expected_change=-0.7,
             unaffected=("add_to_cart", "begin_checkout"),
             description=f"A checkout bug for {country} addresses: for a week most {country} checkouts "
@@ -279,7 +279,7 @@ def plan_incidents(rng: np.random.Generator, calendar: Calendar) -> IncidentPlan
             type="outage",
             **days_from(outage_day, 1),
             where={"device": device},
-            metric="purchases",
+            metric="orders",
             expected_change=-0.93,
             unaffected=("add_to_cart", "begin_checkout"),
             description=f"The payment provider fails on {device} for a day: purchases on {device} drop "
