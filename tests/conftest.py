@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: the test projects and one Spark session."""
+"""Fixtures shared by the whole suite: the test projects, one Spark session and one throwaway
+PostgreSQL server (for the source readers and the alert store)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,24 @@ def assert_snapshot(path: Path, text: str) -> None:
         return
     expected = path.read_text(encoding="utf-8")
     assert text == expected, f"output differs from snapshot {path}; NORTHSTAR_UPDATE_SNAPSHOTS=1 updates it"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real, empty PostgreSQL database for this test session (server stopped at the end).
+
+    Without PostgreSQL binaries the tests using it are skipped — unless NORTHSTAR_REQUIRE_POSTGRES
+    is set (CI sets it to 1), in which case they fail.
+    """
+    from tests.sources.postgres_server import find_bin_dir, running_postgres
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        reason = (
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); apt-get install postgresql"
+        )
+        if os.environ.get("NORTHSTAR_REQUIRE_POSTGRES"):
+            pytest.fail(reason + " — NORTHSTAR_REQUIRE_POSTGRES is set", pytrace=False)
+        pytest.skip(reason)
+    with running_postgres(bin_dir) as url:
+        yield url

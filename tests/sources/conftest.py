@@ -1,9 +1,8 @@
-"""Fixtures for the source reader tests: a DuckDB connection, a private transcode cache, and a
-throwaway PostgreSQL server (see :mod:`postgres_server`)."""
+"""Fixtures for the source reader tests: a DuckDB connection and a private transcode cache (the
+throwaway PostgreSQL server, ``postgres_url``, is in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import duckdb
@@ -22,27 +21,6 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection.execute("SET TimeZone = 'UTC'")
     yield connection
     connection.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A real, empty PostgreSQL database for this test session (server stopped at the end).
-
-    Without PostgreSQL binaries the tests using it are skipped — unless NORTHSTAR_REQUIRE_POSTGRES
-    is set (CI sets it to 1), in which case they fail.
-    """
-    from tests.sources.postgres_server import find_bin_dir, running_postgres
-
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        reason = (
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); apt-get install postgresql"
-        )
-        if os.environ.get("NORTHSTAR_REQUIRE_POSTGRES"):
-            pytest.fail(reason + " — NORTHSTAR_REQUIRE_POSTGRES is set", pytrace=False)
-        pytest.skip(reason)
-    with running_postgres(bin_dir) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")
