@@ -136,6 +136,14 @@ class Project:
             self._coverage[key] = None if lo is None or lo != lo else (_naive(lo), _naive(hi))
         return self._coverage[key]
 
+    def span(self, names: Sequence[str], engine: Engine) -> tuple[datetime, datetime] | None:
+        """The first and last time in the sources of metrics ``names`` (project-local), or None
+        when none of them has rows."""
+        spans = [c for c in (self.coverage(engine, s) for s in self.sources_of(names)) if c is not None]
+        if not spans:
+            return None
+        return min(lo for lo, _ in spans), max(hi for _, hi in spans)
+
     def last_time(self, engine: Engine, source: str) -> datetime | None:
         cov = self.coverage(engine, source)
         return cov[1] if cov else None
@@ -279,16 +287,16 @@ class Project:
     def default_range(
         self, names: Sequence[str], engine: Engine, grain: str | None = None
     ) -> tuple[date, date]:
-        spans = [c for c in (self.coverage(engine, s) for s in self.sources_of(names)) if c is not None]
-        if not spans:
+        span = self.span(names, engine)
+        if span is None:
             raise QueryError(
                 "the metrics' sources hold no rows with a time; pass --from and --to",
                 "这些指标的数据源中没有带时间的行；请指定 --from 和 --to",
             )
         import pandas as pd
 
-        end = pd.Timestamp(max(hi for _, hi in spans)).date()
-        first = pd.Timestamp(min(lo for lo, _ in spans)).date()
+        end = pd.Timestamp(span[1]).date()
+        first = pd.Timestamp(span[0]).date()
         return max(default_start(end, grain), first), end
 
     def aha(

@@ -226,7 +226,12 @@ def run_explain(
     before = _values(project, eng, closure, base_periods)
     drivers, res_before, res_after = _drivers(nodes, before, after, notes)
     entry = (project.spec.drivers or {}).get(metric)
-    parts = _parts(project, eng, metric, entry.over, period, base_periods) if entry and entry.over else _EMPTY
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame] = {}
+    parts = (
+        _parts(project, eng, metric, entry.over, period, base_periods, memo)
+        if entry and entry.over
+        else _EMPTY
+    )
     num_den = _ratio_parts(project, metric)
     mix: dict[str, pd.DataFrame] = {}
     causes = None
@@ -234,14 +239,14 @@ def run_explain(
         if num_den is not None:
             for d in dims:
                 try:
-                    mix[d] = _mix(project, eng, num_den, d, period, base_periods)
+                    mix[d] = _mix(project, eng, num_den, d, period, base_periods, memo)
                 except DataError as exc:  # e.g. a value with purchasers but no visitors
                     notes.append(
                         (f"no mix/rate split by {d}: {exc}", f"无法按 {d} 做结构/比率拆分：{exc.zh}")
                     )
                     continue
                 _check_parts(mix[d], metric, d, before.get(metric), after.get(metric), notes)
-        causes = _causes(project, eng, metric, num_den, dims, period, base_periods, max_causes, notes)
+        causes = _causes(project, eng, metric, num_den, dims, period, base_periods, max_causes, notes, memo)
     infos = {n: project.metric_info(n) for n in names}
     if not math.isfinite(after.get(metric, float("nan"))):
         notes.append((f"{metric} has no value in {_fmt(period)}", f"{metric} 在 {_fmt(period)} 没有数值"))
@@ -271,16 +276,13 @@ _EMPTY = pd.DataFrame()
 
 def _coverage(project: Project, engine: Engine, metrics: list[str]) -> tuple[date, date]:
     """The first and last day with data in the metrics' sources."""
-    spans = [c for c in (project.coverage(engine, s) for s in project.sources_of(metrics)) if c is not None]
-    if not spans:
+    span = project.span(metrics, engine)
+    if span is None:
         raise QueryError(
             "the metrics' sources hold no rows with a time: nothing to explain",
             "这些指标的数据源中没有带时间的行：无从归因",
         )
-    return (
-        pd.Timestamp(min(lo for lo, _ in spans)).date(),
-        pd.Timestamp(max(hi for _, hi in spans)).date(),
-    )
+    return pd.Timestamp(span[0]).date(), pd.Timestamp(span[1]).date()
 
 
 def _fmt(p: tuple[date, date]) -> str:
@@ -373,11 +375,11 @@ def _parts(
     dim: str,
     period: tuple[date, date],
     base: list[tuple[date, date]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
 ) -> pd.DataFrame:
     """The metric per value of ``dim`` in both periods, with each value's share of the change."""
-    after = _by(project, engine, [metric], [dim], [period]).rename(columns={metric: "after"})
-    before = _by(project, engine, [metric], [dim], base).rename(columns={metric: "before"})
-    frame = after.merge(before, on=dim, how="outer").fillna({"after": 0.0, "before": 0.0})
+    frame = _pair(project, engine, [metric], [dim], period, base, memo)
+    frame = frame.rename(columns={f"{metric}_real": "after", f"{metric}_expected": "before"})
     frame["change"] = frame["after"] - frame["before"]
     total = frame["change"].sum()
     frame["share"] = frame["change"] / total if total else np.nan
@@ -430,13 +432,19 @@ def _mix(
     dim: str,
     period: tuple[date, date],
     base: list[tuple[date, date]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
 ) -> pd.DataFrame:
     from northstar.analysis.attribution import mix_rate
 
     num, den = num_den
-    after = _by(project, engine, [num, den], [dim], [period])
-    before = _by(project, engine, [num, den], [dim], base)
-    frame = after.merge(before, on=dim, how="outer", suffixes=("_after", "_before"))
+    frame = _pair(project, engine, [num, den], [dim], period, base, memo)
+    frame = frame.rename(
+        columns={
+            f"{m}_{old}": f"{m}_{new}"
+            for m in (num, den)
+            for old, new in (("real", "after"), ("expected", "before"))
+        }
+    )
     return mix_rate(frame, num, den, dim)
 
 
@@ -485,13 +493,14 @@ def _causes(
     base: list[tuple[date, date]],
     max_causes: int,
     notes: list[tuple[str, str]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
 ) -> RootCauses | None:
     from northstar.analysis.rootcause import localize, localize_ratio
 
     kind = project.catalog.metrics[metric].kind
     if num_den is not None:
         num, den = num_den
-        leaves, kept = _leaves(project, engine, [num, den], dims, period, base, notes, ratio=True)
+        leaves, kept = _leaves(project, engine, [num, den], dims, period, base, notes, memo, ratio=True)
         return localize_ratio(
             leaves,
             kept,
@@ -516,7 +525,7 @@ def _causes(
                 f"{metric}（{kind}）按维度取值不可直接相加：根因定位把每个切片的值当作其组成部分",
             )
         )
-    leaves, kept = _leaves(project, engine, [metric], dims, period, base, notes, ratio=False)
+    leaves, kept = _leaves(project, engine, [metric], dims, period, base, notes, memo, ratio=False)
     return localize(leaves, kept, f"{metric}_real", f"{metric}_expected", max_causes=max_causes)
 
 
@@ -533,6 +542,7 @@ def _leaves(
     period: tuple[date, date],
     base: list[tuple[date, date]],
     notes: list[tuple[str, str]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
     ratio: bool,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The leaf table the root-cause search reads, grouped by the engine: one row per combination
@@ -549,7 +559,7 @@ def _leaves(
     signal: dict[str, pd.Series] = {}
     strength: dict[str, float] = {}
     for d in dims_l:  # one small GROUP BY per dimension
-        marg = _pair(project, engine, measures, [d], period, base)
+        marg = _pair(project, engine, measures, [d], period, base, memo)
         signal[d] = _signal(marg, measures, ratio).set_axis(marg[d])
         strength[d] = _strength(marg, signal[d].to_numpy(), measures[0])
     kept = dims_l
@@ -564,7 +574,7 @@ def _leaves(
                 f"根因只在变化最大的 {MAX_LEAF_DIMS} 个维度中搜索：{', '.join(kept)}（未含 {', '.join(dropped)}）",
             )
         )
-    leaves = _pair(project, engine, measures, kept, period, base)
+    leaves = _pair(project, engine, measures, kept, period, base, memo)
     pooled = []
     for d in kept:
         top = signal[d].abs().sort_values(ascending=False)
@@ -636,11 +646,17 @@ def _pair(
     dims: list[str],
     period: tuple[date, date],
     base: list[tuple[date, date]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
 ) -> pd.DataFrame:
-    """``measures`` by ``dims`` in the period (``_real``) and the baseline (``_expected``)."""
-    after = _by(project, engine, measures, dims, [period])
-    before = _by(project, engine, measures, dims, base)
-    return after.merge(before, on=dims, how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+    """``measures`` by ``dims`` in the period (``_real``) and the baseline (``_expected``), each
+    pair fetched once per explanation (``memo``: the parts, the mix/rate split and the root-cause
+    search group by the same dimension alone)."""
+    key = (tuple(measures), tuple(dims))
+    if key not in memo:
+        after = _by(project, engine, measures, dims, [period])
+        before = _by(project, engine, measures, dims, base)
+        memo[key] = after.merge(before, on=dims, how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+    return memo[key].copy()
 
 
 def _strength(frame: pd.DataFrame, signal: np.ndarray, measure: str) -> float:

@@ -113,13 +113,13 @@ def _complete(period: pd.Timestamp, step: pd.Timedelta, last: pd.Timestamp) -> b
 
 
 def _last_time(project: Project, engine: Engine, metric: str) -> datetime:
-    spans = [c for c in (project.coverage(engine, s) for s in project.sources_of([metric])) if c is not None]
-    if not spans:
+    span = project.span([metric], engine)
+    if span is None:
         raise QueryError(
             f"{metric}: its sources hold no rows with a time; nothing to watch",
             f"{metric}：其数据源中没有带时间的行，无从监控",
         )
-    return pd.Timestamp(max(hi for _, hi in spans)).to_pydatetime()
+    return pd.Timestamp(span[1]).to_pydatetime()
 
 
 def evaluate(
