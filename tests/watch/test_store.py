@@ -21,7 +21,7 @@ import pytest
 
 from northstar.errors import UserError
 from northstar.notify.deliver import MemoryOutbox, Outbox, Pending
-from northstar.watch.store import AlertStore, StoredAlert
+from northstar.watch.store import SCHEMA_VERSION, AlertStore, StoredAlert
 from tests.watch.alerts import make_alert, make_explanation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,12 +121,59 @@ def test_reopening_keeps_everything(target: str, clock: Clock) -> None:
         stored, _ = s.save(make_alert(0), make_explanation(0))
         s.transition(stored.id, "acknowledged", by="li.wei")
         s.record_failure(stored.id, "slack", "HTTP 500", 100.0)
-        assert s.schema_version() == 1
+        assert s.schema_version() == SCHEMA_VERSION == 2
     with AlertStore.open(target, clock=clock) as s:
         got = s.get(stored.id)
         assert got is not None and got.state == "acknowledged" and got.alert == stored.alert
         assert s.due(100.0) == [Pending(stored.id, "slack", "HTTP 500", 100.0)]
-        assert s.schema_version() == 1
+        assert s.schema_version() == SCHEMA_VERSION == 2
+
+
+def test_a_version_1_database_gains_the_targets_table(target: str, clock: Clock) -> None:
+    with AlertStore.open(target, clock=clock) as s:
+        stored, _ = s.save(make_alert(0))
+    _sql(target, "DROP TABLE targets")
+    _sql(target, "UPDATE northstar_meta SET value = '1' WHERE key = 'schema_version'")
+    with AlertStore.open(target, clock=clock) as s:
+        assert s.schema_version() == 2
+        assert s.get(stored.id) is not None  # the alerts are still there
+        s.set_target("orders", "2026-11", set_by="li.wei", target=1000)
+        assert [t.target for t in s.targets()] == [1000.0]
+
+
+def test_targets_keep_their_history_and_the_latest_is_in_force(target: str, clock: Clock) -> None:
+    with AlertStore.open(target, clock=clock) as s:
+        s.set_target(
+            "conversion_rate", "2026-Q4", set_by="maya", floor=0.018, target=0.021, why="step 1 of 3"
+        )
+        s.set_target("orders", "2026-11", set_by="li.wei", target=900)
+        s.set_target(
+            "conversion_rate", "2026-Q4", set_by="leo", target=0.022, stretch=0.025, why="benchmark moved"
+        )
+        with pytest.raises(UserError, match="at least one"):
+            s.set_target("orders", "2026-12", set_by="li.wei")
+    with AlertStore.open(target, clock=clock) as s:
+        now = s.targets()
+        assert [(t.metric, t.period, t.floor, t.target, t.stretch, t.set_by) for t in now] == [
+            ("conversion_rate", "2026-Q4", None, 0.022, 0.025, "leo"),
+            ("orders", "2026-11", None, 900.0, None, "li.wei"),
+        ]
+        history = s.targets("conversion_rate", history=True)
+        assert [t.set_by for t in history] == ["maya", "leo"]
+        assert history[0].why == "step 1 of 3" and history[0].set_at.tzinfo is not None
+
+
+def _sql(target: str, statement: str) -> None:
+    if target.startswith("postgresql"):
+        import psycopg
+
+        with psycopg.connect(target, autocommit=True) as con:
+            con.execute(statement)
+    else:
+        lite = sqlite3.connect(target)
+        with lite:
+            lite.execute(statement)
+        lite.close()
 
 
 def test_a_newer_schema_is_refused(target: str) -> None:

@@ -118,7 +118,18 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     return data
 
 
-MERGEABLE = ("sources", "dimensions", "metrics", "teams", "funnels", "activity", "retention")
+MERGEABLE = (
+    "sources",
+    "dimensions",
+    "metrics",
+    "teams",
+    "funnels",
+    "activity",
+    "retention",
+    "targets",
+    "scorecards",
+    "okrs",
+)
 ENTRY_KIND = {  # how one entry of a section is called in messages
     "sources": "source",
     "dimensions": "dimension",
@@ -130,6 +141,9 @@ ENTRY_KIND = {  # how one entry of a section is called in messages
     "drivers": "driver",
     "watch": "watch rule",
     "notify": "notification channel",
+    "targets": "targets of metric",
+    "scorecards": "scorecard",
+    "okrs": "OKR",
 }
 
 

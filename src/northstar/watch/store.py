@@ -17,6 +17,9 @@ Both hold the same tables, made by plain SQL (each driver's own parameter style,
                      its time (UTC), actor, from/to state and note; never updated or deleted.
 ``alert_reviews``    every version of an alert's review (``version`` 1, 2, …): the 5-Why chain
                      (1–5 entries), owner, actions, due date; the latest version is the review.
+``targets``          targets set in the app (``northstar targets set``): one row per setting, never
+                     updated; the latest row of a (metric, period) is in force, earlier ones are its
+                     history. ``floor_value`` / ``target_value`` / ``stretch_value`` may be NULL.
 ``alert_outbox``     failed deliveries, one row per (alert_id, channel), indexed on ``next_try``
                      (epoch seconds): the ``notify.deliver.Outbox`` protocol.
 
@@ -54,7 +57,7 @@ from northstar.notify.deliver import Pending
 from northstar.notify.message import Alert, Cause, Driver
 from northstar.spec.suggest import did_you_mean
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the targets table
 
 State = Literal["open", "acknowledged", "reviewed", "closed"]
 STATES: tuple[State, ...] = ("open", "acknowledged", "reviewed", "closed")
@@ -103,6 +106,20 @@ class Event:
     from_state: str | None
     to_state: str | None
     note: str | None
+
+
+@dataclass(frozen=True)
+class StoredTarget:
+    """Bands of a metric for a period, set in the app: who set them, when (UTC) and why."""
+
+    metric: str
+    period: str
+    floor: float | None
+    target: float | None
+    stretch: float | None
+    set_by: str
+    why: str | None
+    set_at: datetime
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,18 @@ CREATE TABLE IF NOT EXISTS alert_outbox (
     PRIMARY KEY (alert_id, channel)
 );
 CREATE INDEX IF NOT EXISTS alert_outbox_next_try ON alert_outbox (next_try);
+CREATE TABLE IF NOT EXISTS targets (
+    id {serial},
+    metric TEXT NOT NULL,
+    period TEXT NOT NULL,
+    floor_value DOUBLE PRECISION,
+    target_value DOUBLE PRECISION,
+    stretch_value DOUBLE PRECISION,
+    set_by TEXT NOT NULL,
+    why TEXT,
+    set_at {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS targets_metric ON targets (metric, period, id);
 """
 
 _ALERT_COLUMNS = (
@@ -418,6 +447,13 @@ class AlertStore:
             row = self._db.execute(
                 tx, "SELECT value FROM northstar_meta WHERE key = 'schema_version'"
             ).fetchone()
+            if int(row[0]) < SCHEMA_VERSION:  # the tables a newer version adds were created above
+                self._db.execute(
+                    tx,
+                    "UPDATE northstar_meta SET value = ? WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),),
+                )
+                row = (SCHEMA_VERSION,)
         version = int(row[0])
         if version > SCHEMA_VERSION:
             raise UserError(
@@ -781,6 +817,67 @@ class AlertStore:
         return [Pending(r[0], r[1], r[2], float(r[3])) for r in rows]
 
     # -- errors ---------------------------------------------------------------------------------
+
+    # -- targets --------------------------------------------------------------------------------
+
+    def set_target(
+        self,
+        metric: str,
+        period: str,
+        *,
+        set_by: str,
+        floor: float | None = None,
+        target: float | None = None,
+        stretch: float | None = None,
+        why: str | None = None,
+    ) -> StoredTarget:
+        """Record bands for ``metric`` in ``period`` (a label: 2026-Q4, 2026-11, 2026-W47…). The
+        caller checks the metric and the bands (``Project.set_target`` does)."""
+        if floor is None and target is None and stretch is None:
+            raise UserError(
+                "give at least one of floor, target, stretch", "请至少给出 floor、target、stretch 之一"
+            )
+        at = self._clock()
+        with self._db.transaction() as tx:
+            self._db.execute(
+                tx,
+                "INSERT INTO targets (metric, period, floor_value, target_value, stretch_value, set_by, why,"
+                " set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (metric, period, floor, target, stretch, set_by, why, self._db.ts_param(at)),
+            )
+        return StoredTarget(metric, period, floor, target, stretch, set_by, why, at)
+
+    def targets(self, metric: str | None = None, *, history: bool = False) -> builtins.list[StoredTarget]:
+        """The targets in force (the latest setting per metric and period), or with ``history``
+        every setting, oldest first."""
+        sql = (
+            "SELECT metric, period, floor_value, target_value, stretch_value, set_by, why, set_at, id"
+            " FROM targets"
+        )
+        params: builtins.list[Any] = []
+        if metric is not None:
+            sql += " WHERE metric = ?"
+            params.append(metric)
+        sql += " ORDER BY id"
+        with self._db.transaction() as tx:
+            rows = self._db.execute(tx, sql, params).fetchall()
+        out = [
+            StoredTarget(
+                r[0],
+                r[1],
+                None if r[2] is None else float(r[2]),
+                None if r[3] is None else float(r[3]),
+                None if r[4] is None else float(r[4]),
+                r[5],
+                r[6],
+                self._db.ts_value(r[7]),
+            )
+            for r in rows
+        ]
+        if history:
+            return out
+        latest = {(t.metric, t.period): t for t in out}
+        return sorted(latest.values(), key=lambda t: (t.metric, t.period))
 
     def _unknown(self, alert_id: str, tx: Any = None) -> UserError:
         ids: builtins.list[str] = []
