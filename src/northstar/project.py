@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from northstar.analysis.lifecycle import LifecycleResult
     from northstar.analysis.repurchase import RepurchaseCurve
     from northstar.analysis.retention import RetentionResult
+    from northstar.analysis.targets import TargetProposal
 
 PROJECT_FILE = "northstar.yml"
 _DEFAULT_FORMAT = {
@@ -441,6 +442,23 @@ class Project:
         eng = engine or self.engine
         when = day if day is not None else self.default_range([metric], eng, "day")[1]
         return run_explain(self, metric, when, vs=vs, grain=grain, by=tuple(by), engine=eng)
+
+    def propose_targets(
+        self,
+        metric: str,
+        benchmark: float | None = None,
+        steps: int = 3,
+        grain: str = "quarter",
+        *,
+        engine: Engine | None = None,
+    ) -> TargetProposal:
+        """Floor / target / stretch for the next ``steps`` periods of ``metric`` from its history
+        and an optional industry ``benchmark``, with the probability of reaching each (see
+        :mod:`northstar.analysis.targets`)."""
+        from northstar.analysis.target_history import run_propose_targets
+
+        eng = engine or self.engine
+        return run_propose_targets(self, eng, metric, benchmark=benchmark, steps=steps, grain=grain)
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}

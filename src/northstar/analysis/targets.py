@@ -93,8 +93,9 @@ FLOOR_P, TARGET_P, STRETCH_P = 0.9, 0.5, 0.3
 MAX_STEPS = 24
 PERIODS_PER_YEAR = {"week": 52, "month": 12, "quarter": 4}
 MEAN_DAYS = {"week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4}
-_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC"}
+PERIOD_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC"}
 _WORD = {"week": ("week", "周"), "month": ("month", "月"), "quarter": ("quarter", "季度")}
+ZH_COUNT = {"week": "{n} 周", "month": "{n} 个月", "quarter": "{n} 个季度"}
 _INF = math.inf
 
 Grain = Literal["week", "month", "quarter"]
@@ -120,6 +121,8 @@ class TargetStep:
     path: float | None  # the benchmark path's value for this period (None without a benchmark)
     why: str
     why_zh: str
+    why_short: str  # for the ``why:`` of a pasted target: "1.50 % now, industry 3.00 %: step 1 of 3"
+    why_short_zh: str
 
 
 @dataclass(frozen=True)
@@ -217,16 +220,16 @@ def per_period(values: pd.Series, grain: str, additive: bool) -> pd.Series:
     idx = pd.DatetimeIndex(s.index)
     if idx.tz is not None:
         idx = idx.tz_localize(None)
-    periods = idx.to_period(_FREQ[grain])
+    periods = idx.to_period(PERIOD_FREQ[grain])
     if len(s) == 0:
-        return pd.Series([], index=pd.PeriodIndex([], freq=_FREQ[grain]), dtype="float64")
+        return pd.Series([], index=pd.PeriodIndex([], freq=PERIOD_FREQ[grain]), dtype="float64")
     at_start = (idx.normalize() == periods.start_time).all() and periods.is_unique
     if at_start:
         out = pd.Series(s.to_numpy(), index=periods)
     else:
         days = pd.Series(s.to_numpy(), index=idx.normalize())
         days = days.groupby(level=0).sum() if additive else days.groupby(level=0).mean()
-        p = days.index.to_period(_FREQ[grain])
+        p = pd.DatetimeIndex(days.index).to_period(PERIOD_FREQ[grain])
         grouped = days.groupby(p)
         out = grouped.sum() if additive else grouped.mean()
         count = grouped.size()
@@ -246,10 +249,10 @@ def _season_columns(periods: list[pd.Period], grain: str) -> np.ndarray:
     """Seasonal regressors: effect-coded months/quarters, or sine/cosine pairs for weeks."""
     if grain == "week":
         pos = np.array([(p.start_time + pd.Timedelta(days=3)).day_of_year - 1 for p in periods]) / 365.25
-        cols = []
+        waves: list[np.ndarray] = []
         for k in range(1, WEEK_HARMONICS + 1):
-            cols += [np.sin(2 * np.pi * k * pos), np.cos(2 * np.pi * k * pos)]
-        return np.column_stack(cols)
+            waves += [np.sin(2 * np.pi * k * pos), np.cos(2 * np.pi * k * pos)]
+        return np.column_stack(waves)
     m = PERIODS_PER_YEAR[grain]
     season = np.array([(p.start_time.month - 1) // (12 // m) for p in periods])
     cols = np.zeros((len(periods), m - 1))
@@ -334,16 +337,20 @@ def propose_targets(
     if len(series) == 0:
         raise DataError(
             f"no complete {grain} in the history: targets need at least one",
-            f"历史数据中没有完整的{_WORD[grain][1]}：提出目标至少需要一个",
+            f"历史数据中没有完整的{_WORD[grain][1]}：提出目标至少需要一个完整周期",
         )
     last = series.index[-1]
-    window = series[series.index.asi8 > last.ordinal - WINDOW_YEARS * PERIODS_PER_YEAR[grain]]
+    window = series[pd.PeriodIndex(series.index).asi8 > last.ordinal - WINDOW_YEARS * PERIODS_PER_YEAR[grain]]
     per_day = np.array([_days(p) for p in window.index], dtype=float) if additive else np.ones(len(window))
     raw = window.to_numpy() / per_day
     log = bool((raw > 0).all())
     y = pd.Series(np.log(raw) if log else raw, index=window.index)
     fit = _fit(y, grain, 1.0 if log else max(abs(float(np.mean(raw))), 1e-12))
-    start = pd.Period(pd.Timestamp(first_period), freq=_FREQ[grain]) if first_period is not None else last + 1
+    start = (
+        pd.Period(pd.Timestamp(first_period), freq=PERIOD_FREQ[grain])
+        if first_period is not None
+        else last + 1
+    )
     if start.ordinal <= last.ordinal:
         start = last + 1
     future = [start + k for k in range(steps + 1)]
@@ -404,7 +411,7 @@ def propose_targets(
             target, stretch, overridden = forecast, level(p, STRETCH_P), False
         probs = reach(p, floor), reach(p, target), reach(p, stretch)
         season = (math.exp(fit.season(p, grain)) if log else fit.season(p, grain)) if fit.seasonal else None
-        why, why_zh = ctx.sentence(k, rule, overridden, forecast, probs)
+        why, why_zh, short, short_zh = ctx.sentence(k, rule, overridden, forecast, probs)
         rows.append(
             TargetStep(
                 period_label(p, grain),
@@ -420,6 +427,8 @@ def propose_targets(
                 path[k],
                 why,
                 why_zh,
+                short,
+                short_zh,
             )
         )
     notes, notes_zh = _notes(fit, grain, beaten, benchmark, ctx, log, len(window))
@@ -479,7 +488,7 @@ class _Context:
         if self.fit.short:
             return (
                 f"given only {n} {en}{'s' if n != 1 else ''} of history (no trend, at least ±25 % volatility)",
-                f"仅有 {n} 个{zh}的历史（不估计趋势，波动至少按 ±25 % 计）",
+                f"仅有 {ZH_COUNT[self.grain].format(n=n)}的历史（不估计趋势，波动至少按 ±25 % 计）",
             )
         trend = math.exp(self.fit.beta[1]) - 1.0 if self.log else float(self.fit.beta[1])
         t_en = f"{trend * 100:+.1f} % a {en}" if self.log else f"{trend:+,.{self.decimals}f} a {en}"
@@ -487,12 +496,12 @@ class _Context:
         vol = f"±{self.fit.sigma * 100:.1f} %" if self.log else f"±{self.fit.sigma:,.{self.decimals}f}"
         return (
             f"given the last {n} {en}s' trend ({t_en}) and volatility ({vol})",
-            f"依据最近 {n} 个{zh}的趋势（{t_zh}）与波动（{vol}）",
+            f"依据最近 {ZH_COUNT[self.grain].format(n=n)}的趋势（{t_zh}）与波动（{vol}）",
         )
 
     def sentence(
         self, k: int, rule: str, overridden: bool, forecast: float, probs: tuple[float, float, float]
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, str, str]:
         en_w, zh_w = _WORD[self.grain]
         g_en, g_zh = self.given()
         p_t, p_f, p_s = (fmt_probability(p) for p in (probs[1], probs[0], probs[2]))
@@ -508,21 +517,33 @@ class _Context:
             if overridden:
                 head_en += f"; business as usual ({self.v(forecast)}) is already past the path, so the target is the forecast"
                 head_zh += f"；按现有趋势（{self.v(forecast)}）已超过路径，目标取预测值"
+            short_en = (
+                f"{self.v(self.current)} now, industry {self.v(self.benchmark)}: step {k + 1} of {self.steps}"
+            )
+            short_zh = f"当前 {self.v(self.current)}，行业 {self.v(self.benchmark)}：第 {k + 1} 步（共 {self.steps} 步）"
             return (
                 f"{head_en}; reached with probability {p_t} {g_en}",
                 f"{head_zh}；{g_zh}，达成概率 {p_t}",
+                short_en,
+                short_zh,
             )
+        beaten_en = beaten_zh = ""
+        if self.benchmark is not None:
+            beaten_en = f"industry {self.v(self.benchmark)} already beaten; "
+            beaten_zh = f"已超过行业水平 {self.v(self.benchmark)}；"
         return (
-            f"from history: the target is the business-as-usual forecast (probability {p_t}), floor "
+            f"{beaten_en}from history: the target is the business-as-usual forecast (probability {p_t}), floor "
             f"{p_f}, stretch {p_s}, {g_en}",
-            f"依据历史：目标取按现有趋势的预测值（达成概率 {p_t}），保底 {p_f}，挑战 {p_s}，{g_zh}",
+            f"{beaten_zh}依据历史：目标取按现有趋势的预测值（达成概率 {p_t}），保底 {p_f}，挑战 {p_s}，{g_zh}",
+            f"{beaten_en}{self.v(self.current)} now; business as usual from history (probability {p_t})",
+            f"{beaten_zh}当前 {self.v(self.current)}；依据历史按现有趋势（达成概率 {p_t}）",
         )
 
 
 def _notes(
     fit: _Fit, grain: str, beaten: bool, benchmark: float | None, ctx: _Context, log: bool, n: int
 ) -> tuple[list[str], list[str]]:
-    en_w, zh_w = _WORD[grain]
+    en_w = _WORD[grain][0]
     notes: list[str] = []
     zh: list[str] = []
     if fit.short:
@@ -530,11 +551,15 @@ def _notes(
             f"too little history ({n} complete {en_w}{'s' if n != 1 else ''}): the trend is not estimated "
             f"and the bands assume at least ±25 % volatility; use a finer grain for a sharper proposal"
         )
-        zh.append(f"历史太短（{n} 个完整的{zh_w}）：不估计趋势，区间按至少 ±25 % 的波动计；可改用更细的粒度")
+        zh.append(
+            f"历史太短（完整的 {ZH_COUNT[grain].format(n=n)}）：不估计趋势，区间按至少 ±25 % 的波动计；可改用更细的粒度"
+        )
     if not fit.seasonal:
         need = 2 * PERIODS_PER_YEAR[grain]
         notes.append(f"seasonality not estimated — too little history ({n} of the {need} {en_w}s it needs)")
-        zh.append(f"未估计季节性——历史太短（{n} 个{zh_w}，需要 {need} 个）")
+        zh.append(
+            f"未估计季节性——历史太短（{ZH_COUNT[grain].format(n=n)}，需要 {ZH_COUNT[grain].format(n=need)}）"
+        )
     if beaten and benchmark is not None:
         notes.append(
             f"the benchmark {ctx.v(benchmark)} is already beaten ({ctx.v(ctx.current)} now, without its season): "

@@ -841,6 +841,46 @@ def _progress() -> Progress:
     )
 
 
+@app.command()
+def target(
+    metric: Annotated[str, typer.Argument(help="the metric to propose targets for")],
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="the industry's level to step toward: 0.03 or 3%")
+    ] = None,
+    steps: Annotated[int, typer.Option("--steps", help="how many periods to propose")] = 3,
+    grain: Annotated[str, typer.Option("--grain", help="quarter, month or week")] = "quarter",
+    as_json: Annotated[bool, typer.Option("--json", help="print the proposal as JSON")] = False,
+    as_yaml: Annotated[bool, typer.Option("--yaml", help="print the targets: snippet for northstar.yml")] = False,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Propose floor / target / stretch per period from the metric's history and a benchmark."""
+    import json
+
+    from northstar.cli.targets import parse_benchmark, target_report, yaml_snippet
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        info = proj.metric_info(metric) if metric in proj.catalog.metrics else None
+        level = parse_benchmark(benchmark, info) if info is not None else None
+        proposal = proj.propose_targets(metric, benchmark=level, steps=steps, grain=grain)
+        info = proj.metric_info(metric)
+        if as_json:
+            print(json.dumps(proposal.to_dict(), ensure_ascii=False, indent=2))
+        elif as_yaml:
+            print(yaml_snippet(proposal, metric, info, language), end="")
+        else:
+            console.print(target_report(proposal, info, language))
+        if not as_json:
+            _print_notes(proposal.notes_zh if language == "zh" else proposal.notes, language)
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
 def main() -> None:
     try:
         app()
