@@ -7,13 +7,19 @@ read in its order, as a stream) and returns one row per point with:
   **before** it only;
 * ``lower`` / ``upper``: ``expected ∓ band · scale`` (outside it, |z| > ``band``);
 * ``z``: ``(value − expected) / scale``, the deviation in robust standard deviations;
-* ``score`` in [0, 1): ``|z| / (|z| + band)``, times 0.01 when a deviation at least as large
-  occurred in the last ``COOLDOWN`` (3 days) (one incident, one alert), else times 0.5 when one
-  occurred in the last ``MEMORY`` (50 days) (it is not the largest deviation in memory), else
-  times 1;
+* ``score`` in [0, 1]: the largest of three channels, each on the same scale (``≥ 0.5`` = an
+  alert), then × 0.01 within 6 hours after an alert (steps 7–9): the *point* channel
+  ``|z| / (|z| + band)``, times 0.01 when a deviation at least as large occurred in the last
+  ``COOLDOWN`` (3 days) (one incident, one alert), else times 0.5 when one occurred in the last
+  ``MEMORY`` (50 days) (it is not the largest deviation in memory), else times 1; the
+  *likelihood* channel (the last 10 deviations are unusually large for this series: Numenta's
+  anomaly likelihood) and the *range* channel (the value leaves the range of the last 30 days),
+  both from ``analysis/detector_channels.py`` and only after 300 rows of history;
 * ``pattern``: which forecast was used (``weekly``, ``daily``, ``level``), and ``reason`` /
   ``reason_zh``: why, e.g. "38 % below the expected 1,204 for Tuesday 14:00 (weekly pattern),
-  4.1 robust deviations".
+  4.1 robust deviations"; when a context channel gives the score, its sentence follows ("; the
+  last 10 points are further from their forecasts than usual (…: a chance of 3.2e-06)", "; above
+  the highest value of the last 30 days (812) by 95, more than 5 % of that range").
 
 Exact semantics (every quantity at row t uses rows < t, and the value at t only for its own
 residual, so the output for a prefix of the series equals the output of the whole series on
@@ -53,7 +59,20 @@ that prefix: the detector is causal and can run on a stream):
    if some |z| ≥ this one lies within the rows of the last ``COOLDOWN`` (3 days: round(3 days /
    Δ) rows, at least 1), ``s × 0.01`` (the incident was already reported: an alert per
    incident, not per row); else if one lies within the last ``MEMORY`` (50 days, in rows
-   likewise), ``s × 0.5``; else ``s`` (the largest deviation in memory).
+   likewise), ``s × 0.5``; else ``s`` (the largest deviation in memory). This is the point
+   channel.
+8. **Context channels** (exact definitions in ``analysis/detector_channels.py``): the
+   likelihood channel scores ``min(1, log10(1/p) / 10)`` where p is the normal tail probability
+   of the mean of ``|z| / (|z| + 8)`` over the last 10 rows against the mean and variance of that
+   10-row mean over the 8,640 rows before (at least 300 of them), 0.3 for the second and later
+   rows of a run with p ≤ 10⁻⁵; the range channel scores ``0.5 + 0.5 · e / (e + width)`` on the
+   first row beyond the highest / lowest value of the last 30 days by more than 5 % of that
+   range (e beyond the bound), once 300 earlier rows have a value. The row's score is the largest
+   of the three (the reason names a context channel only when it is strictly larger than the
+   point channel).
+9. **Mask**: the ``round(6 hours / Δ)`` rows after a row whose score (after the mask) is ≥ 0.5
+   score × 0.01 (no row for a daily series): a burst of alerts from several channels counts
+   as one.
 
 Parameters (the same for every series; none is fitted per series):
 
@@ -69,7 +88,11 @@ Parameters (the same for every series; none is fitted per series):
   ordinary ones are halved, so one threshold suits calm and noisy series alike.
 * These values were chosen once for all series, by the NAB corpus score (see
   ``benchmarks/nab.py`` and ``benchmarks/README.md``); the factor 0.01 makes a repeat count
-  as no alert at any useful threshold.
+  as no alert at any useful threshold. The context channels' constants are Numenta's (10-row
+  mean, 8,640-row history, floors, 10⁻⁵ / 10⁻³) except the raw band 8, the 300-row warm-up,
+  the 30-day range with its 5 % margin (Numenta's detector uses 5 % over all values seen) and
+  the 6-hour mask; NAB's corpus threshold for all three profiles then falls at 0.504, the
+  alert level 0.5 that ``watch`` uses.
 """
 
 from __future__ import annotations
@@ -78,6 +101,8 @@ import math
 
 import numpy as np
 import pandas as pd
+
+from northstar.analysis import detector_channels as channels
 
 INTERVAL_ROWS = 21
 MIN_HISTORY = 12
@@ -207,6 +232,43 @@ def _reasons(
     return en, zh
 
 
+def _context_reasons(
+    en: list[str],
+    zh: list[str],
+    channel: np.ndarray,
+    p: np.ndarray,
+    m: np.ndarray,
+    mu: np.ndarray,
+    y: np.ndarray,
+    hi: np.ndarray,
+    lo: np.ndarray,
+) -> None:
+    """Append the sentence of the context channel that gave a row its score (in place)."""
+    days = channels.RANGE_DAYS.days
+    k = channels.AVERAGE_ROWS
+    for i in np.flatnonzero(channel > 0):
+        if channel[i] == 1:
+            en[i] += (
+                f"; the last {k} points are further from their forecasts than usual (mean deviation"
+                f" score {m[i]:.2f}, usually {mu[i]:.2f}: a chance of {p[i]:.1e})"
+            )
+            zh[i] += (
+                f"；最近 {k} 个点偏离预测的程度高于平常（平均偏离分 {m[i]:.2f}，平常为 {mu[i]:.2f}，"
+                f"出现概率 {p[i]:.1e}）"
+            )
+        else:
+            up = y[i] > hi[i]
+            edge = hi[i] if up else lo[i]
+            by = _fmt(abs(y[i] - edge))
+            word_en, word_zh = ("above the highest", "高于") if up else ("below the lowest", "低于")
+            most_zh = "最高值" if up else "最低值"
+            pct = round(channels.RANGE_MARGIN * 100)
+            en[i] += (
+                f"; {word_en} value of the last {days} days ({_fmt(edge)}) by {by}, more than {pct} % of that range"
+            )
+            zh[i] += f"；{word_zh}近 {days} 天的{most_zh} {_fmt(edge)}，超出 {by}（超过该范围的 {pct}%）"
+
+
 def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.DataFrame:
     """Score every point of ``series`` from its past only; see the module docstring.
 
@@ -282,10 +344,19 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     recent = before.rolling(_rows_in(COOLDOWN, interval), min_periods=1).max().fillna(0.0).to_numpy()
     longest = before.rolling(_rows_in(MEMORY, interval), min_periods=1).max().fillna(0.0).to_numpy()
     s = np.where(az <= recent, s * REPEAT_FACTOR, np.where(az <= longest, s * ORDINARY_FACTOR, s))
+    # the context channels (detector_channels.py): an unusual stretch of deviations, a new range
+    lk, p, m, mu = channels.likelihood(az, ok)
+    rg, hi, lo = channels.out_of_range(y, _rows_in(channels.RANGE_DAYS, interval), hist)
+    channel = np.where(lk > s, 1, 0)
+    channel = np.where(rg > np.fmax(s, lk), 2, channel)
+    combined = np.fmax(np.fmax(s, lk), rg)
+    mask_rows = round(channels.MASK / interval) if interval is not None else 0
+    s = channels.mask_after_alerts(combined, mask_rows)
     lower = expected - band * scale
     upper = expected + band * scale
     if reasons:
         en, zh = _reasons(index, y, expected, z, pattern, interval is not None and interval < DAY, hist)
+        _context_reasons(en, zh, channel, p, m, mu, y, hi, lo)
     else:
         en, zh = [""] * n, [""] * n
     return pd.DataFrame(
