@@ -2,7 +2,8 @@
 
 ``t_cdf(x, dof)`` is P(T ≤ x) for T ~ t(dof); ``dof = math.inf`` (or ≥ 1e7) gives the standard
 Normal. It uses the identity P(T ≤ x) = 1 − I_{ν/(ν+x²)}(ν/2, 1/2) / 2 for x > 0 (and the mirror
-image for x < 0), with the regularised incomplete beta function I computed by the continued
+image for x < 0), or near the centre (x² < ν) the equal 1/2 + I_{x²/(ν+x²)}(1/2, ν/2) / 2, which
+keeps its precision for small |x|, with the regularised incomplete beta function I computed by the continued
 fraction of Numerical Recipes (§6.4, modified Lentz), accurate to about 1e-12.
 
 ``t_ppf(p, dof)`` is the x with ``t_cdf(x, dof) = p``, found by bisection (60 halvings of an
@@ -70,6 +71,9 @@ def t_cdf(x: float, dof: float) -> float:
         return 1.0 if x > 0 else 0.0
     if dof >= _NORMAL_DOF:
         return 0.5 * math.erfc(-x / math.sqrt(2.0))
+    if x * x < dof:  # near the centre: the complementary form keeps the precision of small |x|
+        half = 0.5 * incomplete_beta(0.5, dof / 2.0, x * x / (dof + x * x))
+        return 0.5 + half if x > 0 else 0.5 - half
     tail = 0.5 * incomplete_beta(dof / 2.0, 0.5, dof / (dof + x * x))
     return 1.0 - tail if x > 0 else tail
 

@@ -310,6 +310,7 @@ def _fit(y: pd.Series, grain: str, linear_scale_size: float) -> _Fit:
     if trend:
         dof = float(n - p)
         sigma = math.sqrt(float(resid @ resid) / dof) if dof > 0 else _INF
+        sigma = max(sigma, 1e-9 * (1.0 + float(np.max(np.abs(y.to_numpy())))))  # an exact fit: no noise
         return _Fit(beta, xtx_inv, sigma, dof, trend, seasonal, last, False, n)
     spread = float(np.std(y.to_numpy(), ddof=1)) if n >= 2 else 0.0
     sigma = max(spread, SHORT_SIGMA * linear_scale_size)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from northstar.scaffold.demo_goals import GOALS
 from northstar.scaffold.demo_metrics import METRIC_FILES
 from northstar.scaffold.demo_traffic import AHA_TRUTH
 from northstar.scaffold.demo_world import Calendar, IncidentPlan
@@ -20,7 +21,7 @@ project:
   currency: USD
   language: en
 
-include: [metrics/*.yml]      # one file of metrics per team
+include: [metrics/*.yml, goals.yml]   # one file of metrics per team; targets, scorecards, OKRs
 
 sources:
   events:
@@ -154,7 +155,7 @@ def project_files(calendar: Calendar, seed: int) -> dict[str, str]:
         f"{calendar.start.isoformat()} to {calendar.end.isoformat()} (UTC), seed {seed}.\n"
         "# Four incidents are hidden in the data; ground_truth.json says where and when.\n\n"
     )
-    return {"northstar.yml": header + _PROJECT, **METRIC_FILES}
+    return {"northstar.yml": header + _PROJECT, **METRIC_FILES, "goals.yml": GOALS}
 
 
 def ground_truth(plan: IncidentPlan, seed: int, counts: dict[str, int]) -> str:

@@ -19,6 +19,8 @@ from northstar.errors import ExpressionError, Issue, NorthstarError
 from northstar.spec.drivers import Driver
 from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
+from northstar.spec.goal_rules import check_goal_references
+from northstar.spec.goals import MetricTargets, Okr, Scorecard, guardrail_rules
 from northstar.spec.lifecycle import Activity
 from northstar.spec.loader import ENTRY_KIND, Node, Seq
 from northstar.spec.messages import KIND_ZH, make_issue
@@ -52,6 +54,9 @@ TOP_LEVEL = (
     "drivers",
     "watch",
     "notify",
+    "targets",
+    "scorecards",
+    "okrs",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -64,6 +69,9 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "drivers": Driver,
     "watch": WatchRule,
     "notify": NotifyEntry,
+    "targets": MetricTargets,
+    "scorecards": Scorecard,
+    "okrs": Okr,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
@@ -144,6 +152,8 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
             if obj is not None:
                 valid[str(name)] = obj
         parts[section] = valid
+    # OKR guardrails are watch rules (named <okr>__<metric>__floor, which no user rule can be)
+    parts["watch"] = {**parts.get("watch", {}), **guardrail_rules(parts.get("okrs", {}))}
     for key in ("north_star",):
         if key in data and data[key] is not None and not isinstance(data[key], str):
             issues.append(
@@ -196,6 +206,20 @@ ZH_DETAILS = (
         "活跃用户按整天计算：within 请写 1d 到 366d 之间的整天数（7d 为周活，30d 为月活）",
     ),
     ("is past the last of its", "step 超出了最后一步：{msg}"),
+    ("is not a period: write", "{input!r} 不是周期：请写 2026、2026-Q4、2026-11、2026-W47 或 2026-11-27"),
+    ("is not a period", "{input!r} 不是有效的周期：{msg}"),
+    ("give at least one of floor, target, stretch", "floor、target、stretch 至少要给出一个"),
+    ("an objective needs at least one key result", "一个目标（Objective）至少需要一个关键结果"),
+    ("needs 'floor' and/or 'ceiling'", "护栏指标需要 floor（下限）和/或 ceiling（上限）：{msg}"),
+    ("a key result graded by hand needs a 'label'", "手工评分的关键结果需要 label 说明它是什么"),
+    ("a key result needs 'metric'", "关键结果需要 metric（并给出 target），或手工评分 grade（0 到 1）"),
+    ("needs 'target'", "绑定指标的关键结果需要 target：{msg}"),
+    (
+        "give at least one set of weights",
+        "至少需要一组权重，例如 - {{from: 2026-01-05, kpi_a: 60%, kpi_b: 40%}}",
+    ),
+    ("two weight sets start on the same date", "有两组权重的起始日期相同"),
+    ("is negative", "权重不能为负：{msg}"),
     ("Input should be a valid", "类型不对：{msg}"),
     ("should be greater than or equal", "数值太小：{msg}"),
     ("should be less than or equal", "数值太大：{msg}"),
@@ -223,15 +247,17 @@ def _validate(
         meant = {s for x in extras for s in near(x, allowed)[:1]}
         for err in errors:
             loc = [str(x) for x in err["loc"]]
-            node, last = raw, None
+            node, last, item = raw, None, None
             for part in err["loc"]:
                 if isinstance(node, dict) and str(part) in node:
-                    last, node = (node, str(part)), node[str(part)]
+                    last, node, item = (node, str(part)), node[str(part)], None
                 elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                    if isinstance(node, Seq) and part < len(node.item_lines):
+                        item = (node.file, node.item_lines[part])  # the error is about the item itself
                     node = node[part]  # list items keep the line of the key above them
                 else:
                     break
-            file, line = _loc(*(last or (parent, key)))
+            file, line = item or _loc(*(last or (parent, key)))
             if file is None:
                 file, line = _loc(parent, key)
             field = loc[0] if loc else ""
@@ -397,6 +423,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     issues += check_driver_references(spec, data, known_metrics)
     issues += check_watch_references(spec, data, known_metrics)
     issues += check_notify_entries(spec, data)
+    issues += check_goal_references(spec, data, known_metrics)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -1152,6 +1179,8 @@ def check_watch_references(spec: ProjectSpec, data: Node, known_metrics: list[st
     raw_all = data.get("watch") or Node()
     known = set(known_metrics)
     for name, rule in (spec.watch or {}).items():
+        if "__" in name:
+            continue  # an OKR guardrail: checked where it is written (spec/goal_rules.py)
         raw = raw_all.get(name)
         if rule.metric not in known:
             issues.append(
