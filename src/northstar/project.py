@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
     from northstar.analysis.activity import ActiveUsersResult
     from northstar.analysis.aha import AhaResult
+    from northstar.analysis.alignment import AlignmentMap
     from northstar.analysis.explain import ExplainResult
     from northstar.analysis.funnels import FunnelResult
+    from northstar.analysis.lagged import Validation
     from northstar.analysis.lifecycle import LifecycleResult
     from northstar.analysis.repurchase import RepurchaseCurve
     from northstar.analysis.retention import RetentionResult
@@ -459,6 +461,32 @@ class Project:
 
         eng = engine or self.engine
         return run_propose_targets(self, eng, metric, benchmark=benchmark, steps=steps, grain=grain)
+
+    def alignment(self) -> AlignmentMap:
+        """Each team KPI's paths to the north star through the driver trees, definitions and
+        ``influenced_by`` links, and the KPIs with none (see :mod:`northstar.analysis.alignment`)."""
+        from northstar.analysis.alignment import alignment_map
+
+        return alignment_map(self)
+
+    def validate(
+        self,
+        metric: str,
+        against: str | None = None,
+        *,
+        grain: str = "week",
+        max_lag: int = 4,
+        confidence: float = 0.95,
+        engine: Engine | None = None,
+    ) -> Validation:
+        """Whether ``metric``'s period-over-period changes lead or accompany those of ``against``
+        (default: the north star) on history: lagged correlations with intervals, a verdict and
+        its caveats (see :mod:`northstar.analysis.lagged`)."""
+        from northstar.analysis.lagged import validate
+
+        return validate(
+            self, metric, against, grain=grain, max_lag=max_lag, confidence=confidence, engine=engine
+        )
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}

@@ -881,6 +881,66 @@ def target(
         _fail(exc, language)
 
 
+@app.command()
+def validate(
+    metric: Annotated[str | None, typer.Argument(help="the KPI to test against the north star")] = None,
+    against: Annotated[
+        str | None, typer.Option("--against", help="the metric to test against (default: the north star)")
+    ] = None,
+    grain: Annotated[str, typer.Option(help="day, week or month")] = "week",
+    max_lag: Annotated[int, typer.Option("--max-lag", help="test lags from -N to +N periods")] = 4,
+    all_kpis: Annotated[
+        bool, typer.Option("--all", help="every team KPI against the north star, one line each")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    project: ProjectOpt = None,
+    lang: LangOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+) -> None:
+    """Does a KPI lead or move with the north star on history? Lagged correlations with intervals."""
+    import json
+
+    from northstar.cli.alignment import alignment_table, caveat_lines, validation_report
+    from northstar.project import Project
+
+    language = lang or _language(project)
+    try:
+        if (metric is None) == (not all_kpis):
+            raise UserError(
+                "name one metric, or pass --all for every team KPI",
+                "请指定一个指标，或用 --all 检验所有团队指标",
+            )
+        proj = Project.load(project, engine=engine)
+        language = lang or proj.spec.project.language
+        if metric is not None:
+            result = proj.validate(metric, against, grain=grain, max_lag=max_lag)
+            if as_json:
+                print(json.dumps(result.to_dict(language), ensure_ascii=False, indent=2))
+            else:
+                console.print(validation_report(result, language))
+                _print_notes(result.notes_in(language), language)
+            return
+        amap = proj.alignment()
+        results = [
+            proj.validate(k.metric, against, grain=grain, max_lag=max_lag) if k.metric != against else None
+            for k in amap.kpis
+        ]
+        if as_json:
+            rows = [
+                {**k.to_dict(), "validation": v.to_dict(language) if v else None}
+                for k, v in zip(amap.kpis, results, strict=True)
+            ]
+            print(json.dumps({"north_star": amap.north_star, "kpis": rows}, ensure_ascii=False, indent=2))
+            return
+        console.print(alignment_table(amap, results, language))
+        shown = next((v for v in results if v is not None), None)
+        if shown is not None:
+            for line in caveat_lines(shown, language):
+                console.print(line)
+    except NorthstarError as exc:
+        _fail(exc, language)
+
+
 def main() -> None:
     try:
         app()

@@ -128,6 +128,11 @@ drivers:                      # northstar explain revenue --date 2026-10-11 --by
   conversion_rate: purchasers / visitors
   orders: {over: channel}
   won_deal_value: leads * lead_win_rate * value_per_won_lead   # marketing's leads → sales' deals
+  repurchase_30d:             # no identity: what we believe brings customers back (northstar validate csat)
+    label: {en: What brings customers back, zh: 促使客户复购的因素}
+    influenced_by: [return_rate, csat, first_contact_resolution, add_to_cart_conversion, checkout_conversion]
+  csat:
+    influenced_by: [first_contact_resolution, median_resolution_hours, p90_resolution_hours]
 
 watch:                        # northstar watch · northstar watch --backtest 90d
   orders_swing:               # the seed's rule: a daily swing beyond 15 % calls a review

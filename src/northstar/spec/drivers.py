@@ -8,9 +8,12 @@ Each entry names a metric and says what it equals:
 - ``orders: {over: channel}`` — the sum of the metric over the values of a dimension (the
   parts of an additive metric: they must not overlap and must add up to the whole).
 
-An entry may have both. Entries chain into trees: a metric on the right-hand side that has an
-entry of its own is decomposed further, to any depth and across teams (marketing's leads →
-sales' deals → revenue). :mod:`northstar.analysis.drivers` checks each identity on the data
+An entry may have both, and ``influenced_by: [csat, return_rate]``: metrics believed to move this
+one without an identity (support quality → repurchase); :mod:`northstar.analysis.alignment` follows
+them to the north star and ``northstar validate`` tests each on history.
+
+Entries chain into trees: a metric on the right-hand side that has an entry of its own is
+decomposed further, to any depth and across teams (marketing's leads → sales' deals → revenue). :mod:`northstar.analysis.drivers` checks each identity on the data
 (``northstar check``) and :mod:`northstar.analysis.explain` splits a change along the tree.
 """
 
@@ -30,6 +33,8 @@ class Driver(Strict):
 
     formula: str | None = None
     over: str | None = None
+    # metrics believed to move this one, without an identity; `northstar validate` tests each on history
+    influenced_by: list[str] = Field(default_factory=list)
     method: Literal["auto", "shapley", "lmdi"] = "auto"
     tolerance: float = Field(default=1e-6, ge=0)  # largest relative residual that still counts as exact
     label: LocalText | None = None

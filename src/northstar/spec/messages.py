@@ -399,6 +399,25 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "filters are SQL-like predicates over the source's columns, e.g. event_name != 'page_view'",
         "过滤条件是针对数据源列的类 SQL 条件，例如 event_name != 'page_view'",
     ),
+    "influence-unknown-metric": (
+        "driver entry {name!r}: influenced_by names {metric!r}, which is not a metric",
+        "驱动因素 {name!r}：influenced_by 中的 {metric!r} 不是已定义的指标",
+        "list metrics defined under 'metrics:'",
+        "请列出 'metrics:' 中定义的指标",
+    ),
+    "influence-self": (
+        "driver entry {name!r} lists itself in influenced_by",
+        "驱动因素 {name!r} 把自己列在了 influenced_by 中",
+        "list the metrics believed to move {name!r}, not {name!r} itself",
+        "请列出被认为会影响 {name!r} 的其他指标，而不是它自己",
+    ),
+    "kpi-no-path": (
+        "{team_text} KPI {metric!r} has no path to the north star {north_star!r}",
+        "{team_text_zh}的指标 {metric!r} 与北极星指标 {north_star!r} 之间没有任何路径",
+        "add it to a driver formula or to influenced_by of a metric on the north star's tree, "
+        "or drop it from the team's KPIs",
+        "请把它加入某个驱动公式，或加入北极星指标树上某个指标的 influenced_by，或把它从团队指标中移除",
+    ),
 }
 
 KIND_ZH = {

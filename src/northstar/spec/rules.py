@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from northstar.errors import ExpressionError, Issue, NorthstarError
+from northstar.spec.alignment_rules import check_alignment
 from northstar.spec.drivers import Driver
 from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
@@ -423,6 +424,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     issues += check_driver_references(spec, data, known_metrics)
     issues += check_watch_references(spec, data, known_metrics)
     issues += check_notify_entries(spec, data)
+    issues += check_alignment(spec, data, known_metrics)
     issues += check_goal_references(spec, data, known_metrics)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
@@ -1116,7 +1118,7 @@ def check_driver_references(spec: ProjectSpec, data: Node, known_metrics: list[s
                 )
             )
             continue
-        if drv.formula is None and drv.over is None:
+        if drv.formula is None and drv.over is None and not drv.influenced_by:
             issues.append(make_issue("driver-empty", *_loc(raw_all, name), name=name))
         if drv.over is not None and drv.over not in spec.dimensions:
             issues.append(
