@@ -86,7 +86,7 @@ def weekday_weights(daily: pd.Series, period_start: date) -> tuple[tuple[float, 
     history = daily[(daily.index >= start) & (daily.index < pd.Timestamp(period_start))]
     if len(history) < MIN_PROFILE_DAYS or (history < 0).any() or history.sum() <= 0:
         return (1.0,) * 7, "even"
-    means = history.groupby(history.index.day_of_week).mean()
+    means = history.groupby(pd.DatetimeIndex(history.index).day_of_week).mean()
     overall = float(means.mean())
     return tuple(float(means.get(d, overall)) for d in range(7)), "weekday"
 
