@@ -41,6 +41,7 @@ PUBLIC_API = {
     "RepurchaseCurve",
     "RetentionResult",
     "SpecError",
+    "TargetProposal",
     "UnsupportedOnEngine",
     "UserError",
     "__version__",

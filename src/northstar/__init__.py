@@ -7,6 +7,7 @@ from northstar.analysis.funnels import FunnelResult
 from northstar.analysis.lifecycle import LifecycleResult
 from northstar.analysis.repurchase import RepurchaseCurve
 from northstar.analysis.retention import RetentionResult
+from northstar.analysis.targets import TargetProposal
 from northstar.errors import (
     DataError,
     ExpressionError,
@@ -41,6 +42,7 @@ __all__ = [
     "RepurchaseCurve",
     "RetentionResult",
     "SpecError",
+    "TargetProposal",
     "UnsupportedOnEngine",
     "UserError",
     "__version__",

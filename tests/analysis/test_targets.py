@@ -311,3 +311,18 @@ def test_daily_ratios_are_averaged() -> None:
     rates = pd.Series(np.where(days.day_of_week < 5, 0.02, 0.04), index=days)
     got = per_period(rates, "month", additive=False)
     assert got.to_numpy() == pytest.approx(rates.groupby(rates.index.to_period("M")).mean().to_numpy())
+
+
+def test_the_worked_example_in_the_docs_prints_what_it_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/goals.md runs the seed's example (1.5 % now, industry 3 %); its printed output is real."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "goals.md").read_text(encoding="utf-8")
+    example = doc.split("### The seed's example")[1]
+    code = re.search(r"```python\n(.*?)```", example, flags=re.DOTALL)
+    shown = re.search(r"```text\n(.*?)```", example, flags=re.DOTALL)
+    assert code and shown
+    exec(compile(code.group(1), "docs/goals.md", "exec"), {})
+    assert capsys.readouterr().out == shown.group(1)
+    assert "target 2.12%" in shown.group(1)  # the seed's "2.2 % next": 1.5 % · √2 in two equal log steps
