@@ -35,12 +35,15 @@ if TYPE_CHECKING:
     from northstar.analysis.activity import ActiveUsersResult
     from northstar.analysis.aha import AhaResult
     from northstar.analysis.alignment import AlignmentMap
+    from northstar.analysis.bands import TargetSetting
     from northstar.analysis.explain import ExplainResult
     from northstar.analysis.funnels import FunnelResult
     from northstar.analysis.lagged import Validation
     from northstar.analysis.lifecycle import LifecycleResult
+    from northstar.analysis.okrs import OkrResult
     from northstar.analysis.repurchase import RepurchaseCurve
     from northstar.analysis.retention import RetentionResult
+    from northstar.analysis.scorecards import ScorecardResult
     from northstar.analysis.targets import TargetProposal
 
 PROJECT_FILE = "northstar.yml"
@@ -444,6 +447,45 @@ class Project:
         eng = engine or self.engine
         when = day if day is not None else self.default_range([metric], eng, "day")[1]
         return run_explain(self, metric, when, vs=vs, grain=grain, by=tuple(by), engine=eng)
+
+    def scorecard(
+        self, name: str, period: str | None = None, *, store: Any = None, engine: Engine | None = None
+    ) -> ScorecardResult:
+        """Scorecard ``name`` for ``period`` (``2026-W47``, ``2026-11``…; default: the card's grain's
+        period holding the last day with data). ``store``: an ``AlertStore`` whose targets replace
+        the YAML's (see :mod:`northstar.analysis.scorecards`)."""
+        from northstar.analysis.scorecards import run_scorecard
+
+        return run_scorecard(self, name, period, store=store, engine=engine)
+
+    def okrs(self, names: Sequence[str] | None = None, *, engine: Engine | None = None) -> list[OkrResult]:
+        """Progress of the OKRs ``names`` (default: all), see :mod:`northstar.analysis.okrs`."""
+        from northstar.analysis.okrs import run_okrs
+
+        return run_okrs(self, list(names) if names else None, engine=engine)
+
+    def targets(self, *, store: Any = None) -> dict[str, list[TargetSetting]]:
+        """Every metric's target settings: the YAML's, and the app database's latest per period."""
+        from northstar.analysis.bands import target_entries
+
+        return target_entries(self, store)
+
+    def check_target(
+        self,
+        metric: str,
+        period: str,
+        *,
+        floor: float | str | None = None,
+        target: float | str | None = None,
+        stretch: float | str | None = None,
+        per: str | None = None,
+    ) -> TargetSetting:
+        """Bands for ``metric`` in ``period`` checked as ``targets:`` checks them (known metric, a
+        period label, numbers or percentages, the order for the metric's direction); raises a
+        ``UserError`` (en/zh) saying what is wrong."""
+        from northstar.analysis.bands import check_target
+
+        return check_target(self, metric, period, floor=floor, target=target, stretch=stretch, per=per)
 
     def propose_targets(
         self,

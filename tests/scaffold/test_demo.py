@@ -26,6 +26,7 @@ from northstar.spec.models import ProjectSpec
 SMALL = {"days": 60, "users": 2000}
 FILES = {
     "northstar.yml",
+    "goals.yml",
     "ground_truth.json",
     "metrics/growth.yml",
     "metrics/marketing.yml",

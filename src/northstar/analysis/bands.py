@@ -8,8 +8,10 @@ each came from.
 A period rarely has an entry of its own grain (a weekly scorecard, a monthly target), so
 :func:`bands_for` derives one, band by band, from the entries that cover the period's days:
 
-1. an entry for exactly the period is used as it is;
-2. otherwise the entries of one grain whose periods together cover every day of the period: first
+1. an entry for exactly the period is used as it is, and so is an entry with ``per:`` the
+   period's grain whose period holds it (``{period: 2026-Q4, per: week, target: 8 %}``: each week
+   of the quarter);
+2. otherwise, for a metric whose value does not depend on the period's length (see below), the entries of one grain whose periods together cover every day of the period: first
    the coarser grains, finest first (a week inside a month uses the month's entry), then the finer
    ones (a month made of weekly entries);
 3. for an **additive** metric (``count``, ``sum``: a period's value is the sum of its days') each
@@ -20,11 +22,16 @@ A period rarely has an entry of its own grain (a weekly scorecard, a monthly tar
 4. a band that one of the covering entries lacks is missing (``None``); a period not fully covered
    has no bands.
 
+A metric built on distinct counts (``count_distinct``, ``active_users``, or a ratio or formula over
+one) is **length-dependent**: a week's visitor conversion is not a quarter's (the same visitor
+returns), so its bands are never derived from another grain's; give them for the grain scored, or
+with ``per:``. :func:`length_dependent` tells.
+
 ``elapsed`` cuts the period at the last day with data: an additive band is then prorated to the
 days elapsed, evenly (the month-to-date pace); ratios keep their band.
 
 >>> from northstar.spec.periods import parse_period
->>> month = Entry("orders", parse_period("2026-11"), 900.0, 1000.0, 1200.0)
+>>> month = TargetSetting("orders", parse_period("2026-11"), 900.0, 1000.0, 1200.0)
 >>> b = bands_for([month], parse_period("2026-W47"), additive=True)
 >>> (round(b.target, 2), b.derived)
 (233.33, True)
@@ -32,6 +39,7 @@ days elapsed, evenly (the month-to-date pace); ratios keep their band.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,14 +51,24 @@ if TYPE_CHECKING:
     from northstar.project import Project
     from northstar.watch.store import AlertStore
 
-__all__ = ["ADDITIVE_TYPES", "BANDS", "Bands", "Entry", "bands_for", "is_additive", "target_entries"]
+__all__ = [
+    "ADDITIVE_TYPES",
+    "BANDS",
+    "Bands",
+    "TargetSetting",
+    "bands_for",
+    "check_target",
+    "is_additive",
+    "length_dependent",
+    "target_entries",
+]
 
 BANDS = ("floor", "target", "stretch")
 ADDITIVE_TYPES = ("count", "sum")
 
 
 @dataclass(frozen=True)
-class Entry:
+class TargetSetting:
     """One setting of a metric's bands for one period, and where it came from."""
 
     metric: str
@@ -62,6 +80,7 @@ class Entry:
     why: str | None = None
     origin: str = "yaml"  # "yaml" (northstar.yml) or "app" (the app database)
     set_at: datetime | None = None
+    per: str | None = None  # the bands hold for each part of this grain of the period
 
     def band(self, name: str) -> float | None:
         value: float | None = getattr(self, name)
@@ -71,6 +90,7 @@ class Entry:
         return {
             "metric": self.metric,
             "period": self.period.label,
+            "per": self.per,
             "floor": self.floor,
             "target": self.target,
             "stretch": self.stretch,
@@ -90,7 +110,7 @@ class Bands:
     floor: float | None
     target: float | None
     stretch: float | None
-    entries: tuple[Entry, ...] = field(default=())
+    entries: tuple[TargetSetting, ...] = field(default=())
     derived: bool = False
     prorated_days: int | None = None
 
@@ -104,32 +124,48 @@ def is_additive(project: Project, metric: str) -> bool:
     return project.catalog.metrics[metric].spec.type in ADDITIVE_TYPES
 
 
-def target_entries(project: Project, store: AlertStore | None = None) -> dict[str, list[Entry]]:
+LENGTH_DEPENDENT_TYPES = ("count_distinct", "active_users")
+
+
+def length_dependent(project: Project, metric: str) -> bool:
+    """The metric's value depends on the period's length beyond a sum (distinct counts in it)."""
+    closure = project.catalog.closure(project.catalog.expand([metric]))
+    return any(project.catalog.metrics[m].spec.type in LENGTH_DEPENDENT_TYPES for m in closure)
+
+
+def target_entries(project: Project, store: AlertStore | None = None) -> dict[str, list[TargetSetting]]:
     """Every metric's entries: the YAML's, with the app database's latest settings replacing the
     YAML entry of the same period (and adding the others). Sorted by period start."""
-    out: dict[str, dict[Period, Entry]] = {}
+    out: dict[str, dict[tuple[Period, str | None], TargetSetting]] = {}
     for metric, entries in (project.spec.targets or {}).items():
         for e in entries.root:
             why = e.why
-            out.setdefault(metric, {})[e.span] = Entry(
-                metric, e.span, e.floor, e.target, e.stretch, e.set_by, why, "yaml", None
+            out.setdefault(metric, {})[(e.span, e.per)] = TargetSetting(
+                metric, e.span, e.floor, e.target, e.stretch, e.set_by, why, "yaml", None, e.per
             )
     if store is not None:
         for t in store.targets():
             span = parse_period(t.period)
-            out.setdefault(t.metric, {})[span] = Entry(
-                t.metric, span, t.floor, t.target, t.stretch, t.set_by, t.why, "app", t.set_at
+            out.setdefault(t.metric, {})[(span, t.per)] = TargetSetting(
+                t.metric, span, t.floor, t.target, t.stretch, t.set_by, t.why, "app", t.set_at, t.per
             )
     return {m: sorted(v.values(), key=lambda e: (e.period.start, e.period.grain)) for m, v in out.items()}
 
 
 def bands_for(
-    entries: Sequence[Entry], period: Period, *, additive: bool, elapsed: date | None = None
+    entries: Sequence[TargetSetting],
+    period: Period,
+    *,
+    additive: bool,
+    length_dependent: bool = False,
+    elapsed: date | None = None,
 ) -> Bands | None:
     """The bands for ``period`` from a metric's ``entries`` (module docstring), or None."""
-    exact = [e for e in entries if e.period == period]
-    chosen: list[Entry] | None = exact or None
-    if chosen is None:
+    exact = [e for e in entries if e.period == period and e.per is None]
+    exact = exact or [e for e in entries if e.per == period.grain and e.period.contains(period)][:1]
+    chosen: list[TargetSetting] | None = exact or None
+    entries = [e for e in entries if e.per is None]
+    if chosen is None and not length_dependent:
         rank = GOAL_GRAINS.index(period.grain)
         coarser = GOAL_GRAINS[rank + 1 :]
         finer = list(reversed(GOAL_GRAINS[:rank]))
@@ -163,4 +199,55 @@ def bands_for(
         tuple(chosen),
         derived=not exact,
         prorated_days=prorated,
+    )
+
+
+def check_target(
+    project: Project,
+    metric: str,
+    period: str,
+    *,
+    floor: float | str | None = None,
+    target: float | str | None = None,
+    stretch: float | str | None = None,
+    per: str | None = None,
+) -> TargetSetting:
+    """Bands typed at the command line or sent by the app, checked like ``targets:`` entries."""
+    from pydantic import ValidationError
+
+    from northstar.errors import UserError
+    from northstar.spec.goals import TargetEntry
+    from northstar.spec.suggest import did_you_mean
+
+    if metric not in project.catalog.metrics:
+        raise UserError(
+            f"there is no metric {metric!r}" + did_you_mean(metric, project.catalog.metrics),
+            f"没有名为 {metric!r} 的指标" + did_you_mean(metric, project.catalog.metrics, "zh"),
+        )
+    raw = {"period": period, "per": per, "floor": floor, "target": target, "stretch": stretch}
+    try:
+        entry = TargetEntry.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        msg = first["msg"].removeprefix("Value error, ")
+        raise UserError(
+            f"{where + ': ' if where else ''}{msg}",
+            f"{where + '：' if where else ''}{msg}（周期写作 2026-Q4、2026-11、2026-W47；数值写作 2.2% 或 450000）",
+        ) from None
+    lower = project.catalog.metrics[metric].spec.direction == "lower"
+    given = [
+        (n, v)
+        for n, v in (("floor", entry.floor), ("target", entry.target), ("stretch", entry.stretch))
+        if v is not None
+    ]
+    for (n1, v1), (n2, v2) in itertools.pairwise(given):
+        if (v1 < v2) if lower else (v1 > v2):
+            way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
+            raise UserError(
+                f"{n1} {v1:g} and {n2} {v2:g} are the wrong way round for {metric!r}, a {way}-is-better metric",
+                f"{n1} {v1:g} 与 {n2} {v2:g} 的大小关系与 {metric!r}（{way_zh}）相反",
+            )
+    return TargetSetting(
+        metric, entry.span, entry.floor, entry.target, entry.stretch, None, None, "app", None, entry.per
     )

@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from northstar.analysis.bands import Bands, Entry, bands_for, is_additive, target_entries
+from northstar.analysis.bands import (
+    Bands,
+    TargetSetting,
+    bands_for,
+    is_additive,
+    length_dependent,
+    target_entries,
+)
 from northstar.analysis.period_values import period_values
 from northstar.errors import QueryError
 from northstar.spec.periods import Period, parse_period, period_of
@@ -191,7 +198,7 @@ def run_scorecard(
     *,
     store: AlertStore | None = None,
     engine: Engine | None = None,
-    _entries: dict[str, list[Entry]] | None = None,
+    _entries: dict[str, list[TargetSetting]] | None = None,
     _stack: tuple[str, ...] = (),
 ) -> ScorecardResult:
     """Score scorecard ``name`` for ``period`` (default: the card's grain's period holding the last
@@ -274,12 +281,32 @@ def run_scorecard(
             item
         ].spec.direction
         value = values.get(item)
+        by_length = length_dependent(project, item)
         bands = bands_for(
             entries.get(item, []),
             p,
             additive=is_additive(project, item),
+            length_dependent=by_length,
             elapsed=through if through < p.end else None,
         )
+        if by_length and bands is None and entries.get(item):
+            notes.append(
+                f"{item} counts distinct entities, so its value depends on the period's length: its targets"
+                f" for other periods do not carry over to {p.label}; give bands for this grain"
+                f" (e.g. per: {p.grain})"
+            )
+            notes_zh.append(
+                f"{item} 基于去重计数，数值随周期长短而变：其他周期的目标不能套用到 {p.label}；"
+                f"请为该粒度设置目标（例如 per: {p.grain}）"
+            )
+        if by_length and through < p.end and value is not None:
+            notes.append(
+                f"{item} counts distinct entities and the period is not over: part of a period holds fewer"
+                " of them than the whole, so its score is provisional"
+            )
+            notes_zh.append(
+                f"{item} 基于去重计数且该周期尚未结束：部分周期的去重数少于整个周期，其得分为暂定"
+            )
         score = item_score(value, bands, scoring, cap, direction)
         label_en = (cfg.label.en if cfg and cfg.label and cfg.label.en else None) or info.label
         label_zh = (cfg.label.zh if cfg and cfg.label and cfg.label.zh else None) or info.label_zh or label_en

@@ -806,6 +806,15 @@ def _add_alerts() -> None:
 _add_alerts()
 
 
+def _add_goals() -> None:
+    from northstar.cli.goals import register
+
+    register(app)
+
+
+_add_goals()
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml

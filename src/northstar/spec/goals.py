@@ -6,6 +6,7 @@
     targets:
       conversion_rate:
         - period: 2026-Q4          # 2026, 2026-Q4, 2026-11, 2026-W47 or 2026-11-27
+          per: week                # optional: the bands hold for each week of the quarter
           floor: 1.8%              # below it: a problem
           target: 2.1%
           stretch: 2.4%            # a breakthrough
@@ -85,6 +86,7 @@ class TargetEntry(Strict):
     """The bands of one metric for one period, and who set them and why."""
 
     period: str
+    per: Literal["day", "week", "month", "quarter"] | None = None  # bands for each such part of the period
     floor: float | None = None
     target: float | None = None
     stretch: float | None = None
@@ -108,6 +110,8 @@ class TargetEntry(Strict):
     def _some_band(self) -> TargetEntry:
         if self.floor is None and self.target is None and self.stretch is None:
             raise ValueError("give at least one of floor, target, stretch")
+        if self.per is not None and not parse_period(self.period).coarser_than(self.per):
+            raise ValueError(f"per: {self.per} must be shorter than the period {self.period}")
         return self
 
     @property

@@ -220,6 +220,7 @@ ZH_DETAILS = (
         "至少需要一组权重，例如 - {{from: 2026-01-05, kpi_a: 60%, kpi_b: 40%}}",
     ),
     ("two weight sets start on the same date", "有两组权重的起始日期相同"),
+    ("must be shorter than the period", "per 的粒度必须比周期短：{msg}"),
     ("is negative", "权重不能为负：{msg}"),
     ("Input should be a valid", "类型不对：{msg}"),
     ("should be greater than or equal", "数值太小：{msg}"),

@@ -120,6 +120,7 @@ class StoredTarget:
     set_by: str
     why: str | None
     set_at: datetime
+    per: str | None = None  # the bands hold for each part of this grain of the period
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ CREATE TABLE IF NOT EXISTS targets (
     id {serial},
     metric TEXT NOT NULL,
     period TEXT NOT NULL,
+    per TEXT,
     floor_value DOUBLE PRECISION,
     target_value DOUBLE PRECISION,
     stretch_value DOUBLE PRECISION,
@@ -830,6 +832,7 @@ class AlertStore:
         target: float | None = None,
         stretch: float | None = None,
         why: str | None = None,
+        per: str | None = None,
     ) -> StoredTarget:
         """Record bands for ``metric`` in ``period`` (a label: 2026-Q4, 2026-11, 2026-W47…). The
         caller checks the metric and the bands (``Project.set_target`` does)."""
@@ -841,17 +844,17 @@ class AlertStore:
         with self._db.transaction() as tx:
             self._db.execute(
                 tx,
-                "INSERT INTO targets (metric, period, floor_value, target_value, stretch_value, set_by, why,"
-                " set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (metric, period, floor, target, stretch, set_by, why, self._db.ts_param(at)),
+                "INSERT INTO targets (metric, period, per, floor_value, target_value, stretch_value, set_by,"
+                " why, set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (metric, period, per, floor, target, stretch, set_by, why, self._db.ts_param(at)),
             )
-        return StoredTarget(metric, period, floor, target, stretch, set_by, why, at)
+        return StoredTarget(metric, period, floor, target, stretch, set_by, why, at, per)
 
     def targets(self, metric: str | None = None, *, history: bool = False) -> builtins.list[StoredTarget]:
         """The targets in force (the latest setting per metric and period), or with ``history``
         every setting, oldest first."""
         sql = (
-            "SELECT metric, period, floor_value, target_value, stretch_value, set_by, why, set_at, id"
+            "SELECT metric, period, floor_value, target_value, stretch_value, set_by, why, set_at, per"
             " FROM targets"
         )
         params: builtins.list[Any] = []
@@ -871,12 +874,13 @@ class AlertStore:
                 r[5],
                 r[6],
                 self._db.ts_value(r[7]),
+                r[8],
             )
             for r in rows
         ]
         if history:
             return out
-        latest = {(t.metric, t.period): t for t in out}
+        latest = {(t.metric, t.period, t.per): t for t in out}
         return sorted(latest.values(), key=lambda t: (t.metric, t.period))
 
     def _unknown(self, alert_id: str, tx: Any = None) -> UserError:
