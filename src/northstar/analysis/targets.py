@@ -80,10 +80,11 @@ import numpy as np
 import pandas as pd
 
 from northstar.analysis.student_t import t_cdf, t_ppf
+from northstar.analysis.target_reasons import WORD, Reasons
 from northstar.errors import DataError, QueryError
 from northstar.spec.suggest import did_you_mean
 
-__all__ = ["TargetProposal", "TargetStep", "fmt_probability", "fmt_value", "period_label", "propose_targets"]
+__all__ = ["TargetProposal", "TargetStep", "period_label", "propose_targets"]
 
 WINDOW_YEARS = 3
 MIN_TREND = 4
@@ -94,8 +95,6 @@ MAX_STEPS = 24
 PERIODS_PER_YEAR = {"week": 52, "month": 12, "quarter": 4}
 MEAN_DAYS = {"week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4}
 PERIOD_FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC"}
-_WORD = {"week": ("week", "周"), "month": ("month", "月"), "quarter": ("quarter", "季度")}
-ZH_COUNT = {"week": "{n} 周", "month": "{n} 个月", "quarter": "{n} 个季度"}
 _INF = math.inf
 
 Grain = Literal["week", "month", "quarter"]
@@ -141,7 +140,7 @@ class TargetProposal:
     history_periods: int  # complete periods the model was fitted on
     history_first: str
     trend: float  # per period: relative (log scale) or in the KPI's units (linear)
-    volatility: float  # σ: log scale (≈ relative) or the KPI's units per day/period (linear)
+    volatility: float  # σ: log scale (≈ relative), or the KPI's units (per day when additive)
     dof: float  # degrees of freedom of the t distribution (inf: Normal, short history)
     seasonality_estimated: bool
     trend_estimated: bool
@@ -168,25 +167,6 @@ def period_label(period: pd.Period, grain: str) -> str:
     if grain == "month":
         return f"{start.year}-{start.month:02d}"
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-
-
-def fmt_value(v: float, percent: bool, decimals: int) -> str:
-    """1.50 % for a percentage, 1,234.5 for a number."""
-    if v is None or not math.isfinite(v):
-        return "–"
-    if percent:
-        return f"{v * 100:,.{decimals}f} %"
-    d = decimals if abs(v) < 1000 else 0
-    return f"{v:,.{d}f}"
-
-
-def fmt_probability(p: float) -> str:
-    """34 %; "< 1 %" and "> 99 %" at the ends, where a rounded 0 % or 100 % would overstate it."""
-    if p < 0.005:
-        return "< 1 %"
-    if p > 0.995:
-        return "> 99 %"
-    return f"{p * 100:.0f} %"
 
 
 def _check(grain: str, steps: int, direction: str, benchmark: float | None) -> None:
@@ -338,7 +318,7 @@ def propose_targets(
     if len(series) == 0:
         raise DataError(
             f"no complete {grain} in the history: targets need at least one",
-            f"历史数据中没有完整的{_WORD[grain][1]}：提出目标至少需要一个完整周期",
+            f"历史数据中没有完整的{WORD[grain][1]}：提出目标至少需要一个完整周期",
         )
     last = series.index[-1]
     window = series[pd.PeriodIndex(series.index).asi8 > last.ordinal - WINDOW_YEARS * PERIODS_PER_YEAR[grain]]
@@ -396,7 +376,28 @@ def propose_targets(
                 on_scale = back(fwd(base) + fit.season(p, grain)) if base > 0 or not log else base
                 path[k - 1] = on_scale * days_of(p)
     better = max if higher else min
-    ctx = _Context(grain, percent, decimals, fit, current, benchmark, steps, log, rate)
+    trend = 0.0
+    if fit.trend:
+        trend = (
+            math.exp(fit.beta[1]) - 1.0
+            if log
+            else float(fit.beta[1]) * (MEAN_DAYS[grain] if additive else 1.0)
+        )
+    ctx = Reasons(
+        grain,
+        percent,
+        decimals,
+        current,
+        benchmark,
+        steps,
+        rate,
+        fit.n,
+        fit.short,
+        trend,
+        fit.sigma,
+        log,
+        additive,
+    )
     rows = []
     for k in range(steps):
         p = future[k]
@@ -432,14 +433,7 @@ def propose_targets(
                 short_zh,
             )
         )
-    notes, notes_zh = _notes(fit, grain, beaten, benchmark, ctx, log, len(window))
-    trend = 0.0
-    if fit.trend:
-        trend = (
-            math.exp(fit.beta[1]) - 1.0
-            if log
-            else float(fit.beta[1]) * (MEAN_DAYS[grain] if additive else 1.0)
-        )
+    notes, notes_zh = ctx.notes(beaten, fit.seasonal)
     return TargetProposal(
         grain=grain,
         direction=direction,
@@ -464,112 +458,3 @@ def propose_targets(
         notes=tuple(notes),
         notes_zh=tuple(notes_zh),
     )
-
-
-@dataclass(frozen=True)
-class _Context:
-    """What the step sentences need."""
-
-    grain: str
-    percent: bool
-    decimals: int
-    fit: _Fit
-    current: float
-    benchmark: float | None
-    steps: int
-    log: bool
-    rate: float | None  # the path's growth per period (equal steps on the log scale)
-
-    def v(self, x: float) -> str:
-        return fmt_value(x, self.percent, self.decimals)
-
-    def given(self) -> tuple[str, str]:
-        en, zh = _WORD[self.grain]
-        n = self.fit.n
-        if self.fit.short:
-            return (
-                f"given only {n} {en}{'s' if n != 1 else ''} of history (no trend, at least ±25 % volatility)",
-                f"仅有 {ZH_COUNT[self.grain].format(n=n)}的历史（不估计趋势，波动至少按 ±25 % 计）",
-            )
-        trend = math.exp(self.fit.beta[1]) - 1.0 if self.log else float(self.fit.beta[1])
-        t_en = f"{trend * 100:+.1f} % a {en}" if self.log else f"{trend:+,.{self.decimals}f} a {en}"
-        t_zh = f"每{zh} {trend * 100:+.1f} %" if self.log else f"每{zh} {trend:+,.{self.decimals}f}"
-        vol = f"±{self.fit.sigma * 100:.1f} %" if self.log else f"±{self.fit.sigma:,.{self.decimals}f}"
-        return (
-            f"given the last {n} {en}s' trend ({t_en}) and volatility ({vol})",
-            f"依据最近 {ZH_COUNT[self.grain].format(n=n)}的趋势（{t_zh}）与波动（{vol}）",
-        )
-
-    def sentence(
-        self, k: int, rule: str, overridden: bool, forecast: float, probs: tuple[float, float, float]
-    ) -> tuple[str, str, str, str]:
-        en_w, zh_w = _WORD[self.grain]
-        g_en, g_zh = self.given()
-        p_t, p_f, p_s = (fmt_probability(p) for p in (probs[1], probs[0], probs[2]))
-        if rule == "benchmark":
-            assert self.benchmark is not None
-            head_en = (
-                f"{self.v(self.current)} now, industry {self.v(self.benchmark)}: step {k + 1} of {self.steps}"
-            )
-            head_zh = f"当前 {self.v(self.current)}，行业 {self.v(self.benchmark)}：第 {k + 1} 步（共 {self.steps} 步）"
-            if self.rate is not None:
-                head_en += f" at {self.rate * 100:+.0f} % a {en_w}"
-                head_zh += f"，每{zh_w} {self.rate * 100:+.0f} %"
-            if overridden:
-                head_en += f"; business as usual ({self.v(forecast)}) is already past the path, so the target is the forecast"
-                head_zh += f"；按现有趋势（{self.v(forecast)}）已超过路径，目标取预测值"
-            short_en = (
-                f"{self.v(self.current)} now, industry {self.v(self.benchmark)}: step {k + 1} of {self.steps}"
-            )
-            short_zh = f"当前 {self.v(self.current)}，行业 {self.v(self.benchmark)}：第 {k + 1} 步（共 {self.steps} 步）"
-            return (
-                f"{head_en}; reached with probability {p_t} {g_en}",
-                f"{head_zh}；{g_zh}，达成概率 {p_t}",
-                short_en,
-                short_zh,
-            )
-        beaten_en = beaten_zh = ""
-        if self.benchmark is not None:
-            beaten_en = f"industry {self.v(self.benchmark)} already beaten; "
-            beaten_zh = f"已超过行业水平 {self.v(self.benchmark)}；"
-        return (
-            f"{beaten_en}from history: the target is the business-as-usual forecast (probability {p_t}), floor "
-            f"{p_f}, stretch {p_s}, {g_en}",
-            f"{beaten_zh}依据历史：目标取按现有趋势的预测值（达成概率 {p_t}），保底 {p_f}，挑战 {p_s}，{g_zh}",
-            f"{beaten_en}{self.v(self.current)} now; business as usual from history (probability {p_t})",
-            f"{beaten_zh}当前 {self.v(self.current)}；依据历史按现有趋势（达成概率 {p_t}）",
-        )
-
-
-def _notes(
-    fit: _Fit, grain: str, beaten: bool, benchmark: float | None, ctx: _Context, log: bool, n: int
-) -> tuple[list[str], list[str]]:
-    en_w = _WORD[grain][0]
-    notes: list[str] = []
-    zh: list[str] = []
-    if fit.short:
-        notes.append(
-            f"too little history ({n} complete {en_w}{'s' if n != 1 else ''}): the trend is not estimated "
-            f"and the bands assume at least ±25 % volatility; use a finer grain for a sharper proposal"
-        )
-        zh.append(
-            f"历史太短（完整的 {ZH_COUNT[grain].format(n=n)}）：不估计趋势，区间按至少 ±25 % 的波动计；可改用更细的粒度"
-        )
-    if not fit.seasonal:
-        need = 2 * PERIODS_PER_YEAR[grain]
-        notes.append(f"seasonality not estimated — too little history ({n} of the {need} {en_w}s it needs)")
-        zh.append(
-            f"未估计季节性——历史太短（{ZH_COUNT[grain].format(n=n)}，需要 {ZH_COUNT[grain].format(n=need)}）"
-        )
-    if beaten and benchmark is not None:
-        notes.append(
-            f"the benchmark {ctx.v(benchmark)} is already beaten ({ctx.v(ctx.current)} now, without its season): "
-            "targets come from history"
-        )
-        zh.append(
-            f"已超过基准 {ctx.v(benchmark)}（当前 {ctx.v(ctx.current)}，剔除季节性后）：目标依据历史提出"
-        )
-    if not log:
-        notes.append("some values are zero or negative: the model works on the values, not their logarithm")
-        zh.append("存在零或负值：模型基于原值而非对数")
-    return notes, zh

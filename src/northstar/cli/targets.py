@@ -12,14 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from northstar.analysis.targets import (
-    FLOOR_P,
-    STRETCH_P,
-    TARGET_P,
-    ZH_COUNT,
-    TargetProposal,
-    fmt_probability,
-)
+from northstar.analysis.target_reasons import ZH_COUNT, fmt_probability
+from northstar.analysis.targets import FLOOR_P, STRETCH_P, TARGET_P, TargetProposal
 from northstar.cli.render import format_value
 from northstar.errors import QueryError
 from northstar.results import MetricInfo
@@ -92,6 +86,8 @@ def _assumptions(proposal: TargetProposal, info: MetricInfo, zh: bool) -> Table:
         )
     else:
         vol = f"±{proposal.volatility:,.{info.decimals}f}"
+        if proposal.additive:
+            vol = f"每天 {vol}" if zh else f"{vol} a day"
     dist = (
         ("正态（历史太短）" if zh else "Normal (short history)")
         if math.isinf(proposal.dof)
