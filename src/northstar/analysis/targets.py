@@ -31,9 +31,12 @@ describes a different business)::
   week, month or quarter; it is used by pacing (:mod:`northstar.analysis.pacing`).
 * ``σ``, the **volatility**, is the standard deviation of the residuals after trend and
   seasonality, with ``n − p`` degrees of freedom (``p`` parameters). On the log scale 0.08 means
-  about ±8 % from period to period.
+  about ±8 % from period to period. (A series the line fits exactly gets σ = 10⁻⁹·(1 + max|y|),
+  so the probabilities are 0 or 1 rather than undefined.)
 
-**Forecast** (business as usual) for a future period ``h`` periods after the last one:
+**Periods proposed**: ``steps`` consecutive periods from ``first_period`` (default: the one after
+the last value; the CLI skips a period already in progress). **Forecast** (business as usual) for
+a future period ``h`` periods after the last one:
 ``ŷ = x₀ᵀβ`` (``x₀`` = 1, h, its season), shown as ``exp(ŷ)`` (the median) or ``ŷ``. Its
 uncertainty is the OLS prediction error ``se = σ·√(1 + x₀ᵀ(XᵀX)⁻¹x₀)`` (noise of one period plus
 the uncertainty of the fitted level, trend and seasons, which grows with ``h``), and
@@ -47,7 +50,8 @@ size) and the distribution is Normal with ``se = σ·√(1 + 1/n)``: the bands a
 
 **Current** = the value of the last complete period (what "now" means in "1.5 % now").
 
-**Targets with a benchmark B** (the industry's level, in the KPI's units per period): the current
+**Targets with a benchmark B** (the industry's level, in the KPI's units per period; for an
+``additive`` KPI compared per day as B / the grain's mean days, 7, 30.44 or 91.31): the current
 level without its season ``c = C / season(last)`` moves to B in ``steps`` equal steps on the log
 scale (a constant growth rate: 1.5 % → 3 % in 2 steps proposes 1.5 %·√2 = 2.12 % next), or equal
 steps on the linear scale when c or B is ≤ 0. Step k's path value is multiplied by the season of
@@ -67,7 +71,8 @@ history as below.
 ``TARGET_P`` = 0.5 (the forecast), stretch with ``STRETCH_P`` = 0.3 (about one period in three),
 floor with ``FLOOR_P`` = 0.9.
 
-Every step says why in English and Chinese (``why`` / ``why_zh``).
+Every step says why in English and Chinese (``why`` / ``why_zh``, and ``why_short`` for the
+``why:`` of a pasted target), written by :mod:`northstar.analysis.target_reasons`.
 """
 
 from __future__ import annotations
