@@ -21,7 +21,7 @@ from rich.text import Text
 from northstar.errors import NorthstarError, UserError
 
 if TYPE_CHECKING:
-    from northstar.analysis.bands import TargetSetting
+    from northstar.analysis.bands import Bands, TargetSetting
     from northstar.analysis.okrs import OkrResult
     from northstar.analysis.scorecards import ScorecardResult
     from northstar.project import Project
@@ -72,36 +72,28 @@ def scorecard_table(project: Project, result: ScorecardResult, lang: str) -> Gro
     )
     table = Table(title=title, title_justify="left")
     heads = (
-        ["指标", "权重", "数值", "底线", "目标", "挑战", "状态", "得分", "贡献"]
+        ["指标", "权重", "数值", "目标（底线 – 挑战）", "状态", "得分"]
         if zh
-        else ["KPI", "weight", "value", "floor", "target", "stretch", "status", "score", "contribution"]
+        else ["KPI", "weight", "value", "target (floor – stretch)", "status", "score"]
     )
     for i, h in enumerate(heads):
-        table.add_column(h, justify="left" if i in (0, 6) else "right")
+        table.add_column(h, justify="left" if i in (0, 4) else "right", overflow="fold")
     for item in result.items:
         name = item.label_zh if zh else item.label
         en, zh_word, style = STATUS[item.status]
         if item.kind == "scorecard":
             value = _pct(item.value)
-            floor = target = stretch = "—"
+            bands = "100%"
         else:
-            b = item.bands
             value = _value(project, item.item, item.value)
-            floor = _value(project, item.item, b.floor) if b else "—"
-            target = _value(project, item.item, b.target) if b else "—"
-            stretch = _value(project, item.item, b.stretch) if b else "—"
-            if b is not None and b.derived:
-                target += "*"
+            bands = _bands_text(project, item.item, item.bands)
         table.add_row(
             name,
             _pct(item.weight),
             value,
-            floor,
-            target,
-            stretch,
+            bands,
             Text(zh_word if zh else en, style=style),
             _pct(item.score),
-            _pct(item.contribution),
         )
     total = Text(
         (f"总分 {_pct(result.score)}" if zh else f"Score {_pct(result.score)}")
@@ -127,6 +119,16 @@ def scorecard_table(project: Project, result: ScorecardResult, lang: str) -> Gro
     return Group(*parts)
 
 
+def _bands_text(project: Project, metric: str, bands: Bands | None) -> str:
+    """``1,919 (1,694 – 2,145)``, with a * when derived from other periods' targets."""
+    if bands is None:
+        return "—"
+    target = _value(project, metric, bands.target) if bands.target is not None else "—"
+    around = [_value(project, metric, v) if v is not None else "—" for v in (bands.floor, bands.stretch)]
+    text = target if around == ["—", "—"] else f"{target} ({around[0]} – {around[1]})"
+    return text + ("*" if bands.derived else "")
+
+
 def okr_table(project: Project, result: OkrResult, lang: str) -> Group:
     zh = lang == "zh"
     objective = result.objective_zh if zh else result.objective
@@ -143,7 +145,7 @@ def okr_table(project: Project, result: OkrResult, lang: str) -> Group:
         else ["key result", "weight", "start", "target", "now", "progress", "pace"]
     )
     for i, h in enumerate(heads):
-        table.add_column(h, justify="left" if i in (0, 6) else "right")
+        table.add_column(h, justify="left" if i in (0, 6) else "right", overflow="fold")
     for kr in result.key_results:
         label = kr.label_zh if zh else kr.label
         if kr.graded_by_hand:
@@ -199,7 +201,7 @@ def targets_table(project: Project, entries: dict[str, list[TargetSetting]], lan
         else ["metric", "period", "floor", "target", "stretch", "set by", "from", "why"]
     )
     for i, h in enumerate(heads):
-        table.add_column(h, justify="right" if i in (2, 3, 4) else "left")
+        table.add_column(h, justify="right" if i in (2, 3, 4) else "left", overflow="fold")
     for metric in sorted(entries):
         for e in entries[metric]:
             period = e.period.label + (
