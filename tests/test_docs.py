@@ -26,6 +26,7 @@ PACKAGE = ROOT / "src" / "northstar"
 PUBLIC_API = {
     "ActiveUsersResult",
     "AhaResult",
+    "AlignmentMap",
     "DataError",
     "ExplainResult",
     "ExpressionError",
@@ -44,6 +45,7 @@ PUBLIC_API = {
     "TargetProposal",
     "UnsupportedOnEngine",
     "UserError",
+    "Validation",
     "__version__",
 }
 

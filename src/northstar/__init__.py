@@ -2,8 +2,10 @@
 
 from northstar.analysis.activity import ActiveUsersResult
 from northstar.analysis.aha import AhaResult
+from northstar.analysis.alignment import AlignmentMap
 from northstar.analysis.explain import ExplainResult
 from northstar.analysis.funnels import FunnelResult
+from northstar.analysis.lagged import Validation
 from northstar.analysis.lifecycle import LifecycleResult
 from northstar.analysis.repurchase import RepurchaseCurve
 from northstar.analysis.retention import RetentionResult
@@ -27,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ActiveUsersResult",
     "AhaResult",
+    "AlignmentMap",
     "DataError",
     "ExplainResult",
     "ExpressionError",
@@ -45,5 +48,6 @@ __all__ = [
     "TargetProposal",
     "UnsupportedOnEngine",
     "UserError",
+    "Validation",
     "__version__",
 ]

@@ -56,7 +56,15 @@ if TYPE_CHECKING:
     from northstar.engine.base import Engine
     from northstar.project import Project
 
-__all__ = ["MIN_CHANGES", "Lag", "Validation", "autocorrelation", "lagged_correlations", "validate"]
+__all__ = [
+    "MIN_CHANGES",
+    "Lag",
+    "Validation",
+    "autocorrelation",
+    "batch_caveats",
+    "lagged_correlations",
+    "validate",
+]
 
 MIN_CHANGES = 6
 VALIDATE_GRAINS = ("day", "week", "month")
@@ -97,6 +105,11 @@ class Validation:
     max_lag: int
     confidence: float  # all intervals together
     notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day of the last period kept."""
+        return _next_start(self.periods[-1], self.grain) - timedelta(days=1) if self.periods else None
 
     @property
     def per_lag_confidence(self) -> float:
@@ -196,6 +209,37 @@ class Validation:
             "caveats": list(self.caveats(lang)),
             "notes": list(self.notes_in(lang)),
         }
+
+
+def batch_caveats(results: Sequence[Validation], lang: str = "en") -> tuple[str, ...]:
+    """The caveats of several validations against one metric (``validate --all``): the same as
+    one's, for any KPI, plus the chance of a link found by luck among ``len(results)`` KPIs."""
+    if not results:
+        return ()
+    v = results[0]
+    lo, hi = min(r.changes for r in results), max(r.changes for r in results)
+    n = str(lo) if lo == hi else f"{lo}–{hi}"
+    k, miss = len(results), 1 - v.confidence
+    if lang == "zh":
+        unit = GRAIN_ZH[v.grain]
+        _, *rest = v.caveats("zh")
+        return (
+            f"相关不等于因果：即使有关联，也不能说明推动某个指标就会推动 {v.against}。",
+            rest[0],
+            f"历史较短：每个指标只有 {n} 个逐{unit}变化；区间很宽，一个异常的{unit}就可能改变 r。",
+            rest[2],
+            f"检验了 {k} 个指标：即使全都与 {v.against} 无关，也预计约有 {k * miss:.1f} 个会偶然显示出关联。",
+        )
+    _, *rest = v.caveats("en")
+    return (
+        f"Correlation is not causation: a link does not show that moving a KPI will move {v.against}.",
+        rest[0],
+        f"Short history: {n} {v.grain}-over-{v.grain} changes per KPI; intervals are wide, and one "
+        f"unusual {v.grain} can swing r.",
+        rest[2],
+        f"{k} KPIs tested: even if none were linked to {v.against}, about {k * miss:.1f} of them "
+        "would show a link by chance.",
+    )
 
 
 def lagged_correlations(

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from northstar.analysis.alignment import EDGE_ZH, AlignmentMap, KpiPaths
-from northstar.analysis.lagged import GRAIN_ZH, Lag, Validation
+from northstar.analysis.lagged import GRAIN_ZH, Lag, Validation, batch_caveats
 
 __all__ = ["alignment_table", "caveat_lines", "validation_report"]
 
@@ -51,13 +51,13 @@ def validation_report(v: Validation, language: str) -> Group:
     zh = language == "zh"
     parts: list[Table | Text] = []
     if v.periods:
-        first, last, n = v.periods[0], v.periods[-1], len(v.periods)
-        unit = GRAIN_ZH[v.grain] if zh else (v.grain if n == 1 else v.grain + "s")
+        first, last, n = v.periods[0], v.last_day, len(v.periods)
+        unit = v.grain if n == 1 else v.grain + "s"
         head = (
-            f"{v.metric} 对比 {v.against}，按{GRAIN_ZH[v.grain]}的逐期差值：自 {first} 起的 {n} 个{unit}（至 {last} 所在{GRAIN_ZH[v.grain]}）"
+            f"{v.metric} 对比 {v.against}，逐{GRAIN_ZH[v.grain]}差值：{n} {GRAIN_ZH[v.grain]}，{first} 至 {last}"
             if zh
-            else f"{v.metric} vs {v.against}, {v.grain}-over-{v.grain} differences: {n} {unit} "
-            f"starting {first} (last one starts {last})"
+            else f"{v.metric} vs {v.against}, {v.grain}-over-{v.grain} differences: {n} {unit}, "
+            f"{first} to {last}"
         )
     else:
         head = (
@@ -70,7 +70,7 @@ def validation_report(v: Validation, language: str) -> Group:
         table = Table()
         for col, justify in (
             ("滞后" if zh else "lag", "right"),
-            (f"{v.metric} …", "left"),
+            ("含义" if zh else "meaning", "left"),
             ("样本对" if zh else "pairs", "right"),
             ("有效样本" if zh else "n_eff", "right"),
             ("r", "right"),
@@ -88,11 +88,11 @@ def validation_report(v: Validation, language: str) -> Group:
     return Group(*parts)
 
 
-def caveat_lines(v: Validation, language: str) -> list[Text]:
+def caveat_lines(v: Validation | Sequence[Validation], language: str) -> list[Text]:
+    """The caveats of one validation, or of several against one metric (``--all``)."""
     zh = language == "zh"
-    lines = [Text("注意：" if zh else "Caveats:", style="yellow")]
-    lines += [Text(f"  · {c}") for c in v.caveats(language)]
-    return lines
+    texts = v.caveats(language) if isinstance(v, Validation) else batch_caveats(v, language)
+    return [Text("注意：" if zh else "Caveats:", style="yellow"), *(Text(f"  · {c}") for c in texts)]
 
 
 def _path_text(kpi: KpiPaths, zh: bool) -> str:

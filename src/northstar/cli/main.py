@@ -942,10 +942,8 @@ def validate(
             print(json.dumps({"north_star": amap.north_star, "kpis": rows}, ensure_ascii=False, indent=2))
             return
         console.print(alignment_table(amap, results, language))
-        shown = next((v for v in results if v is not None), None)
-        if shown is not None:
-            for line in caveat_lines(shown, language):
-                console.print(line)
+        for line in caveat_lines([v for v in results if v is not None], language):
+            console.print(line)
     except NorthstarError as exc:
         _fail(exc, language)
 
