@@ -237,3 +237,172 @@ def test_one_alert_per_incident_but_a_later_incident_alerts_again() -> None:
     assert out["score"].iloc[75] > 0.8 * 0.5  # not the largest in 50 days: halved, still an alert
     z75 = abs(out["z"].iloc[75])
     assert out["score"].iloc[75] == pytest.approx(0.5 * z75 / (z75 + 4))
+
+
+# --- the context channels (analysis/detector_channels.py) and the mask, against loops written
+# from that module's docstring -------------------------------------------------------------------
+
+
+def point_channel(z: np.ndarray, cooldown_rows: int, memory_rows: int, band: float = 4.0) -> np.ndarray:
+    """Step 7 of the detector's docstring, as a loop over rows."""
+    az = np.abs(z)
+    out = np.zeros(len(z))
+    for t in range(len(z)):
+        raw = az[t] / (az[t] + band)
+        recent = max(az[max(0, t - cooldown_rows) : t], default=0.0)
+        longest = max(az[max(0, t - memory_rows) : t], default=0.0)
+        out[t] = raw * (0.01 if az[t] <= recent else 0.5 if az[t] <= longest else 1.0)
+    return out
+
+
+def channels_by_loops(
+    y: np.ndarray, z: np.ndarray, interval: pd.Timedelta, history_rows: int = 8640
+) -> np.ndarray:
+    """The final score from z and the values: point, likelihood, range, max, then the mask."""
+    n = len(y)
+    rows = lambda span: max(1, round(span / interval))  # noqa: E731
+    point = point_channel(z, rows(pd.Timedelta(days=3)), rows(pd.Timedelta(days=50)))
+    az = np.abs(z)
+    r = az / (az + 8.0)
+    m = np.array([r[max(0, t - 9) : t + 1].mean() for t in range(n)])
+    p = np.full(n, np.nan)
+    lk = np.zeros(n)
+    for t in range(n):
+        past = m[max(0, t - history_rows) : t]
+        if len(past) < 300:
+            continue
+        mu = max(past.mean(), 0.03)
+        sd = math.sqrt(max(past.var(), 0.0003))
+        p[t] = 0.5 * math.erfc(max((m[t] - mu) / sd, 0.0) / math.sqrt(2))
+    for t in range(n):
+        if math.isnan(p[t]):
+            continue
+        shown = 1e-3 if p[t] <= 1e-5 and t > 0 and not math.isnan(p[t - 1]) and p[t - 1] <= 1e-5 else p[t]
+        lk[t] = min(1.0, math.log10(1.0 / max(shown, 1e-300)) / 10.0)
+    rg = np.zeros(n)
+    span = rows(pd.Timedelta(days=30))
+    was_out = False
+    for t in range(n):
+        past = y[max(0, t - span) : t]
+        past = past[~np.isnan(past)]
+        earlier = int((~np.isnan(y[:t])).sum())
+        is_out = False
+        if earlier >= 300 and len(past) and not math.isnan(y[t]):
+            hi, lo = past.max(), past.min()
+            e = max(y[t] - (hi + 0.05 * (hi - lo)), (lo - 0.05 * (hi - lo)) - y[t])
+            is_out = e > 0
+            if is_out and not was_out:
+                rg[t] = 0.5 + 0.5 * e / (e + hi - lo)
+        was_out = is_out
+    final = np.maximum(np.maximum(point, lk), rg)
+    mask = round(pd.Timedelta(hours=6) / interval)
+    last_alert = -(10**9)
+    for t in range(n):
+        if t - last_alert <= mask:
+            final[t] *= 0.01
+        elif final[t] >= 0.5:
+            last_alert = t
+    return final
+
+
+def five_minute_series(
+    n: int, seed: int, start: str = "2026-10-22", tz: str | None = "Europe/Berlin"
+) -> pd.Series:
+    """5-minute values with a daily cycle, noise, and the events the channels are for."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(start, periods=n, freq="5min", tz=tz)  # crosses 2026-10-25 (DST ends)
+    minutes = (idx.hour * 60 + idx.minute).to_numpy()
+    values = 100 + 20 * np.sin(2 * np.pi * minutes / 1440) + rng.normal(0, 2, n)
+    values = np.round(values, 1)  # repeated values
+    values[1300:1320] += 18 * (-1.0) ** np.arange(20)  # 100 minutes of swings of ±2.5 deviations
+    values[1700] = values[1699]  # a repeated value
+    values[1500] += 30  # a spike
+    values[1512] += 45  # a larger one an hour later (masked)
+    values[1800:] += 100 + np.linspace(0, 50, n - 1800)  # a step out of the range, then a drift
+    return pd.Series(values, index=idx)
+
+
+@pytest.mark.parametrize(("seed", "history_rows"), [(0, 8640), (1, 8640), (2, 400)])
+def test_channels_and_mask_match_loops(seed: int, history_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from northstar.analysis import detector_channels
+
+    monkeypatch.setattr(detector_channels, "HISTORY_ROWS", history_rows)
+    s = five_minute_series(2300, seed)
+    out = score(s)
+    ref = channels_by_loops(s.to_numpy(), out["z"].to_numpy(), pd.Timedelta(minutes=5), history_rows)
+    np.testing.assert_allclose(out["score"].to_numpy(), ref, rtol=1e-9, atol=1e-12)
+    assert (out["score"] >= 0.5).sum() >= 2
+
+
+def test_rows_out_of_order_and_equal_timestamps_with_the_channels() -> None:
+    s = five_minute_series(2100, 4, tz=None)
+    idx = s.index.to_list()
+    idx[1400] = idx[1399]  # an equal timestamp
+    idx[1600] = idx[1590]  # a late row
+    s.index = pd.DatetimeIndex(idx)
+    out = score(s)
+    ref = channels_by_loops(s.to_numpy(), out["z"].to_numpy(), pd.Timedelta(minutes=5))
+    np.testing.assert_allclose(out["score"].to_numpy(), ref, rtol=1e-9, atol=1e-12)
+    for k in (299, 300, 301, 1310, 1513, 1601, 2013):
+        pd.testing.assert_frame_equal(score(s.iloc[:k]), out.iloc[:k], check_exact=True)
+
+
+def test_a_burst_of_noise_alerts_by_likelihood_with_its_reason() -> None:
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2026-03-27", periods=1500, freq="5min", tz="Europe/Berlin")  # DST on 03-29
+    values = 100 + rng.normal(0, 2, len(idx))
+    values[1000:1020] += 6 * (-1.0) ** np.arange(20)  # 100 minutes of swings of about ±3 deviations
+    out = score(pd.Series(values, index=idx))
+    burst = out.iloc[1000:1020]
+    alert = burst[burst["score"] >= 0.5]
+    assert len(alert) >= 1
+    first = alert.iloc[0]
+    assert (
+        "; the last 10 points are further from their forecasts than usual (mean deviation score"
+        in first["reason"]
+    )
+    assert (
+        "；最近 10 个点偏离预测的程度高于平常（平均偏离分" in first["reason_zh"]
+        and "出现概率" in first["reason_zh"]
+    )
+    # before it, the only alerts are new records of the noise itself, by the range channel, just
+    # above 0.5 (a new 30-day extreme beyond the 5 % margin is an alert by definition)
+    before = out.iloc[300:1000]
+    records = before[before["score"] >= 0.5]
+    assert (
+        records["reason"].str.contains("value of the last 30 days").all() and (records["score"] < 0.51).all()
+    )
+    assert not before["reason"].str.contains("further from their forecasts").any()
+    assert abs(first["z"]) < 4  # the point alone is within the band: the stretch is what alerts
+    calm = out.iloc[700:1000]
+    assert not calm["reason"].str.contains("; ").any()  # a calm row names no context channel
+
+
+def test_a_step_out_of_the_range_alerts_by_range_then_the_mask_holds() -> None:
+    s = five_minute_series(2300, 6)
+    out = score(s)
+    drift = out.iloc[1800:]
+    hits = drift.index[drift["reason"].str.contains("above the highest value of the last 30 days")]
+    assert len(hits) >= 1
+    t = out.index.get_loc(hits[0])
+    past = s.iloc[max(0, t - 8640) : t]
+    hi, lo = past.max(), past.min()
+    e = s.iloc[t] - (hi + 0.05 * (hi - lo))
+    assert out["score"].iloc[t] >= 0.5 + 0.5 * e / (e + hi - lo) - 1e-12  # the range's score, or more
+    assert "高于近 30 天的最高值 " in out["reason_zh"].iloc[t]
+    # the larger spike an hour after an alert is masked: × 0.01
+    assert out["score"].iloc[1500] >= 0.5 and out["score"].iloc[1512] < 0.01
+    assert abs(out["z"].iloc[1512]) > abs(out["z"].iloc[1500])
+    alerts = np.flatnonzero(out["score"].to_numpy() >= 0.5)
+    gaps = np.diff(alerts)
+    assert (gaps > 72).all()  # no two alerts within 6 hours (72 rows of 5 minutes)
+
+
+def test_the_mask_and_the_channels_leave_daily_series_alone() -> None:
+    rng = np.random.default_rng(8)
+    idx = pd.date_range("2025-01-01", periods=400, freq="D")
+    s = pd.Series(500 + rng.normal(0, 5, len(idx)), index=idx)
+    s.iloc[350] += 100
+    s.iloc[351] += 200  # the next day, larger: no mask for a daily series
+    out = score(s)
+    assert out["score"].iloc[350] > 0.5 and out["score"].iloc[351] > 0.5

@@ -17,7 +17,7 @@ read in its order, as a stream) and returns one row per point with:
   both from ``analysis/detector_channels.py`` and only after 300 rows of history;
 * ``pattern``: which forecast was used (``weekly``, ``daily``, ``level``), and ``reason`` /
   ``reason_zh``: why, e.g. "38 % below the expected 1,204 for Tuesday 14:00 (weekly pattern),
-  4.1 robust deviations"; when a context channel gives the score, its sentence follows ("; the
+  4.1 robust deviations"; each context channel that scores ≥ 0.3 adds its sentence ("; the
   last 10 points are further from their forecasts than usual (…: a chance of 3.2e-06)", "; above
   the highest value of the last 30 days (812) by 95, more than 5 % of that range").
 
@@ -68,8 +68,8 @@ that prefix: the detector is causal and can run on a stream):
    rows of a run with p ≤ 10⁻⁵; the range channel scores ``0.5 + 0.5 · e / (e + width)`` on the
    first row beyond the highest / lowest value of the last 30 days by more than 5 % of that
    range (e beyond the bound), once 300 earlier rows have a value. The row's score is the largest
-   of the three (the reason names a context channel only when it is strictly larger than the
-   point channel).
+   of the three; the reason adds the sentence of each context channel that scores at least 0.3
+   (a calm row scores 0.03 by likelihood: p = 0.5).
 9. **Mask**: the ``round(6 hours / Δ)`` rows after a row whose score (after the mask) is ≥ 0.5
    score × 0.01 (no row for a daily series): a burst of alerts from several channels counts
    as one.
@@ -114,6 +114,7 @@ COOLDOWN = pd.Timedelta(days=3)
 MEMORY = pd.Timedelta(days=50)
 REPEAT_FACTOR = 0.01
 ORDINARY_FACTOR = 0.5
+REASON_LEVEL = 0.3  # a context channel's sentence is added from this score on
 DAY = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
 COLUMNS = ["value", "expected", "lower", "upper", "z", "score", "pattern", "reason", "reason_zh"]
@@ -235,7 +236,8 @@ def _reasons(
 def _context_reasons(
     en: list[str],
     zh: list[str],
-    channel: np.ndarray,
+    unusual: np.ndarray,
+    new_range: np.ndarray,
     p: np.ndarray,
     m: np.ndarray,
     mu: np.ndarray,
@@ -243,11 +245,11 @@ def _context_reasons(
     hi: np.ndarray,
     lo: np.ndarray,
 ) -> None:
-    """Append the sentence of the context channel that gave a row its score (in place)."""
+    """Append the sentence of each context channel that scores ≥ ``REASON_LEVEL`` (in place)."""
     days = channels.RANGE_DAYS.days
     k = channels.AVERAGE_ROWS
-    for i in np.flatnonzero(channel > 0):
-        if channel[i] == 1:
+    for i in np.flatnonzero(unusual | new_range).tolist():
+        if unusual[i]:
             en[i] += (
                 f"; the last {k} points are further from their forecasts than usual (mean deviation"
                 f" score {m[i]:.2f}, usually {mu[i]:.2f}: a chance of {p[i]:.1e})"
@@ -256,7 +258,7 @@ def _context_reasons(
                 f"；最近 {k} 个点偏离预测的程度高于平常（平均偏离分 {m[i]:.2f}，平常为 {mu[i]:.2f}，"
                 f"出现概率 {p[i]:.1e}）"
             )
-        else:
+        if new_range[i]:
             up = y[i] > hi[i]
             edge = hi[i] if up else lo[i]
             by = _fmt(abs(y[i] - edge))
@@ -347,8 +349,6 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     # the context channels (detector_channels.py): an unusual stretch of deviations, a new range
     lk, p, m, mu = channels.likelihood(az, ok)
     rg, hi, lo = channels.out_of_range(y, _rows_in(channels.RANGE_DAYS, interval), hist)
-    channel = np.where(lk > s, 1, 0)
-    channel = np.where(rg > np.fmax(s, lk), 2, channel)
     combined = np.fmax(np.fmax(s, lk), rg)
     mask_rows = round(channels.MASK / interval) if interval is not None else 0
     s = channels.mask_after_alerts(combined, mask_rows)
@@ -356,7 +356,7 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     upper = expected + band * scale
     if reasons:
         en, zh = _reasons(index, y, expected, z, pattern, interval is not None and interval < DAY, hist)
-        _context_reasons(en, zh, channel, p, m, mu, y, hi, lo)
+        _context_reasons(en, zh, lk >= REASON_LEVEL, rg >= REASON_LEVEL, p, m, mu, y, hi, lo)
     else:
         en, zh = [""] * n, [""] * n
     return pd.DataFrame(

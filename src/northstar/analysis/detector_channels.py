@@ -1,9 +1,9 @@
 """The detector's two context channels and its alert mask (pure NumPy/pandas, causal).
 
 ``analysis/detector.py`` scores each point by its own deviation from a forecast (the *point*
-channel). A point forecast does not see a change that no single point shows: noise that grows,
-a series that drifts out of the range it has kept for weeks. Two more channels look at such
-changes; each gives a score in [0, 1] on the same scale (``≥ 0.5`` = an alert), the detector
+channel). A point forecast does not see a change that no single point shows, such as noise that
+grows, and it forgets what a series did weeks ago: a value can be ordinary next to its forecast
+and still beyond every value of the last month. Two more channels look at these; each gives a score in [0, 1] on the same scale (``≥ 0.5`` = an alert), the detector
 keeps the largest of the three, then masks repeats. Every quantity at row t uses rows ≤ t only.
 
 **Likelihood** (Numenta's anomaly likelihood, Ahmad et al. 2017, applied to the point channel's
@@ -28,7 +28,9 @@ in rows: round(30 days / Δ)) before t, once at least ``LEARN_ROWS`` earlier row
 the row is *out of range* when ``y_t > hi_t + RANGE_MARGIN · (hi_t − lo_t)`` or ``y_t < lo_t −
 RANGE_MARGIN · (hi_t − lo_t)`` (``RANGE_MARGIN`` = 5 %). The first row of an excursion (the
 previous row not out of range) scores ``0.5 + 0.5 · e / (e + hi_t − lo_t)`` where e is how far
-beyond the bound it is; other rows score 0.
+beyond the bound it is; other rows score 0. A record is measured against the previous
+records, so a drift that sets a new high by a little every day never leaves the range: the
+channel sees a jump past the month's extremes, not a slow climb.
 
 **Mask**: after a row whose final score is ≥ ``ALERT`` (0.5), the next ``round(MASK / Δ)`` rows
 (``MASK`` = 6 hours: 72 rows of 5-minute data, 6 of hourly data, none of daily data) score × 0.01:
