@@ -41,6 +41,7 @@ PUBLIC_API = {
     "QueryResult",
     "RepurchaseCurve",
     "RetentionResult",
+    "ReviewPack",
     "SpecError",
     "TargetProposal",
     "UnsupportedOnEngine",

@@ -21,6 +21,7 @@ from northstar.errors import (
     UnsupportedOnEngine,
     UserError,
 )
+from northstar.export.review import ReviewPack
 from northstar.project import Project
 from northstar.results import MetricInfo, QueryResult
 
@@ -44,6 +45,7 @@ __all__ = [
     "QueryResult",
     "RepurchaseCurve",
     "RetentionResult",
+    "ReviewPack",
     "SpecError",
     "TargetProposal",
     "UnsupportedOnEngine",

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from northstar.analysis.retention import RetentionResult
     from northstar.analysis.scorecards import ScorecardResult
     from northstar.analysis.targets import TargetProposal
+    from northstar.export.review import ReviewPack
 
 PROJECT_FILE = "northstar.yml"
 _DEFAULT_FORMAT = {
@@ -529,6 +530,16 @@ class Project:
         return validate(
             self, metric, against, grain=grain, max_lag=max_lag, confidence=confidence, engine=engine
         )
+
+    def review(
+        self, period: str, store: Any = None, *, lang: str | None = None, engine: Engine | None = None
+    ) -> ReviewPack:
+        """The review pack of a month (``2026-11``) or quarter: KPIs against targets, scorecards,
+        OKRs, the alerts in ``store`` (an ``AlertStore``) with their reviews, and proposed targets
+        (see :mod:`northstar.export.review`; ``write_review`` writes it as HTML or xlsx)."""
+        from northstar.export.review import build_review
+
+        return build_review(self, period, store=store, lang=lang, engine=engine)
 
 
 DEFAULT_SPAN = {None: 30, "day": 30, "hour": 2}

@@ -815,6 +815,15 @@ def _add_goals() -> None:
 _add_goals()
 
 
+def _add_review() -> None:
+    from northstar.cli.review import register
+
+    register(app)
+
+
+_add_review()
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml

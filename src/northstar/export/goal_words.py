@@ -106,6 +106,7 @@ WORDS: dict[str, dict[str, str]] = {
         "prop.why": "Why",
         "prop.none": "No KPI has targets (targets:).",
         "prop.failed": "no proposal: {reason}",
+        "prop.finer": "per {grain}: its targets are per {target}, and the history holds no complete {target}",
         "notes.none": "No notes.",
         "sheet.kpis": "KPIs",
         "sheet.scorecards": "Scorecards",
@@ -120,6 +121,9 @@ WORDS: dict[str, dict[str, str]] = {
         "kind": "Kind",
         "whys": "5 whys",
         "pct": "% change",
+        "grain.week": "week",
+        "grain.month": "month",
+        "grain.quarter": "quarter",
     },
     "zh": {
         "kpi": "指标",
@@ -216,6 +220,7 @@ WORDS: dict[str, dict[str, str]] = {
         "prop.why": "理由",
         "prop.none": "没有设定目标的指标（targets:）。",
         "prop.failed": "无法提出建议：{reason}",
+        "prop.finer": "按{grain}提出：其目标按{target}设定，但历史中没有完整的{target}",
         "notes.none": "无。",
         "sheet.kpis": "指标",
         "sheet.scorecards": "计分卡",
@@ -230,6 +235,9 @@ WORDS: dict[str, dict[str, str]] = {
         "kind": "类型",
         "whys": "5 个为什么",
         "pct": "变化率",
+        "grain.week": "周",
+        "grain.month": "月",
+        "grain.quarter": "季度",
     },
 }
 

@@ -60,8 +60,8 @@ def check_suffix(path: Path, suffixes: Sequence[str] = SCORECARD_SUFFIXES) -> st
     """The lower-case suffix of ``path``, or a ``UserError`` (en/zh) naming the ones accepted."""
     suffix = path.suffix.lower()
     if suffix not in suffixes:
-        listed = ", ".join(suffixes[:-1]) + " or " + suffixes[-1]
-        listed_zh = "、".join(suffixes[:-1]) + " 或 " + suffixes[-1]
+        listed = " or ".join([", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
+        listed_zh = " 或 ".join(["、".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
         raise UserError(
             f"cannot write {path.name}: use a {listed} file",
             f"无法写入 {path.name}：请使用 {listed_zh} 文件",
