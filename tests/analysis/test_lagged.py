@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from northstar.analysis.lagged import MIN_CHANGES, lagged_correlations, validate
+from northstar.analysis.lagged import MIN_CHANGES, Lag, Validation, lagged_correlations, validate
 from northstar.errors import QueryError
 from northstar.project import Project
 
@@ -117,6 +117,32 @@ def test_independent_series_keep_zero_inside_at_the_nominal_rate() -> None:
     assert per_lag == pytest.approx(1 - 0.05 / 9, abs=0.01)
     assert every / reps >= 0.92
     assert naive_every / reps < every / reps - 0.05
+
+
+def test_a_same_period_link_of_levels_echoes_at_plus_and_minus_one() -> None:
+    """Stationary levels that move together: their differences correlate at lag 0 and, with
+    about half the size and the opposite sign, at ±1 — the echo the extra caveat is about."""
+    rng = np.random.default_rng(8)
+    common = rng.normal(size=400)
+    x, y = common + rng.normal(size=400), common + rng.normal(size=400)  # levels: r = 0.5
+    lags = {lag.lag: lag for lag in lagged_correlations(x, y, 2)}
+    assert lags[0].r == pytest.approx(0.5, abs=0.08)
+    assert lags[1].r == pytest.approx(-0.25, abs=0.08) and lags[-1].r == pytest.approx(-0.25, abs=0.08)
+    v = Validation(
+        "x", "y", "day", (date(2026, 1, 1),) * 400, tuple(x), tuple(y), tuple(lags.values()), 2, 0.95
+    )
+    assert v.best is not None and v.best.lag == 0 and not v.echo and len(v.caveats()) == 4
+    flipped = (
+        Lag(-1, 100, 90, 0.1, -0.2, 0.4),
+        Lag(0, 100, 90, 0.2, -0.1, 0.5),
+        Lag(1, 100, 90, -0.4, -0.6, -0.1),
+    )
+    echo = Validation(
+        "x", "y", "day", (date(2026, 1, 1),) * 101, (0.0,) * 101, (0.0,) * 101, flipped, 1, 0.95
+    )
+    assert echo.best is not None and echo.best.lag == 1 and echo.echo
+    assert "echo" not in echo.caveats()[-1] and "lags ±1 with the opposite sign" in echo.caveats()[-1]
+    assert "相反符号" in echo.caveats("zh")[-1]
 
 
 # -- a generated project --------------------------------------------------------------------------

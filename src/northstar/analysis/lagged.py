@@ -32,7 +32,10 @@
 
 Caveats are part of the result and always printed: correlation is not causation; common causes
 (seasonality, promotions) move both; short histories give wide intervals; how the several lags
-are accounted for. Granger-style tests are not attempted.
+are accounted for. One more when the best lag is ±1 and lag 0's r has the opposite sign and at
+least half its size: the differences of two series without a trend whose *levels* move together
+correlate by about r at lag 0 and by about −r/2 at lags ±1 (each change is partly undone by the
+next), so such a lag may be an echo of a same-period link. Granger-style tests (and pre-whitening) are not attempted.
 """
 
 from __future__ import annotations
@@ -163,19 +166,45 @@ class Validation:
             return f"{self.metric} follows {self.against} by {k} {plural} ({how}): {stat}"
         return f"{self.metric} moves with {self.against} in the same {self.grain} ({how}): {stat}"
 
+    @property
+    def echo(self) -> bool:
+        """The best lag is ±1, and lag 0's r has the opposite sign and at least half its size:
+        possibly the echo of a same-period link that differencing spreads to lags ±1."""
+        best = self.best
+        zero = next((lag for lag in self.lags if lag.lag == 0), None)
+        return bool(
+            best and zero and abs(best.lag) == 1 and best.r * zero.r < 0 and abs(zero.r) >= abs(best.r) / 2
+        )
+
     def caveats(self, lang: str = "en") -> tuple[str, ...]:
-        """What the numbers cannot say; always printed with them."""
+        """What the numbers cannot say; always printed with them (the last only for an echo)."""
         n, lags, per = self.changes, 2 * self.max_lag + 1, self.per_lag_confidence
         if lang == "zh":
             unit = GRAIN_ZH[self.grain]
-            return (
-                f"相关不等于因果：即使有关联，也不能说明推动 {self.metric} 就会推动 {self.against}。",
-                "共同原因（季节性、节假日、促销、流量波动）会同时推动两者；逐期差分去掉了趋势，但去不掉共同的冲击。",
-                f"历史较短：只有 {n} 个逐{unit}变化；区间很宽，一个异常的{unit}就可能改变 r。",
-                f"检验了 {lags} 个滞后：每个区间的置信度为 {per:.2%}（Bonferroni 校正），"
-                f"因此所有区间同时成立的概率至少为 {self.confidence:.0%}；"
-                "样本量已按自相关修正（Bartlett 公式）。",
+            echo = (
+                f"最佳滞后为 ±1 且与同期 r 的符号相反：对没有趋势的序列做差分后，相邻的变化会部分相互抵消，"
+                f"同一{unit}内的关联也会以相反符号出现在 ±1 滞后上；两者的水平值可能只是同向变动。",
             )
+            return (*self._caveats_zh(n, lags, per, unit), *(echo if self.echo else ()))
+        echo = (
+            "The best lag is ±1 with the opposite sign to lag 0: differencing a series without a trend "
+            "makes neighbouring changes partly undo each other, so a same-"
+            f"{self.grain} link also shows at lags ±1 with the opposite sign; the levels may simply "
+            "move together.",
+        )
+        return (*self._caveats_en(n, lags, per), *(echo if self.echo else ()))
+
+    def _caveats_zh(self, n: int, lags: int, per: float, unit: str) -> tuple[str, ...]:
+        return (
+            f"相关不等于因果：即使有关联，也不能说明推动 {self.metric} 就会推动 {self.against}。",
+            "共同原因（季节性、节假日、促销、流量波动）会同时推动两者；逐期差分去掉了趋势，但去不掉共同的冲击。",
+            f"历史较短：只有 {n} 个逐{unit}变化；区间很宽，一个异常的{unit}就可能改变 r。",
+            f"检验了 {lags} 个滞后：每个区间的置信度为 {per:.2%}（Bonferroni 校正），"
+            f"因此所有区间同时成立的概率至少为 {self.confidence:.0%}；"
+            "样本量已按自相关修正（Bartlett 公式）。",
+        )
+
+    def _caveats_en(self, n: int, lags: int, per: float) -> tuple[str, ...]:
         return (
             f"Correlation is not causation: a link does not show that moving {self.metric} "
             f"will move {self.against}.",
