@@ -3,6 +3,7 @@
     python benchmarks/nab.py                 # all 58 NAB files, 3 profiles, then the demo
     python benchmarks/nab.py --skip-demo     # NAB only
     python benchmarks/nab.py --nab ../shared/data/nab
+    python benchmarks/nab.py --skip-demo --plateau   # + every constant moved by ±50 %
 
 Steps:
 
@@ -13,7 +14,10 @@ Steps:
    threshold per profile chosen by the sweep over the whole corpus, the normalised corpus
    score, and per category at that threshold (a category against its own Null and Perfect);
    the Null and Perfect detectors are scored too, as a check (0 and 100);
-3. the demo: daily series of the incident metrics (overall and for the incident's slice), the
+3. with ``--plateau``: the corpus scores again with each of the detector's constants moved by
+   −50 % and +50 % (one at a time; ``RED`` by ±50 % of its exponent), to see whether the figure
+   sits on a plateau or on a peak fitted to this corpus;
+4. the demo: daily series of the incident metrics (overall and for the incident's slice), the
    detector on each, and precision / recall of flagged days (score ≥ 0.5, i.e. 4 robust
    deviations) against the incident days of ``ground_truth.json``.
 """
@@ -21,6 +25,7 @@ Steps:
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -32,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from nab_score import (  # noqa: E402
+    NO_WINDOW,
     FileRows,
     corpus_score,
     file_rows,
@@ -42,7 +48,15 @@ from nab_score import (  # noqa: E402
 
 from northstar.analysis import detector  # noqa: E402
 
-PUBLISHED = {"ARTime": 74.85, "Numenta HTM": 70.10, "CAD OSE": 69.90, "Windowed Gaussian": 39.65}
+PUBLISHED = {
+    "ARTime": 74.85,
+    "Numenta HTM": 70.10,
+    "CAD OSE": 69.90,
+    "earthgecko Skyline": 58.20,
+    "KNN CAD": 57.99,
+    "Relative Entropy": 54.64,
+    "Windowed Gaussian": 39.65,
+}
 
 
 def run_nab(nab_dir: Path) -> float:
@@ -59,7 +73,7 @@ def run_nab(nab_dir: Path) -> float:
         start = time.perf_counter()
         out = detector.score(series)
         seconds += time.perf_counter() - start
-        files.append(file_rows(name, series.index, windows[name]))
+        files.append(file_rows(name, pd.DatetimeIndex(series.index), windows[name]))
         scores.append(out["score"].to_numpy())
         categories[name] = name.split("/")[0]
     rows = sum(len(f.window) for f in files)
@@ -84,8 +98,83 @@ def run_nab(nab_dir: Path) -> float:
         "\nrows flagged (standard threshold) in files without anomalies: "
         + ", ".join(f"{n.split('/')[1]} {k}" for n, k in quiet)
     )
+    hit = sum(
+        len({int(w) for w in f.window[(f.window >= 0) & (s >= th)]})
+        for f, s in zip(files, scores, strict=True)
+    )
+    scored = sum(f.scored_windows for f in files)
+    false_rows = sum(
+        int(((f.window == NO_WINDOW) & (s >= th)).sum()) for f, s in zip(files, scores, strict=True)
+    )
+    print(
+        f"at the standard threshold: {hit} of {scored} scored windows detected, {false_rows} false-positive rows"
+    )
     print("published standard: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
     return float(result["standard"]["threshold"])
+
+
+def load_corpus(nab_dir: Path) -> tuple[list[pd.Series], list[FileRows], dict[str, str]]:
+    windows = load_windows(nab_dir)
+    series: list[pd.Series] = []
+    files: list[FileRows] = []
+    for name in sorted(windows):
+        frame = pd.read_csv(nab_dir / "data" / name, parse_dates=["timestamp"])
+        s = pd.Series(frame["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(frame["timestamp"]))
+        series.append(s)
+        files.append(file_rows(name, pd.DatetimeIndex(s.index), windows[name]))
+    return series, files, {f.name: f.name.split("/")[0] for f in files}
+
+
+def _show(value: object) -> str:
+    if isinstance(value, pd.Timedelta):
+        days = value / pd.Timedelta(days=1)
+        return f"{days:g} d" if days >= 1 else f"{value / pd.Timedelta(hours=1):g} h"
+    if isinstance(value, float) and 0 < value < 0.01:
+        return f"1e{math.log10(value):.1f}"
+    return str(value)
+
+
+def plateau(nab_dir: Path) -> None:
+    """Corpus scores (3 profiles) with each constant moved by ±50 %, one at a time."""
+    from northstar.analysis import detector_channels as channels
+
+    profiles = load_profiles(nab_dir)
+    series, files, categories = load_corpus(nab_dir)
+    day, hour = pd.Timedelta(days=1), pd.Timedelta(hours=1)
+    moves: list[tuple[object, str, object, object]] = [
+        (detector, "SCALE_WINDOWS", 5, 15),
+        (detector, "COOLDOWN", 1.5 * day, 4.5 * day),
+        (detector, "MEMORY", 25 * day, 75 * day),
+        (detector, "ORDINARY_FACTOR", 0.25, 0.75),
+        (channels, "LIKELIHOOD_BAND", 4.0, 12.0),
+        (channels, "AVERAGE_ROWS", 5, 15),
+        (channels, "HISTORY_ROWS", 4320, 12960),
+        (channels, "LEARN_ROWS", 150, 450),
+        (channels, "MEAN_FLOOR", 0.015, 0.045),
+        (channels, "VARIANCE_FLOOR", 0.00015, 0.00045),
+        (channels, "RED", 10**-7.5, 10**-2.5),
+        (channels, "RANGE_DAYS", 15 * day, 45 * day),
+        (channels, "RANGE_MARGIN", 0.025, 0.075),
+        (channels, "MASK", 3 * hour, 9 * hour),
+    ]
+
+    def run() -> str:
+        scores = [detector.score(s, reasons=False)["score"].to_numpy() for s in series]
+        result = corpus_score(files, scores, profiles, categories)
+        return " / ".join(f"{result[p.name]['corpus']:.2f}" for p in profiles)
+
+    print("\n| constant (now) | −50 % | +50 % |\n|---|---:|---:|")
+    print(f"| (all as they are) | {run()} | |")
+    for module, name, low, high in moves:
+        now = getattr(module, name)
+        cells = []
+        for value in (low, high):
+            setattr(module, name, value)
+            try:
+                cells.append(f"{_show(value)}: {run()}")
+            finally:
+                setattr(module, name, now)
+        print(f"| {name} ({_show(now)}) | {cells[0]} | {cells[1]} |")
 
 
 DEMO_METRIC = {"purchases": "orders"}  # ground_truth names the event; the demo's metric is orders
@@ -152,11 +241,11 @@ def run_demo(other_threshold: float | None = None) -> None:
         out = scored[key].loc[inc["start"] : inc["end"]]
         flagged = out[out["score"] >= ALERT]
         found += int(len(flagged) > 0)
-        top = out["score"].idxmax()
+        top = int(np.argmax(out["score"].to_numpy()))
         first = f"{flagged.index[0]:%Y-%m-%d}" if len(flagged) else "-"
         print(
             f"| {inc['id']} | {key} | {inc['start']}..{inc['end']} | {len(flagged)}/{len(out)} | {first} "
-            f"| {out.loc[top, 'score']:.2f} | {out.loc[top, 'reason']} |"
+            f"| {out['score'].iloc[top]:.2f} | {out['reason'].iloc[top]} |"
         )
     print("\nflagged (series, day) pairs outside the incidents:")
     for key, day in flags:
@@ -188,8 +277,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nab", type=Path, default=HERE.parent.parent / "shared" / "data" / "nab")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--plateau", action="store_true", help="also move each constant by ±50 %%")
     args = parser.parse_args()
     threshold = run_nab(args.nab)
+    if args.plateau:
+        plateau(args.nab)
     if not args.skip_demo:
         run_demo(threshold)
 

@@ -102,7 +102,7 @@ def file_rows(
     windows: Sequence[tuple[pd.Timestamp, pd.Timestamp]],
 ) -> FileRows:
     """Walk the rows as NAB's ``calcSweepScore`` does and record each row's window and weights."""
-    ts = pd.DatetimeIndex(timestamps)
+    ts = timestamps if isinstance(timestamps, pd.DatetimeIndex) else pd.DatetimeIndex(list(timestamps))
     n = len(ts)
     position = {t: i for i, t in enumerate(ts)}
     probation = probation_length(n)
