@@ -438,16 +438,18 @@ class Project:
         grain: str = "day",
         by: Iterable[str] = (),
         engine: Engine | None = None,
+        store: Any = None,
     ) -> ExplainResult:
         """Why ``metric`` changed in the ``grain`` period containing ``day`` (default: the last
-        day with data) against ``vs`` (previous, last_year or forecast): the driver tree's exact
+        day with data) against ``vs`` (previous, last_year, forecast or target; ``store``: an app
+        database whose targets replace the YAML's): the driver tree's exact
         split, the parts, mix and rate effects, and the root-cause combinations over ``by``
         (see :mod:`northstar.analysis.explain`)."""
         from northstar.analysis.explain import run_explain
 
         eng = engine or self.engine
         when = day if day is not None else self.default_range([metric], eng, "day")[1]
-        return run_explain(self, metric, when, vs=vs, grain=grain, by=tuple(by), engine=eng)
+        return run_explain(self, metric, when, vs=vs, grain=grain, by=tuple(by), engine=eng, store=store)
 
     def scorecard(
         self, name: str, period: str | None = None, *, store: Any = None, engine: Engine | None = None

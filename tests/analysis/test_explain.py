@@ -290,8 +290,10 @@ def test_cli_json_and_table(shop: tuple[Project, pd.DataFrame, pd.DataFrame], tm
     )
     assert table.exit_code == 0, table.output
     assert "驱动因素拆解" in table.stdout
-    bad = CliRunner().invoke(app, ["explain", "revenue", "--vs", "target", "-p", folder])
-    assert bad.exit_code != 0 and "unknown baseline 'target'" in bad.output
+    bad = CliRunner().invoke(app, ["explain", "revenue", "--vs", "budget", "-p", folder])
+    assert bad.exit_code != 0 and "unknown baseline 'budget'" in bad.output
+    none = CliRunner().invoke(app, ["explain", "revenue", "--vs", "target", "-p", folder])
+    assert none.exit_code != 0 and "revenue has no target for" in " ".join(none.output.split())
 
 
 @pytest.mark.spark

@@ -10,6 +10,7 @@ code with ``northstar.analysis``.
 from __future__ import annotations
 
 import calendar
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -258,3 +259,33 @@ def test_targets_set_in_the_app_replace_the_yaml(shop: Project, tmp_path: Path) 
         shop.check_target("revenu", "2026-Q4", target=1)
     with pytest.raises(UserError, match="not a period"):
         shop.check_target("revenue", "Q4", target=1)
+
+
+def _lmdi(after: float, before: float) -> float:
+    return (after - before) / (math.log(after) - math.log(before)) if after != before else after
+
+
+def test_explain_vs_target_splits_the_gap_over_the_drivers_targets(
+    shop: Project, orders: pd.DataFrame
+) -> None:
+    week = shop.explain("revenue", day="2026-10-07", grain="week", vs="target")
+    v = _values(orders, date(2026, 10, 5), date(2026, 10, 11))
+    revenue_target = 8500 * 7 / 31  # October's revenue target, a week's share
+    tree_target = 60 * 42  # the week's orders target × Q4's aov target
+    assert week.value == pytest.approx(v["revenue"]) and week.baseline_value == pytest.approx(revenue_target)
+    rows = week.drivers.set_index("node")
+    weight = _lmdi(v["revenue"], tree_target)
+    assert rows.loc["orders", "contribution_to_root"] == pytest.approx(weight * math.log(v["orders"] / 60))
+    assert rows.loc["aov", "contribution_to_root"] == pytest.approx(weight * math.log(v["aov"] / 42))
+    assert week.residual_before == pytest.approx(revenue_target - tree_target)
+    assert any("not explained by the drivers" in n for n in week.notes)
+
+    month = shop.explain("revenue", day="2026-10-15", grain="month", vs="target")  # no monthly orders target
+    m = _values(orders, date(2026, 10, 1), date(2026, 10, 31))
+    rows = month.drivers.set_index("node")
+    assert rows.loc["orders", "contribution_to_root"] == pytest.approx(0.0, abs=1e-9)
+    assert rows.loc["aov", "contribution_to_root"] == pytest.approx(m["revenue"] - m["orders"] * 42)
+    assert any("no target for orders" in n for n in month.notes)
+    with pytest.raises(QueryError, match="no target for 2026-W35") as info:
+        shop.explain("revenue", day="2026-08-27", grain="week", vs="target")
+    assert "没有目标" in info.value.zh

@@ -8,6 +8,13 @@
 - ``previous`` — the period just before (the day before, the week before …);
 - ``last_year`` — the same period a year earlier (364 days for days and weeks, so the weekday
   matches; 12 months for months), as ``northstar query --compare yoy``;
+- ``target`` — the period's targets (``targets:``, or set in the app;
+  :mod:`northstar.analysis.bands`): the gap to the metric's target is split across the drivers
+  that have a target of their own in the period; a driver without one counts as on plan (its
+  actual value), so it explains none of the gap, and what the drivers' targets do not account for
+  (their targets need not multiply up to the root's) is reported as ``residual`` with a note.
+  Parts, mix/rate and root causes need a baseline per slice, which targets do not give: they are
+  skipped with a note (``--vs previous`` shows them);
 - ``forecast`` — the mean of the four periods before at the same weekday for a day (7, 14, 21
   and 28 days earlier) or the four periods just before for a week or month. Additive metrics
   (counts, sums, distinct counts …) are averaged; ratios and formulas are computed from the
@@ -57,9 +64,14 @@ if TYPE_CHECKING:
 
 __all__ = ["BASELINES", "ExplainResult", "run_explain"]
 
-Baseline = Literal["previous", "last_year", "forecast"]
-BASELINES: tuple[str, ...] = ("previous", "last_year", "forecast")
-_BASELINE_ZH = {"previous": "上一周期", "last_year": "去年同期", "forecast": "预测（前四期均值）"}
+Baseline = Literal["previous", "last_year", "forecast", "target"]
+BASELINES: tuple[str, ...] = ("previous", "last_year", "forecast", "target")
+_BASELINE_ZH = {
+    "previous": "上一周期",
+    "last_year": "去年同期",
+    "forecast": "预测（前四期均值）",
+    "target": "目标",
+}
 _FORECAST_PERIODS = 4
 EXPLAIN_GRAINS = ("day", "week", "month")
 
@@ -170,8 +182,10 @@ def run_explain(
     by: Sequence[str] = (),
     engine: Engine | None = None,
     max_causes: int = 10,
+    store: Any = None,
 ) -> ExplainResult:
-    """Explain ``metric``'s change in the ``grain`` period containing ``day`` against ``vs``."""
+    """Explain ``metric``'s change in the ``grain`` period containing ``day`` against ``vs``
+    (``store``: an app database whose targets replace the YAML's, for ``vs="target"``)."""
     eng = engine or project.engine
     if vs not in BASELINES:
         raise QueryError(
@@ -198,6 +212,8 @@ def run_explain(
     closure = project.catalog.closure(names)
     notes: list[tuple[str, str]] = []
     first, last = _coverage(project, eng, closure)
+    if vs == "target":
+        return _vs_target(project, eng, metric, nodes, names, closure, period, grain, last, store)
     base_periods = [p for p in _baselines(period, grain, vs) if p[0] >= first]
     if not base_periods:
         raise QueryError(
@@ -272,6 +288,147 @@ def run_explain(
 
 
 _EMPTY = pd.DataFrame()
+
+
+def _cut_at_targets(nodes: list[DriverNode], targets: dict[str, float]) -> list[DriverNode]:
+    """The tree cut at each inner node (below the root) that has a target while some metric under
+    it has none: the node's own target is then the plan for that branch (a conversion target is
+    used as given, not rebuilt from a purchasers figure nobody set). ``nodes`` is depth-first."""
+    from dataclasses import replace
+
+    under: dict[str, set[str]] = {}
+
+    def leaves_of(name: str) -> set[str]:
+        if name not in under:
+            node = next((n for n in nodes if n.name == name), None)
+            kids = node.children if node is not None and node.formula is not None else ()
+            under[name] = set().union(*(leaves_of(k) for k in kids)) if kids else {name}
+        return under[name]
+
+    out: list[DriverNode] = []
+    cut_depth: int | None = None
+    for n in nodes:
+        if cut_depth is not None and n.depth > cut_depth:
+            continue
+        cut_depth = None
+        if (
+            n.depth > 0
+            and n.formula is not None
+            and n.name in targets
+            and not leaves_of(n.name) <= set(targets)
+        ):
+            out.append(replace(n, formula=None, children=()))
+            cut_depth = n.depth
+            continue
+        out.append(n)
+    return out
+
+
+def _vs_target(
+    project: Project,
+    eng: Engine,
+    metric: str,
+    nodes: list[DriverNode],
+    names: list[str],
+    closure: list[str],
+    full: tuple[date, date],
+    grain: str,
+    last: date,
+    store: Any,
+) -> ExplainResult:
+    """The gap between the period's value and its target, split over the drivers' targets."""
+    from northstar.analysis.bands import bands_for, is_additive, length_dependent, target_entries
+    from northstar.spec.periods import Period
+
+    notes: list[tuple[str, str]] = []
+    span = Period(full[0], full[1], grain)
+    period = full
+    elapsed = None
+    if full[0] <= last < full[1]:
+        period, elapsed = (full[0], last), last
+        notes.append(
+            (
+                f"{_fmt(full)} is not over (the data ends on {last.isoformat()}): counts and sums are compared with"
+                f" their target prorated to the first {(last - full[0]).days + 1} day(s)",
+                f"{_fmt(full)} 尚未结束（数据截至 {last.isoformat()}）：计数与求和类指标与按前 {(last - full[0]).days + 1} 天折算的目标比较",
+            )
+        )
+    entries = target_entries(project, store)
+    after = _values(project, eng, closure, [period])
+    targets: dict[str, float] = {}
+    for name in names:
+        bands = bands_for(
+            entries.get(name, []),
+            span,
+            additive=is_additive(project, name),
+            length_dependent=length_dependent(project, name),
+            elapsed=elapsed,
+        )
+        if bands is not None and bands.target is not None:
+            targets[name] = bands.target
+    if metric not in targets:
+        raise QueryError(
+            f"{metric} has no target for {span.label}: set one under 'targets:' (a period that holds it, or"
+            f" per: {grain}) or with 'northstar targets set {metric} --period {span.label}'",
+            f"{metric} 在 {span.label} 没有目标：请在 'targets:' 中设置（覆盖该周期，或 per: {grain}），"
+            f"或用 'northstar targets set {metric} --period {span.label}'",
+        )
+    nodes = _cut_at_targets(nodes, targets)
+    leaves = list(dict.fromkeys(n.name for n in nodes if n.formula is None and n.name != metric))
+    missing = [n for n in leaves if n not in targets]
+    if missing and len(nodes) > 1:
+        notes.append(
+            (
+                f"no target for {', '.join(missing)} in {span.label}: taken as on plan (its actual value), so it"
+                " explains none of the gap",
+                f"{', '.join(missing)} 在 {span.label} 没有目标：按达标处理（取实际值），不解释差距",
+            )
+        )
+    before = {n: targets.get(n, after.get(n, float("nan"))) for n in closure}
+    before[metric] = targets[metric]
+    generic: list[tuple[str, str]] = []  # _drivers' "do not add up in the baseline" is said better below
+    drivers, res_before, res_after = _drivers(nodes, before, after, generic)
+    notes += [n for n in generic if "in the baseline" not in n[0]]
+    if (
+        len(nodes) > 1
+        and math.isfinite(res_before)
+        and abs(res_before) > 1e-9 * max(abs(targets[metric]), 1.0)
+    ):
+        notes.append(
+            (
+                f"the drivers' targets give {metric} = {targets[metric] - res_before:,.6g}, not its own target"
+                f" {targets[metric]:,.6g}: {-res_before:,.6g} of the gap is not explained by the drivers",
+                f"按各驱动因素的目标计算 {metric} = {targets[metric] - res_before:,.6g}，与其自身目标"
+                f" {targets[metric]:,.6g} 不一致：差距中有 {-res_before:,.6g} 无法由驱动因素解释",
+            )
+        )
+    notes.append(
+        (
+            "parts, mix/rate and root causes need a baseline per slice, which targets do not give: see"
+            " --vs previous for them",
+            "结构拆分、结构/比率效应与根因需要每个切片的基准，目标没有提供：请用 --vs previous 查看",
+        )
+    )
+    infos = {n: project.metric_info(n) for n in names}
+    return ExplainResult(
+        metric=metric,
+        grain=grain,
+        period=period,
+        baseline="target",
+        baseline_periods=(period,),
+        value=after.get(metric, float("nan")),
+        baseline_value=targets[metric],
+        drivers=drivers,
+        parts=_EMPTY,
+        mix={},
+        causes=None,
+        dimensions=(),
+        residual_before=res_before,
+        residual_after=res_after,
+        notes=tuple(en for en, _ in notes),
+        notes_zh=tuple(zh for _, zh in notes),
+        infos=infos,
+    )
 
 
 def _coverage(project: Project, engine: Engine, metrics: list[str]) -> tuple[date, date]:

@@ -21,6 +21,7 @@ _VS = {
     "previous": ("the period before", "上一周期"),
     "last_year": ("the same period last year", "去年同期"),
     "forecast": ("the forecast (mean of the 4 periods before)", "预测值（前 4 个同期均值）"),
+    "target": ("the target", "目标"),
 }
 _BAR = 24
 
@@ -106,11 +107,12 @@ def _waterfall(result: ExplainResult, zh: bool) -> Table:
         else "Driver contributions (they add up to the change)",
         title_justify="left",
     )
+    target = result.baseline == "target"
     for col, justify in (
         ("指标" if zh else "driver", "left"),
-        ("基准" if zh else "before", "right"),
-        ("本期" if zh else "after", "right"),
-        ("变化" if zh else "change", "right"),
+        (("目标" if zh else "target") if target else ("基准" if zh else "before"), "right"),
+        (("实际" if zh else "actual") if target else ("本期" if zh else "after"), "right"),
+        (("差距" if zh else "gap") if target else ("变化" if zh else "change"), "right"),
         ("贡献" if zh else "effect", "right"),
         ("占比" if zh else "share", "right"),
         ("", "left"),
@@ -142,7 +144,9 @@ def _waterfall(result: ExplainResult, zh: bool) -> Table:
         gap = result.residual_after - result.residual_before
         if abs(gap) > 1e-9 * max(abs(result.value), 1.0):
             table.add_row(
-                "残差（恒等式不成立）" if zh else "residual (identity does not hold)",
+                ("驱动因素目标未覆盖的差距" if zh else "not explained by the drivers' targets")
+                if target
+                else ("残差（恒等式不成立）" if zh else "residual (identity does not hold)"),
                 "",
                 "",
                 "",

@@ -586,7 +586,7 @@ def explain(
             "--date", help="a day in the period to explain, YYYY-MM-DD (default: the last day with data)"
         ),
     ] = None,
-    vs: Annotated[str, typer.Option("--vs", help="previous, last_year or forecast")] = "previous",
+    vs: Annotated[str, typer.Option("--vs", help="previous, last_year, forecast or target")] = "previous",
     grain: Annotated[str, typer.Option(help="day, week or month")] = "day",
     by: Annotated[
         str | None, typer.Option("--by", help="dimensions to search for root causes, comma-separated")
@@ -613,7 +613,12 @@ def explain(
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
         dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
-        result = proj.explain(metric, day=day, vs=vs, grain=grain, by=dims)
+        app_db = None
+        if vs == "target":
+            from northstar.cli.goals import _open_store
+
+            app_db = _open_store(project, None, create=False)
+        result = proj.explain(metric, day=day, vs=vs, grain=grain, by=dims, store=app_db)
         data = result.to_dict()
         if as_json:
             print(json.dumps(data, ensure_ascii=False, indent=2))

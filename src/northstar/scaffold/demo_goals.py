@@ -21,6 +21,8 @@ targets:
   conversion_rate:            # distinct visitors: a week's rate is not a quarter's, so bands per week
     - {period: 2026-Q3, per: week, floor: 7%, target: 8%, stretch: 9%, set_by: maya.chen@northstar-demo.shop}
     - {period: 2026-Q4, per: week, floor: 7%, target: 8.5%, stretch: 9.5%, set_by: maya.chen@northstar-demo.shop}
+    - {period: 2026-Q4, per: month, floor: 12.5%, target: 13.5%, stretch: 14.5%,
+       set_by: maya.chen@northstar-demo.shop}
   revenue:                    # monthly; a week's target is its share of the month's days
     - {period: 2026-08, floor: 420000, target: 450000, stretch: 480000, set_by: maya.chen@northstar-demo.shop}
     - {period: 2026-09, floor: 420000, target: 450000, stretch: 480000, set_by: maya.chen@northstar-demo.shop}
@@ -28,6 +30,14 @@ targets:
     - {period: 2026-11, floor: 430000, target: 470000, stretch: 520000, set_by: maya.chen@northstar-demo.shop,
        why: "Black Friday week"}
     - {period: 2026-12, floor: 520000, target: 580000, stretch: 650000, set_by: maya.chen@northstar-demo.shop}
+  # the revenue tree's drivers (northstar explain revenue --vs target --grain month): their targets
+  # multiply to 42,000 × 13.5 % × 1.25 × 64.90 ≈ 459,967, October's revenue target
+  visitors:
+    - {period: 2026-Q4, per: month, floor: 39000, target: 42000, stretch: 45000}
+  orders_per_buyer:
+    - {period: 2026-Q4, per: month, target: 1.25}
+  aov:
+    - {period: 2026-Q4, floor: 62, target: 64.9, stretch: 68}
   return_rate:                # lower is better: floor ≥ target ≥ stretch
     - {period: 2026-Q3, floor: 9%, target: 7.5%, stretch: 6%}
     - {period: 2026-Q4, floor: 9%, target: 7.5%, stretch: 6%}

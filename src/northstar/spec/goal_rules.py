@@ -80,7 +80,7 @@ def _targets(spec: ProjectSpec, data: Node, known: set[str]) -> list[Issue]:
         seen: dict[str, int | None] = {}
         for i, entry in enumerate(entries.root):
             file, line = _item(raw, i, "period")
-            label = entry.span.label
+            label = entry.span.label + (f" (per {entry.per})" if entry.per else "")
             if label in seen:
                 issues.append(
                     make_issue(
