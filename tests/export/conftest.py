@@ -72,3 +72,12 @@ def result_lower() -> QueryResult:
         comparisons=("prev",),
         currency="USD",
     )
+
+
+@pytest.fixture(scope="session")
+def demo_shop(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """The demo project (small: 2,000 people over 120 days to 2026-11-26), written once per run,
+    for the scorecard and review-pack exports."""
+    from northstar.scaffold.demo import generate_demo
+
+    return generate_demo(tmp_path_factory.mktemp("demo") / "shop", days=120, users=2000).path
