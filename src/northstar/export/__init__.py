@@ -15,6 +15,12 @@ never leaves a half-written file behind. The modules, one stage each::
     trends      xlsx sheets of each metric over time, with native line charts
     changes     the xlsx Changes sheet: % change heatmap that respects each metric's direction
     frames      analysis tables (funnel steps, cohorts, lifecycle, aha candidates) by file suffix
+    html        the pieces of a self-contained HTML page: CSS, tables, score bars, SVG sparklines
+    goal_words  every word of the scorecard files and the review pack, in English and Chinese
+    goals       a scorecard and its history → xlsx or one HTML page (``write_scorecard``)
+    review      the monthly review pack: ``build_review`` → ``ReviewPack``, ``write_review``
+    review_html the pack as one printable HTML document
+    review_xlsx the pack as a workbook
 """
 
 from __future__ import annotations
