@@ -3,12 +3,15 @@
 from northstar.analysis.activity import ActiveUsersResult
 from northstar.analysis.aha import AhaResult
 from northstar.analysis.alignment import AlignmentMap
+from northstar.analysis.bands import TargetSetting
 from northstar.analysis.explain import ExplainResult
 from northstar.analysis.funnels import FunnelResult
 from northstar.analysis.lagged import Validation
 from northstar.analysis.lifecycle import LifecycleResult
+from northstar.analysis.okrs import OkrResult
 from northstar.analysis.repurchase import RepurchaseCurve
 from northstar.analysis.retention import RetentionResult
+from northstar.analysis.scorecards import ScorecardResult
 from northstar.analysis.targets import TargetProposal
 from northstar.errors import (
     DataError,
@@ -40,14 +43,17 @@ __all__ = [
     "LifecycleResult",
     "MetricInfo",
     "NorthstarError",
+    "OkrResult",
     "Project",
     "QueryError",
     "QueryResult",
     "RepurchaseCurve",
     "RetentionResult",
     "ReviewPack",
+    "ScorecardResult",
     "SpecError",
     "TargetProposal",
+    "TargetSetting",
     "UnsupportedOnEngine",
     "UserError",
     "Validation",

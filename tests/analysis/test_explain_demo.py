@@ -61,3 +61,40 @@ def test_incident_days_found(demo: tuple[Project, dict[str, dict[str, object]]])
     }
     assert len(found) == 12
     assert sum(found.values()) >= FLOOR, sorted(found.items())
+
+
+def test_october_revenue_against_its_target_matches_docs_goals(
+    demo: tuple[Project, dict[str, dict[str, object]]],
+) -> None:
+    """The worked example in docs/goals.md ("Explaining the gap to a target"), recomputed: the
+    actual drivers from ``query``, the targets from goals.yml, LMDI written out here."""
+    import math
+    from pathlib import Path
+
+    project, _ = demo
+    result = project.explain("revenue", day="2026-10-15", grain="month", vs="target")
+    actual = project.query(
+        ["revenue", "visitors", "conversion_rate", "orders_per_buyer", "aov"],
+        start="2026-10-01",
+        end="2026-10-31",
+    ).frame.iloc[0]
+    target = {"visitors": 42000, "conversion_rate": 0.135, "orders_per_buyer": 1.25, "aov": 64.9}
+    tree_target = math.prod(target.values())
+    weight = (actual["revenue"] - tree_target) / (math.log(actual["revenue"]) - math.log(tree_target))
+    rows = result.drivers.set_index("node")
+    expected = {k: weight * math.log(actual[k] / v) for k, v in target.items()}
+    for name, value in expected.items():
+        assert rows.loc[name, "contribution_to_root"] == pytest.approx(value, rel=1e-9)
+    assert result.baseline_value == 460000 and result.value == pytest.approx(actual["revenue"])
+    assert result.residual_before == pytest.approx(460000 - tree_target)
+    doc = (Path(__file__).parents[2] / "docs" / "goals.md").read_text(encoding="utf-8")
+    for figure in (
+        f"{actual['revenue']:,.0f}",
+        f"{actual['visitors']:,.0f}",
+        f"{expected['visitors']:,.0f}",
+        f"{expected['aov']:,.0f}",
+        f"{expected['conversion_rate']:,.0f}",
+        f"+{expected['orders_per_buyer']:,.0f}",
+        f"{460000 - tree_target:,.0f}",
+    ):
+        assert figure.replace("-", "−") in doc, figure
