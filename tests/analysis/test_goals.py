@@ -180,6 +180,11 @@ def test_a_partial_period_prorates_sums_and_says_so(shop: Project) -> None:
     revenue = next(i for i in result.items if i.item == "revenue")
     assert revenue.bands is not None and revenue.bands.prorated_days == 20
     assert revenue.bands.target == pytest.approx(9000 * 20 / 30)
+    pacing = revenue.pacing  # on track for the whole month's 9,000?
+    assert pacing is not None and pacing.target == 9000 and pacing.so_far == pytest.approx(revenue.value)
+    assert (pacing.days_elapsed, pacing.days) == (20, 30)
+    aov = next(i for i in result.items if i.item == "aov")
+    assert aov.pacing is None  # a rate has no pace
     assert any("not over" in n for n in result.notes) and any("未结束" in n for n in result.notes_zh)
 
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from northstar.analysis.bands import is_additive
-from northstar.analysis.pacing import Pacing, pace
+from northstar.analysis.pacing import Pacing
 from northstar.analysis.period_values import period_values
+from northstar.analysis.scorecards import pace_metric
 from northstar.errors import QueryError
 from northstar.spec.periods import Period
 from northstar.spec.suggest import did_you_mean
@@ -193,7 +194,7 @@ def _one(project: Project, name: str, eng: Engine) -> OkrResult:
             notes_zh.append(f"{kr.metric}：{prev.label} 没有数值可作为起点；请在关键结果中写明 start")
         pacing = None
         if additive and started and kr.target is not None:
-            pacing = _pace(project, kr.metric, p, through, kr.target, eng)
+            pacing = pace_metric(project, kr.metric, p, through, kr.target, eng)
         krs.append(
             KeyResultProgress(
                 kr.metric, label, label_zh, kr.weight, start, kr.target, value, progress, False, pacing
@@ -242,13 +243,3 @@ def _progress(value: float | None, start: float | None, target: float | None) ->
     if target == start:
         return 1.0 if value == target else 0.0
     return min(max((value - start) / (target - start), 0.0), 1.0)
-
-
-def _pace(project: Project, metric: str, p: Period, through: date, target: float, eng: Engine) -> Pacing:
-    frame = project.query(
-        [metric], grain="day", start=p.start - timedelta(weeks=8), end=through, engine=eng
-    ).frame
-    daily = frame.set_index("period")[metric].astype(float)
-    daily.index = [d.date() if hasattr(d, "date") else d for d in daily.index]
-    direction = project.catalog.metrics[metric].spec.direction
-    return pace(daily, p.start, p.end, through, target, direction=direction)

@@ -33,7 +33,7 @@ For a scorecard and a period (``2026-W47``, ``2026-11``, …):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -45,6 +45,7 @@ from northstar.analysis.bands import (
     length_dependent,
     target_entries,
 )
+from northstar.analysis.pacing import Pacing, pace
 from northstar.analysis.period_values import period_values
 from northstar.errors import QueryError
 from northstar.spec.periods import Period, parse_period, period_of
@@ -56,7 +57,15 @@ if TYPE_CHECKING:
     from northstar.spec.goals import Scorecard, ScorecardItem
     from northstar.watch.store import AlertStore
 
-__all__ = ["ItemScore", "ScorecardResult", "item_score", "item_status", "run_scorecard", "scorecard_period"]
+__all__ = [
+    "ItemScore",
+    "ScorecardResult",
+    "item_score",
+    "item_status",
+    "pace_metric",
+    "run_scorecard",
+    "scorecard_period",
+]
 
 Status = Literal["below_floor", "below_target", "on_target", "stretch", "no_target", "no_data"]
 
@@ -77,6 +86,7 @@ class ItemScore:
     score: float | None
     contribution: float | None
     status: Status
+    pacing: Pacing | None = None  # a count or sum in a period not over: on track for its target?
 
     def to_dict(self) -> dict[str, Any]:
         b = self.bands
@@ -97,6 +107,7 @@ class ItemScore:
             "score": self.score,
             "contribution": self.contribution,
             "status": self.status,
+            "pacing": self.pacing.to_dict() if self.pacing else None,
         }
 
 
@@ -308,6 +319,11 @@ def run_scorecard(
                 f"{item} 基于去重计数且该周期尚未结束：部分周期的去重数少于整个周期，其得分为暂定"
             )
         score = item_score(value, bands, scoring, cap, direction)
+        pacing = None
+        if through < p.end and bands is not None and bands.prorated_days is not None and value is not None:
+            whole = bands_for(entries.get(item, []), p, additive=True, length_dependent=by_length)
+            if whole is not None and whole.target is not None:
+                pacing = pace_metric(project, item, p, through, whole.target, eng, direction)
         label_en = (cfg.label.en if cfg and cfg.label and cfg.label.en else None) or info.label
         label_zh = (cfg.label.zh if cfg and cfg.label and cfg.label.zh else None) or info.label_zh or label_en
         rows.append(
@@ -324,6 +340,7 @@ def run_scorecard(
                 score,
                 None,
                 item_status(value, bands, direction),
+                pacing,
             )
         )
     scored = [r for r in rows if r.score is not None]
@@ -331,19 +348,8 @@ def run_scorecard(
     all_w = sum(r.weight for r in rows)
     score = sum(r.weight * (r.score or 0.0) for r in scored) / total_w if total_w > 0 else None
     final = tuple(
-        ItemScore(
-            r.item,
-            r.kind,
-            r.label,
-            r.label_zh,
-            r.weight,
-            r.value,
-            r.bands,
-            r.scoring,
-            r.direction,
-            r.score,
-            (r.weight * r.score / total_w) if r.score is not None and total_w > 0 else None,
-            r.status,
+        replace(
+            r, contribution=(r.weight * r.score / total_w) if r.score is not None and total_w > 0 else None
         )
         for r in rows
     )
@@ -432,3 +438,22 @@ def _metrics_under(project: Project, name: str, seen: set[str]) -> list[str]:
             elif item in project.catalog.metrics:
                 out.append(item)
     return list(dict.fromkeys(out))
+
+
+def pace_metric(
+    project: Project,
+    metric: str,
+    p: Period,
+    through: date,
+    target: float,
+    eng: Engine,
+    direction: str | None = None,
+) -> Pacing:
+    """:func:`northstar.analysis.pacing.pace` over the metric's daily values (8 weeks before the
+    period for the weekday profile, then the period to date)."""
+    frame = project.query(
+        [metric], grain="day", start=p.start - timedelta(weeks=8), end=through, engine=eng
+    ).frame
+    daily = frame.set_index("period")[metric].astype(float)
+    way = direction or project.catalog.metrics[metric].spec.direction
+    return pace(daily, p.start, p.end, through, target, direction="lower" if way == "lower" else "higher")

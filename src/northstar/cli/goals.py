@@ -107,6 +107,11 @@ def scorecard_table(project: Project, result: ScorecardResult, lang: str) -> Gro
         style="bold",
     )
     parts: list[Any] = [table, total]
+    for item in result.items:
+        if item.pacing is not None:
+            name = item.label_zh if zh else item.label
+            word = "节奏" if zh else "pace"
+            parts.append(Text(f"{word} · {name}: {item.pacing.summary_zh if zh else item.pacing.summary}"))
     if any(i.bands is not None and i.bands.derived for i in result.items):
         parts.append(
             Text(
