@@ -129,6 +129,7 @@ MERGEABLE = (
     "targets",
     "scorecards",
     "okrs",
+    "leads",
 )
 ENTRY_KIND = {  # how one entry of a section is called in messages
     "sources": "source",
@@ -144,6 +145,7 @@ ENTRY_KIND = {  # how one entry of a section is called in messages
     "targets": "targets of metric",
     "scorecards": "scorecard",
     "okrs": "OKR",
+    "leads": "lead set",
 }
 
 

@@ -333,6 +333,7 @@ class Team(Strict):
 # below Strict and LocalText, which the activity model is built from
 from northstar.spec.drivers import DriverEntry  # noqa: E402
 from northstar.spec.goals import MetricTargets, Okr, Scorecard  # noqa: E402
+from northstar.spec.leads import LeadSet  # noqa: E402
 from northstar.spec.lifecycle import Activity  # noqa: E402
 from northstar.spec.retention import Retention  # noqa: E402
 from northstar.spec.watch import NotifyEntry, WatchRule  # noqa: E402
@@ -355,6 +356,7 @@ class ProjectSpec(Strict):
     targets: dict[str, MetricTargets] = Field(default_factory=dict)
     scorecards: dict[str, Scorecard] = Field(default_factory=dict)
     okrs: dict[str, Okr] = Field(default_factory=dict)
+    leads: dict[str, LeadSet] = Field(default_factory=dict)
 
 
 Metric.model_rebuild()  # steps: refers to FunnelStep, defined after Metric

@@ -22,6 +22,7 @@ from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
 from northstar.spec.goal_rules import check_goal_references
 from northstar.spec.goals import MetricTargets, Okr, Scorecard, guardrail_rules
+from northstar.spec.leads import LeadSet
 from northstar.spec.lifecycle import Activity
 from northstar.spec.loader import ENTRY_KIND, Node, Seq
 from northstar.spec.messages import KIND_ZH, make_issue
@@ -58,6 +59,7 @@ TOP_LEVEL = (
     "targets",
     "scorecards",
     "okrs",
+    "leads",
 )
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": Source,
@@ -73,6 +75,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "targets": MetricTargets,
     "scorecards": Scorecard,
     "okrs": Okr,
+    "leads": LeadSet,
 }
 REQUIRED_BY_TYPE: dict[str, tuple[str, ...]] = {
     "sum": ("column|expr",),
