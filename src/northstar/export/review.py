@@ -146,9 +146,17 @@ class ReviewPack:
     proposals: tuple[ProposalLine, ...]
     notes: tuple[str, ...] = field(default=())
     notes_zh: tuple[str, ...] = field(default=())
+    teams: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # team → (label, label_zh)
 
     def info(self, metric: str) -> MetricInfo:
         return self.metrics[metric]
+
+    def team_label(self, team: str | None) -> str:
+        """The team's label in the pack's language (its name when it has none)."""
+        if team is None:
+            return "—"
+        en, zh = self.teams.get(team, (team, team))
+        return zh if self.lang == "zh" else en
 
 
 def review_period(text: str | Period) -> Period:
@@ -223,6 +231,7 @@ def build_review(
         proposals,
         tuple(en for en, _ in unique),
         tuple(zh for _, zh in unique),
+        {t: _team_labels(t, team.label) for t, team in project.spec.teams.items()},
     )
 
 
@@ -501,6 +510,11 @@ def _proposals(
         )
         out.append(ProposalLine(line.metric, grain, asked, proposal, current))
     return tuple(out)
+
+
+def _team_labels(name: str, label: Any) -> tuple[str, str]:
+    en = (label.en if label is not None and label.en else None) or name
+    return en, (label.zh if label is not None and label.zh else None) or en
 
 
 def _grains(entries: list[Any], lang: str = "en") -> str:

@@ -123,14 +123,10 @@ def _kpi_row(pack: ReviewPack, k: KpiLine, *, team: bool = False) -> str:
     raw = [False] * 7 + [True, True]
     numeric = [False, True, True, True, True, True, True, False, False]
     if team:
-        cells.insert(0, _team(pack, k.team))
+        cells.insert(0, pack.team_label(k.team))
         raw.insert(0, False)
         numeric.insert(0, False)
     return row(cells, numeric=numeric, raw=raw)
-
-
-def _team(pack: ReviewPack, team: str | None) -> str:
-    return team or "—"
 
 
 def _cards(pack: ReviewPack) -> str:

@@ -92,7 +92,7 @@ def _kpis(sheet: Worksheet, pack: ReviewPack, f: Formats) -> None:
             (_label(pack, k.metric), None),
             (k.metric, None),
             (role, None),
-            (k.team, None),
+            (pack.team_label(k.team) if k.team else None, None),
             (k.value, fmt),
             (k.previous, fmt),
             (k.change, fmt),
