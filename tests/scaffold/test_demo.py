@@ -37,6 +37,7 @@ FILES = {
     "data/refunds.parquet",
     "data/marketing_spend.csv",
     "data/leads.csv",
+    "data/lead_ratings.csv",
     "data/tickets.csv",
 }
 
@@ -153,8 +154,9 @@ def test_csv_headers(small: DemoInfo) -> None:
 
     assert header("marketing_spend.csv") == "date,channel,spend_usd,impressions,clicks"
     assert header("leads.csv") == (
-        "lead_id,name,phone,email,channel,campaign,cost_usd,created_at,owner,outcome,deal_value"
+        "lead_id,name,phone,email,channel,campaign,cost_usd,created_at,owner,outcome,deal_value,closed_at"
     )
+    assert header("lead_ratings.csv") == "lead_id,score,reason,rated_by,rated_at"
     assert header("tickets.csv") == (
         "ticket_id,customer_id,created_at,first_response_at,resolved_at,contacts,contact_channel,category,"
         "csat,resolution_hours"

@@ -121,21 +121,22 @@ def test_reopening_keeps_everything(target: str, clock: Clock) -> None:
         stored, _ = s.save(make_alert(0), make_explanation(0))
         s.transition(stored.id, "acknowledged", by="li.wei")
         s.record_failure(stored.id, "slack", "HTTP 500", 100.0)
-        assert s.schema_version() == SCHEMA_VERSION == 2
+        assert s.schema_version() == SCHEMA_VERSION == 3
     with AlertStore.open(target, clock=clock) as s:
         got = s.get(stored.id)
         assert got is not None and got.state == "acknowledged" and got.alert == stored.alert
         assert s.due(100.0) == [Pending(stored.id, "slack", "HTTP 500", 100.0)]
-        assert s.schema_version() == SCHEMA_VERSION == 2
+        assert s.schema_version() == SCHEMA_VERSION == 3
 
 
 def test_a_version_1_database_gains_the_targets_table(target: str, clock: Clock) -> None:
     with AlertStore.open(target, clock=clock) as s:
         stored, _ = s.save(make_alert(0))
     _sql(target, "DROP TABLE targets")
+    _sql(target, "DROP TABLE lead_ratings")
     _sql(target, "UPDATE northstar_meta SET value = '1' WHERE key = 'schema_version'")
     with AlertStore.open(target, clock=clock) as s:
-        assert s.schema_version() == 2
+        assert s.schema_version() == SCHEMA_VERSION
         assert s.get(stored.id) is not None  # the alerts are still there
         s.set_target("orders", "2026-11", set_by="li.wei", target=1000)
         assert [t.target for t in s.targets()] == [1000.0]
@@ -161,6 +162,34 @@ def test_targets_keep_their_history_and_the_latest_is_in_force(target: str, cloc
         history = s.targets("conversion_rate", history=True)
         assert [t.set_by for t in history] == ["maya", "leo"]
         assert history[0].why == "step 1 of 3" and history[0].set_at.tzinfo is not None
+
+
+def test_lead_ratings_batch_is_all_or_nothing_and_latest_wins(target: str, clock: Clock) -> None:
+    from northstar.watch.store import LeadRating
+
+    with AlertStore.open(target, clock=clock) as s:
+        assert (
+            s.rate_leads(
+                [
+                    LeadRating("b2b", "L1", 4, "right_buyer", "sarah"),
+                    LeadRating("b2b", "L2", 2, "no_budget", "sarah"),
+                ]
+            )
+            == 2
+        )
+        with pytest.raises(UserError, match="1 to 5"):
+            s.rate_leads(
+                [LeadRating("b2b", "L3", 3, "right_buyer", "tom"), LeadRating("b2b", "L4", 9, "spam", "tom")]
+            )
+        assert {r.lead_id for r in s.lead_ratings("b2b")} == {"L1", "L2"}  # L3 was not kept either
+        s.rate_leads([LeadRating("b2b", "L1", 5, "budget_confirmed", "mei", note="signed")])
+        first = s.ratings_fingerprint("b2b")
+    with AlertStore.open(target, clock=clock) as s:
+        now = {r.lead_id: (r.score, r.reason, r.rated_by, r.note) for r in s.lead_ratings("b2b")}
+        assert now == {"L1": (5, "budget_confirmed", "mei", "signed"), "L2": (2, "no_budget", "sarah", None)}
+        assert [r.score for r in s.lead_ratings("b2b", history=True)] == [4, 2, 5]
+        assert s.ratings_fingerprint("b2b") == first and first[0] == 3
+        assert s.lead_ratings("other") == []
 
 
 def _sql(target: str, statement: str) -> None:

@@ -34,7 +34,7 @@ import numpy as np
 from northstar.errors import UserError
 from northstar.scaffold import demo_tables as tables
 from northstar.scaffold.demo_commerce import make_orders, make_refunds, make_spend
-from northstar.scaffold.demo_leads import leads_table
+from northstar.scaffold.demo_leads import lead_ratings_table, leads_table
 from northstar.scaffold.demo_spec import ground_truth, project_files
 from northstar.scaffold.demo_tickets import tickets_table
 from northstar.scaffold.demo_traffic import expand_events, simulate_sessions
@@ -141,6 +141,8 @@ def _generate(folder: Path, calendar: Calendar, users: int, seed: int, progress:
     progress("leads", 0.85)
     leads = leads_table(rng["leads"], calendar, users)
     tables.write_csv(leads, data / "leads.csv")
+    ratings = lead_ratings_table(rng["leads"], leads, calendar)
+    tables.write_csv(ratings, data / "lead_ratings.csv")
     progress("tickets", 0.9)
     user_ids = tables.user_ids(sessions)
     tickets = tickets_table(rng["tickets"], calendar, sessions, orders, plan, user_ids)
@@ -154,6 +156,7 @@ def _generate(folder: Path, calendar: Calendar, users: int, seed: int, progress:
         "refunds": len(refunds),
         "marketing_spend": len(spend.day),
         "leads": leads.num_rows,
+        "lead_ratings": ratings.num_rows,
         "tickets": tickets.num_rows,
     }
     for name, text in project_files(calendar, seed).items():

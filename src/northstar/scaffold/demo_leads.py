@@ -254,6 +254,13 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
             cost[i] = round(float(median * np.exp(rng.normal(0, sigma))), 2)
     owner = [_OWNERS[_REGION.get(LEAD_COUNTRIES[c], "americas")][int(rng.integers(2))] for c in country]
     outcome, deal = _outcomes(rng, calendar, created, channel, phones)
+    # A won or lost lead was closed some days after it came in (drawn after everything else, so
+    # the columns above do not depend on it): a sales cycle of about 12 days, never past the end.
+    cycle = np.exp(rng.normal(np.log(12.0), 0.6, n)) * 86_400
+    closed = np.minimum(created + cycle, days * 86_400 - 1)
+    done = np.isin(outcome, [OUTCOMES.index("won"), OUTCOMES.index("lost")])
+    closed_at = timestamps(calendar, np.floor(np.where(done, closed, created)), unit="s")
+    closed_at = pa.array(closed_at.to_pylist(), closed_at.type, mask=~done)
     return pa.table(
         {
             "lead_id": ids("L", n, 5),
@@ -267,5 +274,59 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
             "owner": pa.array(owner, pa.string()),
             "outcome": pa.array([OUTCOMES[o] for o in outcome], pa.string()),
             "deal_value": pa.array(deal, pa.float64(), mask=np.isnan(deal)),
+            "closed_at": closed_at,
+        }
+    )
+
+
+# Sales' ratings: (score weights 1–5, reason codes) by what became of the lead.
+_RATING = {
+    "won": ((0.0, 0.0, 0.05, 0.35, 0.60), ("right_buyer", "budget_confirmed")),
+    "qualified": ((0.0, 0.05, 0.25, 0.50, 0.20), ("right_buyer", "budget_confirmed", "needs_nurturing")),
+    "contacted": ((0.10, 0.20, 0.40, 0.25, 0.05), ("needs_nurturing", "no_budget", "not_target")),
+    "lost": ((0.25, 0.40, 0.25, 0.10, 0.0), ("no_budget", "not_target", "competitor")),
+}
+
+
+def lead_ratings_table(rng: np.random.Generator, leads: pa.Table, calendar: Calendar) -> pa.Table:
+    """Sales' ratings of the leads they worked (``data/lead_ratings.csv``): a score from 1 to 5 and
+    a reason, a day or two after the lead came in. New leads are not rated yet; a lead whose number
+    is junk gets 1 (wrong contact); paid social's cheap leads are rated a notch lower (the seed's
+    quarrel between marketing and sales)."""
+    outcome = leads.column("outcome").to_pylist()
+    phone = leads.column("phone").to_pylist()
+    channel = leads.column("channel").to_pylist()
+    created = leads.column("created_at").cast(pa.int64()).to_numpy() - calendar.start_epoch_s
+    owner = leads.column("owner").to_pylist()
+    ids_ = leads.column("lead_id").to_pylist()
+    rows: dict[str, list[object]] = {k: [] for k in ("lead_id", "score", "reason", "rated_by", "rated_at")}
+    end = calendar.days * 86_400
+    for i, state in enumerate(outcome):
+        if state == "new" or rng.random() > 0.85:
+            continue
+        if phone[i] is None or phone[i] in _INVALID_PHONES:
+            score, reason = 1, "wrong_contact"
+        else:
+            weights, reasons = _RATING[state]
+            score = int(rng.choice(5, p=weights)) + 1
+            if channel[i] == "social" and score > 1 and rng.random() < 0.5:
+                score -= 1
+            reason = reasons[int(rng.integers(len(reasons)))]
+            if score <= 2 and state not in ("lost",):
+                reason = ("not_target", "no_budget", "spam")[int(rng.integers(3))]
+        offset = float(rng.uniform(0.2, 2.5)) * 86_400
+        at = float(created[i]) + offset
+        rows["lead_id"].append(ids_[i])
+        rows["score"].append(score)
+        rows["reason"].append(reason)
+        rows["rated_by"].append(owner[i])
+        rows["rated_at"].append(min(at, end - 1))
+    return pa.table(
+        {
+            "lead_id": pa.array(rows["lead_id"], pa.string()),
+            "score": pa.array(rows["score"], pa.int64()),
+            "reason": pa.array(rows["reason"], pa.string()),
+            "rated_by": pa.array(rows["rated_by"], pa.string()),
+            "rated_at": timestamps(calendar, np.floor(np.array(rows["rated_at"], dtype=float)), unit="s"),
         }
     )

@@ -20,6 +20,8 @@ Both hold the same tables, made by plain SQL (each driver's own parameter style,
 ``targets``          targets set in the app (``northstar targets set``): one row per setting, never
                      updated; the latest row of a (metric, period) is in force, earlier ones are its
                      history. ``floor_value`` / ``target_value`` / ``stretch_value`` may be NULL.
+``lead_ratings``     sales' ratings of leads (``northstar leads rate``): one row per rating, never updated;
+                     the latest row of a (lead_set, lead_id) is in force. A batch is one transaction.
 ``alert_outbox``     failed deliveries, one row per (alert_id, channel), indexed on ``next_try``
                      (epoch seconds): the ``notify.deliver.Outbox`` protocol.
 
@@ -57,7 +59,7 @@ from northstar.notify.deliver import Pending
 from northstar.notify.message import Alert, Cause, Driver
 from northstar.spec.suggest import did_you_mean
 
-SCHEMA_VERSION = 2  # 2: the targets table
+SCHEMA_VERSION = 3  # 2: the targets table; 3: the lead_ratings table
 
 State = Literal["open", "acknowledged", "reviewed", "closed"]
 STATES: tuple[State, ...] = ("open", "acknowledged", "reviewed", "closed")
@@ -121,6 +123,19 @@ class StoredTarget:
     why: str | None
     set_at: datetime
     per: str | None = None  # the bands hold for each part of this grain of the period
+
+
+@dataclass(frozen=True)
+class LeadRating:
+    """Sales' rating of one lead: 1 (useless) to 5 (a real buyer), a reason code, who and when."""
+
+    lead_set: str
+    lead_id: str
+    score: int
+    reason: str
+    rated_by: str
+    rated_at: datetime | None = None  # None: now, when saved
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,17 @@ CREATE TABLE IF NOT EXISTS targets (
     set_at {ts} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS targets_metric ON targets (metric, period, id);
+CREATE TABLE IF NOT EXISTS lead_ratings (
+    id {serial},
+    lead_set TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    reason TEXT NOT NULL,
+    note TEXT,
+    rated_by TEXT NOT NULL,
+    rated_at {ts} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lead_ratings_lead ON lead_ratings (lead_set, lead_id, id);
 """
 
 _ALERT_COLUMNS = (
@@ -882,6 +908,60 @@ class AlertStore:
             return out
         latest = {(t.metric, t.period, t.per): t for t in out}
         return sorted(latest.values(), key=lambda t: (t.metric, t.period))
+
+    # -- lead ratings -----------------------------------------------------------------------------
+
+    def rate_leads(self, ratings: Sequence[LeadRating]) -> int:
+        """Save ``ratings`` in one transaction (all or none); the caller has checked them
+        (:func:`northstar.leads.ratings.check_ratings`). Returns how many were saved."""
+        now = self._clock()
+        with self._db.transaction() as tx:
+            for r in ratings:
+                if not 1 <= int(r.score) <= 5:
+                    raise UserError(
+                        f"lead {r.lead_id}: a score is 1 to 5, not {r.score}",
+                        f"线索 {r.lead_id}：评分须为 1 到 5，而不是 {r.score}",
+                    )
+                at = r.rated_at or now
+                if at.tzinfo is None:
+                    at = at.replace(tzinfo=UTC)
+                self._db.execute(
+                    tx,
+                    "INSERT INTO lead_ratings (lead_set, lead_id, score, reason, note, rated_by, rated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        r.lead_set,
+                        r.lead_id,
+                        int(r.score),
+                        r.reason,
+                        r.note,
+                        r.rated_by,
+                        self._db.ts_param(at),
+                    ),
+                )
+        return len(ratings)
+
+    def lead_ratings(self, lead_set: str, *, history: bool = False) -> builtins.list[LeadRating]:
+        """The ratings in force for ``lead_set`` (the latest per lead), or every one, oldest first."""
+        with self._db.transaction() as tx:
+            rows = self._db.execute(
+                tx,
+                "SELECT lead_set, lead_id, score, reason, rated_by, rated_at, note FROM lead_ratings"
+                " WHERE lead_set = ? ORDER BY id",
+                (lead_set,),
+            ).fetchall()
+        out = [LeadRating(r[0], r[1], int(r[2]), r[3], r[4], self._db.ts_value(r[5]), r[6]) for r in rows]
+        if history:
+            return out
+        return list({r.lead_id: r for r in out}.values())
+
+    def ratings_fingerprint(self, lead_set: str) -> tuple[int, int]:
+        """(count, largest id) of ``lead_set``'s ratings: changes whenever a rating is added."""
+        with self._db.transaction() as tx:
+            row = self._db.execute(
+                tx, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM lead_ratings WHERE lead_set = ?", (lead_set,)
+            ).fetchone()
+        return int(row[0]), int(row[1])
 
     def _unknown(self, alert_id: str, tx: Any = None) -> UserError:
         ids: builtins.list[str] = []
