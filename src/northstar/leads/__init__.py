@@ -1,0 +1,12 @@
+"""Leads: screening contacts, de-duplicating people, and the cleaned lead list.
+
+- :mod:`~northstar.leads.phones`: one phone number read with phonenumbers (E.164, validity, type,
+  region, carrier, extension) and its digit flags;
+- :mod:`~northstar.leads.emails`: e-mail normalisation, syntax rule, disposable domains;
+- :mod:`~northstar.leads.screen`: :func:`screen`, the columns added to every lead and the reject rule;
+- :mod:`~northstar.leads.dedupe`: :func:`dedupe`, one person per phone or e-mail, the lead kept;
+- :mod:`~northstar.leads.clean`: :func:`clean_leads` → :class:`CleanResult`, and :func:`write_clean`;
+- :mod:`~northstar.leads.reader`: lead files (CSV, Excel) to a frame with the columns mapped.
+
+All of them are pure: pandas in, pandas out.
+"""
