@@ -16,7 +16,7 @@ from northstar.compile.plan import Step
 from northstar.compile.request import GRAINS, QueryRequest, parse_date
 from northstar.engine import Engine, create_engine
 from northstar.engine.base import TS
-from northstar.errors import Issue, QueryError, SpecError
+from northstar.errors import Issue, NorthstarError, QueryError, SpecError, UserError
 from northstar.results import Comparison, MetricInfo, QueryResult
 from northstar.spec.loader import Node, load_project_data
 from northstar.spec.models import ProjectSpec
@@ -99,6 +99,8 @@ class Project:
         project = cls(spec, file, data, [], eng)
         issues += check_references(spec, data, project.catalog.names())
         issues += check_source_locations(spec, data, project.base_dir)
+        if read_data and spec.leads and not any(i.level == "error" for i in issues):
+            issues += project._build_lead_tables()
         if read_data:
             bad = unlocatable_sources(spec, project.base_dir)
             readable = [s for s in spec.sources if s not in bad]
@@ -117,6 +119,49 @@ class Project:
         if any(i.level == "error" for i in issues):
             raise SpecError(issues)
         return project
+
+    def _build_lead_tables(self) -> list[Issue]:
+        """Write each lead set's screened table when stale (:mod:`northstar.leads.table`)."""
+        from northstar.leads.table import build_lead_table
+        from northstar.spec.messages import make_issue
+
+        issues: list[Issue] = []
+        store = self.app_store(create=False)
+        try:
+            for name in self.spec.leads:
+                try:
+                    build_lead_table(self, name, store)
+                except NorthstarError as exc:
+                    raw = self.data.get("leads") or {}
+                    node = raw.get(name) if isinstance(raw, dict) else None
+                    file = getattr(node, "file", None)
+                    line = node.line if node is not None and hasattr(node, "line") else None
+                    zh = exc.zh if isinstance(exc, UserError) else str(exc)
+                    issues.append(
+                        make_issue("lead-data", file, line, name=name, detail=str(exc), detail_zh=zh)
+                    )
+        finally:
+            if store is not None:
+                store.close()
+        return issues
+
+    def app_store(self, target: str | None = None, *, create: bool = True) -> Any:
+        """The app database (alerts, targets, lead ratings): ``target``, else
+        ``$NORTHSTAR_ALERT_STORE``, else ``.northstar/alerts.db`` beside ``northstar.yml``. With
+        ``create=False``, None when that SQLite file does not exist yet."""
+        import os
+
+        from northstar.watch.store import AlertStore, _sqlite_path
+
+        where = (
+            target
+            or os.environ.get("NORTHSTAR_ALERT_STORE")
+            or str(self.base_dir / ".northstar" / "alerts.db")
+        )
+        path = _sqlite_path(where)
+        if not create and path is not None and not path.exists():
+            return None
+        return AlertStore.open(where)
 
     # -- engine access --------------------------------------------------------------------
     @property

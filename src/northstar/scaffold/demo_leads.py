@@ -199,6 +199,30 @@ def _outcomes(
     return outcome, np.where(outcome == OUTCOMES.index("won"), deal, np.nan)
 
 
+def _distinct_emails(emails: list[str | None], dup_of: np.ndarray) -> list[str | None]:
+    """Two different people do not share an inbox: when a generated address (common names make
+    ``lsmith@gmail.com`` often) is already someone else's, a number goes after the name, as mail
+    providers make people do. A person signing up again keeps their address. No random draw, so
+    the other columns do not change."""
+    person = np.arange(len(emails))
+    for i, d in enumerate(dup_of):
+        if d >= 0:
+            person[i] = person[d]
+    owner: dict[str, int] = {}
+    out: list[str | None] = []
+    for i, e in enumerate(emails):
+        if e is None or e.count("@") != 1:
+            out.append(e)
+            continue
+        key = e.strip().lower()
+        if owner.setdefault(key, int(person[i])) != person[i]:
+            local, domain = e.split("@")
+            e = f"{local}{int(person[i]) % 9973}@{domain}"
+            owner.setdefault(e.strip().lower(), int(person[i]))
+        out.append(e)
+    return out
+
+
 def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.Table:
     n = max(60, round(users * 0.04))
     days = calendar.days
@@ -243,6 +267,7 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
             phones.append(text)
         emails.append(_email(rng, LEAD_COUNTRIES[c], local))
 
+    emails = _distinct_emails(emails, dup_of)
     campaign: list[str | None] = []
     cost = np.zeros(n)
     for i, ch in enumerate(channel):

@@ -417,9 +417,144 @@ metrics:
     direction: higher
 """
 
+_LEAD_QUALITY = """\
+# Lead quality: marketing is measured on the leads sales accept, not on cheap leads (the seed).
+# Every metric reads the lead set 'wholesale' (leads: in northstar.yml): the leads screened
+# (phone, e-mail), de-duplicated across channels, and rated 1–5 by sales.
+#   northstar query valid_lead_rate acceptance_rate cost_per_accepted_lead --by channel --grain month
+metrics:
+  screened_leads:
+    type: count
+    source: wholesale
+    label: {en: Leads (screened), zh: 线索数（已筛查）}
+    format: integer
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  valid_leads:
+    type: count
+    source: wholesale
+    filter: "clean"
+    label: {en: Valid leads, zh: 有效线索数}
+    description:
+      en: Leads with a valid phone or e-mail that are not a duplicate of an earlier lead.
+      zh: 电话或邮箱有效、且不是早先线索重复的线索。
+    format: integer
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  valid_lead_rate:
+    type: ratio
+    numerator: valid_leads
+    denominator: screened_leads
+    label: {en: Valid-lead rate, zh: 有效线索率}
+    format: percent
+    decimals: 1
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  rated_leads:
+    type: count
+    source: wholesale
+    filter: "rated"
+    label: {en: Leads rated by sales, zh: 销售已评分线索数}
+    format: integer
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  accepted_leads:
+    type: count
+    source: wholesale
+    filter: "accepted"
+    label: {en: Leads accepted by sales, zh: 销售认可的线索数}
+    description:
+      en: Leads sales rated 3 or more (of 5).
+      zh: 销售评分 3 分及以上（满分 5 分）的线索。
+    format: integer
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  acceptance_rate:
+    type: ratio
+    numerator: accepted_leads
+    denominator: rated_leads
+    label: {en: Sales acceptance rate, zh: 销售认可率}
+    format: percent
+    decimals: 1
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  sales_acceptance_score:
+    type: avg
+    source: wholesale
+    column: rating
+    label: {en: Sales acceptance score, zh: 销售认可评分}
+    description:
+      en: The mean of sales' 1–5 ratings of the leads they rated.
+      zh: 销售对已评分线索的 1–5 分评分的平均值。
+    format: number
+    decimals: 2
+    direction: higher
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  cost_per_valid_lead:
+    type: formula
+    expr: "lead_cost / valid_leads"
+    label: {en: Cost per valid lead, zh: 单条有效线索成本}
+    format: currency
+    decimals: 2
+    unit: USD
+    direction: lower
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  cost_per_accepted_lead:
+    type: formula
+    expr: "lead_cost / accepted_leads"
+    label: {en: Cost per accepted lead, zh: 单条认可线索成本}
+    format: currency
+    decimals: 2
+    unit: USD
+    direction: lower
+    owner: leo.garcia@northstar-demo.shop
+    team: marketing
+  valid_won_leads:
+    type: count
+    source: wholesale
+    filter: "clean and won"
+    label: {en: Valid leads won, zh: 成交的有效线索数}
+    format: integer
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  lead_to_deal:
+    type: ratio
+    numerator: valid_won_leads
+    denominator: valid_leads
+    label: {en: Lead-to-deal conversion, zh: 线索成交转化率}
+    format: percent
+    decimals: 1
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  sales_cycle_days:
+    type: median
+    source: wholesale
+    column: cycle_days
+    filter: "won"
+    label: {en: Sales cycle (median days to win), zh: 销售周期（成交所需天数中位数）}
+    format: number
+    decimals: 1
+    unit: days
+    direction: lower
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+"""
+
+
 METRIC_FILES = {
     "metrics/growth.yml": _GROWTH,
     "metrics/marketing.yml": _MARKETING,
     "metrics/sales.yml": _SALES,
     "metrics/support.yml": _SUPPORT,
+    "metrics/lead_quality.yml": _LEAD_QUALITY,
 }

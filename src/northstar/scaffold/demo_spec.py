@@ -74,6 +74,11 @@ dimensions:
     label: {en: Device, zh: 设备}
   country:
     label: {en: Country, zh: 国家/地区}
+  campaign:
+    label: {en: Campaign, zh: 营销活动}
+    description:
+      en: The marketing campaign a lead came from; leads only.
+      zh: 线索来源的营销活动；仅线索有此维度。
 
 north_star: repurchase_30d
 supporting: [add_to_cart_conversion, return_rate]
@@ -96,6 +101,14 @@ teams:
     label: {en: Support, zh: 客服}
     owner: priya.nair@northstar-demo.shop
     metrics: [tickets, first_contact_resolution, median_resolution_hours, p90_resolution_hours, csat]
+
+leads:                        # northstar leads clean · northstar leads rate L00012 --score 4 …
+  wholesale:                  # a source of its own: the leads screened, de-duplicated and rated
+    source: leads
+    region: CN                # numbers written without a country code are Chinese
+    columns: {cost: cost_usd}
+    ratings: data/lead_ratings.csv   # sales' ratings exported from the CRM
+    label: {en: Wholesale leads (screened), zh: 批发线索（已筛查）}
 
 funnels:
   checkout:                   # northstar funnel checkout --by device

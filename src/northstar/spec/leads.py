@@ -26,6 +26,12 @@ to the lead fields, and says how to screen and rate them::
         reasons:                          # the reasons a rating may give
           - {code: right_buyer, en: Right buyer, zh: 目标客户}
           - {code: spam, en: Spam or fake, zh: 垃圾或虚假线索}
+        ratings: data/lead_ratings.csv    # optional: ratings exported from the CRM (lead_id, score,
+                                          # reason, rated_by, rated_at); more with northstar leads rate
+
+The lead set becomes a source of the same name (``source: wholesale`` in a metric): the lead
+source's rows with the screening, de-duplication and rating columns of
+:mod:`northstar.leads.table`, so lead-quality KPIs are ordinary metrics.
 
 A column that the source does not have is simply not used (a lead set without ``closed`` has no
 sales-cycle length); ``id``, ``phone`` or ``email``, and the source's time are required.
@@ -41,7 +47,14 @@ from pydantic import Field, field_validator
 
 from northstar.spec.models import LocalText, Strict
 
-__all__ = ["DEFAULT_REASONS", "LEAD_FIELDS", "LeadColumns", "LeadSet", "RatingReason"]
+__all__ = [
+    "DEFAULT_REASONS",
+    "LEAD_FIELDS",
+    "LeadColumns",
+    "LeadSet",
+    "RatingReason",
+    "check_lead_references",
+]
 
 LEAD_FIELDS = (
     "id",
@@ -101,6 +114,7 @@ class LeadSet(Strict):
     won: list[str] = Field(default_factory=lambda: ["won"])
     accepted: int = Field(default=3, ge=1, le=5)
     reasons: list[RatingReason] = Field(default_factory=lambda: list(DEFAULT_REASONS))
+    ratings: str | None = None  # a file of sales' ratings (lead_id, score, reason, rated_by, rated_at)
     label: LocalText | None = None
     description: LocalText | None = None
 
@@ -111,7 +125,9 @@ class LeadSet(Strict):
 
         code = value.strip().upper()
         if code not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not a region phonenumbers knows: write an ISO code such as CN, US, GB")
+            raise ValueError(
+                f"{value!r} is not a region phonenumbers knows: write an ISO code such as CN, US, GB"
+            )
         return code
 
     @field_validator("won", mode="before")
@@ -125,3 +141,35 @@ class LeadSet(Strict):
         if isinstance(value, list):
             return [{"code": v, "en": v.replace("_", " ")} if isinstance(v, str) else v for v in value]
         return value
+
+
+def check_lead_references(spec: Any, data: Any) -> list[Any]:
+    """Each lead set reads a defined source; its reason codes are unique; its ratings file exists
+    is checked when the table is built (with the file, row and column of a bad rating)."""
+    from northstar.spec.loader import Node
+    from northstar.spec.messages import make_issue
+    from northstar.spec.suggest import near
+
+    issues = []
+    raw_all = data.get("leads") or Node()
+    plain = {k for k in spec.sources if k not in (spec.leads or {})}
+    for name, ls in (spec.leads or {}).items():
+        raw = raw_all.get(name)
+        if ls.source not in plain:
+            file, line = (raw.file, raw.line_of("source")) if isinstance(raw, Node) else (None, None)
+            issues.append(
+                make_issue(
+                    "lead-unknown-source",
+                    file,
+                    line,
+                    name=name,
+                    source=ls.source,
+                    suggestions=near(ls.source, plain),
+                )
+            )
+        codes = [r.code for r in ls.reasons]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            file, line = (raw.file, raw.line_of("reasons")) if isinstance(raw, Node) else (None, None)
+            issues.append(make_issue("lead-reason-twice", file, line, name=name, codes=", ".join(twice)))
+    return issues

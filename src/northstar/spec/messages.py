@@ -327,6 +327,30 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "swap start and target, or check the metric's direction",
         "请交换 start 与 target，或检查该指标的 direction",
     ),
+    "lead-unknown-source": (
+        "lead set {name!r} reads source {source!r}, which is not defined",
+        "线索集 {name!r} 读取的数据源 {source!r} 未定义",
+        "define it under 'sources:' (a CSV, Excel file or database table of leads) or fix the name",
+        "请在 'sources:' 下定义它（线索的 CSV、Excel 文件或数据库表），或修正名称",
+    ),
+    "lead-set-name": (
+        "lead set {name!r} has the name of a source; a lead set becomes a source of its name",
+        "线索集 {name!r} 与某个数据源同名；线索集会成为同名的数据源",
+        "give the lead set another name, e.g. {name}_screened",
+        "请为线索集换个名字，例如 {name}_screened",
+    ),
+    "lead-reason-twice": (
+        "lead set {name!r}: reason code(s) {codes} given twice",
+        "线索集 {name!r}：原因代码 {codes} 重复",
+        "give each reason its own code",
+        "每个原因使用不同的代码",
+    ),
+    "lead-data": (
+        "lead set {name!r}: {detail}",
+        "线索集 {name!r}：{detail_zh}",
+        "fix the lead source or the ratings file, then run northstar check again",
+        "请修正线索数据源或评分文件，然后重新运行 northstar check",
+    ),
     "watch-unknown-metric": (
         "watch rule {name!r} watches {metric!r}, which is not a metric",
         "监控规则 {name!r} 监控的 {metric!r} 不是已定义的指标",

@@ -22,7 +22,7 @@ from northstar.spec.expressions import kind_of as kind_of_type
 from northstar.spec.expressions import parse, parse_formula, to_ibis
 from northstar.spec.goal_rules import check_goal_references
 from northstar.spec.goals import MetricTargets, Okr, Scorecard, guardrail_rules
-from northstar.spec.leads import LeadSet
+from northstar.spec.leads import LeadSet, check_lead_references
 from northstar.spec.lifecycle import Activity
 from northstar.spec.loader import ENTRY_KIND, Node, Seq
 from northstar.spec.messages import KIND_ZH, make_issue
@@ -156,6 +156,18 @@ def check_shape(data: Node) -> tuple[ProjectSpec | None, list[Issue]]:
             if obj is not None:
                 valid[str(name)] = obj
         parts[section] = valid
+    # each lead set is also a source of its name: the screened, rated leads (leads/table.py)
+    from northstar.leads.table import lead_source
+
+    derived = {}
+    for name in parts.get("leads", {}):
+        if name in parts.get("sources", {}):
+            issues.append(make_issue("lead-set-name", *_loc(data.get("leads"), name), name=name))
+            continue
+        src = lead_source(ProjectSpec.model_construct(**{**parts, "leads": parts["leads"]}), name)
+        if src is not None:
+            derived[name] = src
+    parts["sources"] = {**parts.get("sources", {}), **derived}
     # OKR guardrails are watch rules (named <okr>__<metric>__floor, which no user rule can be)
     parts["watch"] = {**parts.get("watch", {}), **guardrail_rules(parts.get("okrs", {}))}
     for key in ("north_star",):
@@ -430,6 +442,7 @@ def check_references(spec: ProjectSpec, data: Node, known_metrics: list[str]) ->
     issues += check_notify_entries(spec, data)
     issues += check_alignment(spec, data, known_metrics)
     issues += check_goal_references(spec, data, known_metrics)
+    issues += check_lead_references(spec, data)
     issues += _cycles(spec, raw_metrics)
     ns = spec.north_star
     if ns is None:
@@ -514,6 +527,11 @@ def unlocatable_sources(spec: ProjectSpec, base_dir: Path) -> set[str]:
     """Sources whose files or database cannot even be located (their data is not checked)."""
     bad = set()
     for name, src in spec.sources.items():
+        if name in (spec.leads or {}):
+            base = spec.leads[name].source
+            if base not in spec.sources or not (base_dir / str(src.path)).exists():
+                bad.add(name)  # not built (yet): its lead source is missing or unreadable
+            continue
         if (
             bool(src.path) == bool(src.url)
             or (src.url and not src.table)
@@ -527,6 +545,8 @@ def check_source_locations(spec: ProjectSpec, data: Node, base_dir: Path) -> lis
     issues: list[Issue] = []
     raw_sources = data.get("sources") or Node()
     for name, src in spec.sources.items():
+        if name in (spec.leads or {}):
+            continue  # built from its lead source, whose location is checked
         loc = _loc(raw_sources, name)
         if bool(src.path) == bool(src.url):
             issues.append(make_issue("source-location", *loc, source=name))
