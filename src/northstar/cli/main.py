@@ -820,6 +820,15 @@ def _add_goals() -> None:
 _add_goals()
 
 
+def _add_leads() -> None:
+    from northstar.cli.leads import register
+
+    register(app)
+
+
+_add_leads()
+
+
 def _add_review() -> None:
     from northstar.cli.review import register
 

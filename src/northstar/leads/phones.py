@@ -40,20 +40,27 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType, carrier
-from phonenumbers.phonemetadata import PhoneMetadata
-from phonenumbers.phonenumberutil import _number_type_helper, national_significant_number
+from phonenumbers.phonemetadata import PhoneMetadata, PhoneNumberDesc
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, national_significant_number
 
 __all__ = [
     "REPEAT_RUN",
     "SEQUENCE_RUN",
     "TEST_NUMBERS",
-    "PhoneFacts",
+    "Parsed",
+    "classify",
+    "digit_flags",
     "normalise_text",
+    "parse_keys",
     "phone_key",
-    "read_numbers",
+    "read_number",
 ]
 
 REPEAT_RUN = 6
@@ -71,11 +78,11 @@ TEST_NUMBERS: tuple[tuple[str, str], ...] = (
     (r"\+33(?:19900|26191|35301|46571|53649|63998)\d{4}", "FR: ARCEP numbers for fiction, 06 39 98 xx xx…"),
     (r"\+61[2378](?:5550|7010)\d{4}", "AU: ACMA fictitious-use numbers 0x 5550 xxxx, 0x 7010 xxxx"),
 )
-_TEST_RE = re.compile("|".join(f"(?:{p})" for p, _ in TEST_NUMBERS))
-_REPEAT_RE = re.compile(rf"(\d)\1{{{REPEAT_RUN - 1}}}")
+_TEST_PATTERN = "^(?:" + "|".join(f"(?:{p})" for p, _ in TEST_NUMBERS) + ")$"
+_REPEAT_PATTERN = "|".join(str(d) * REPEAT_RUN for d in range(10))  # no back-references in RE2
 _UP, _DOWN = "0123456789", "9876543210"
-_SEQUENCE_RE = re.compile(
-    "|".join(s[i : i + SEQUENCE_RUN] for s in (_UP, _DOWN) for i in range(len(s) - SEQUENCE_RUN + 1))
+_SEQUENCE_PATTERN = "|".join(
+    s[i : i + SEQUENCE_RUN] for s in (_UP, _DOWN) for i in range(len(s) - SEQUENCE_RUN + 1)
 )
 _COMPACTABLE = re.compile(r"\+?[0-9 \-./()\[\]]+")
 _SEPARATORS = re.compile(r"[ \-./()\[\]]")
@@ -95,9 +102,21 @@ _TYPES = {
 }
 _CARRIER_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER)
 
-#: (e164, valid, type, region, carrier, extension, flags) for one key.
-PhoneFacts = tuple[str | None, bool, str, str | None, str | None, str | None, str]
-_UNREADABLE_TYPE = "unknown"
+#: (country calling code or 0 when the text is not a number, national significant number — or
+#: the text's digits when it is not —, extension or None, carrier name or '') for one key.
+Parsed = tuple[int, str, str | None, str]
+_CARRIER_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER)
+# _number_type_helper's order: the first description a number matches gives its type.
+_TYPE_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
 
 
 def normalise_text(text: str) -> str:
@@ -118,49 +137,133 @@ def phone_key(text: str) -> str:
     return text
 
 
-def read_numbers(keys: Sequence[str], regions: Sequence[str]) -> list[PhoneFacts]:
-    """:func:`read_number` for each (key, region) pair; a top-level function for worker processes."""
-    return [read_number(k, r) for k, r in zip(keys, regions, strict=True)]
+def parse_keys(keys: Sequence[str], regions: Sequence[str]) -> list[Parsed]:
+    """``phonenumbers.parse`` of each (key, region) pair, and the carrier of the number's range.
+
+    A top-level function of plain values, so that worker processes can run it. Validity and type
+    come later, for all numbers at once (:func:`classify`).
+    """
+    out: list[Parsed] = []
+    for key, region in zip(keys, regions, strict=True):
+        try:
+            number = phonenumbers.parse(key, region)
+        except phonenumbers.NumberParseException:
+            out.append((0, _NON_DIGITS.sub("", key), None, ""))
+            continue
+        # the carrier of the range (mobile and pager ranges only); classify keeps it for valid numbers
+        name = carrier.name_for_valid_number(number, "en")
+        out.append(
+            (number.country_code or 0, national_significant_number(number), number.extension or None, name)
+        )
+    return out
 
 
-def read_number(key: str, region: str) -> PhoneFacts:
-    """What one number is (the tuple :data:`PhoneFacts`); ``key`` comes from :func:`phone_key`."""
-    try:
-        number = phonenumbers.parse(key, region)
-    except phonenumbers.NumberParseException:
-        return (None, False, _UNREADABLE_TYPE, None, None, None, _digit_flags(_NON_DIGITS.sub("", key)))
-    nsn = national_significant_number(number)
-    flags = _digit_flags(nsn)
-    # is_valid_number and number_type both find the region, then match the national number
-    # against its metadata; doing it once here gives the same answers (checked by a test).
-    where = phonenumbers.region_code_for_number(number)
-    metadata = (
-        None
-        if where is None
-        else PhoneMetadata.metadata_for_region_or_calling_code(number.country_code or 0, where)
-    )
-    kind = PhoneNumberType.UNKNOWN if metadata is None else _number_type_helper(nsn, metadata)
-    e164 = f"+{number.country_code}{nsn}"
-    if _TEST_RE.fullmatch(e164):
-        flags = f"{flags},test_number" if flags else "test_number"
-    if kind == PhoneNumberType.UNKNOWN:
-        return (None, False, _UNREADABLE_TYPE, None, None, None, flags)
-    name = carrier.name_for_valid_number(number, "en") if kind in _CARRIER_TYPES else ""
-    return (
-        e164,
-        True,
-        _TYPES.get(kind, _UNREADABLE_TYPE),
-        where if where != "001" else None,
-        name or None,
-        number.extension or None,
-        flags,
-    )
+def classify(country: np.ndarray, nsn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(type code, region or None) per number, as ``phonenumbers.number_type`` and
+    ``region_code_for_number`` give them; type ``UNKNOWN`` (99) means not valid.
+
+    The same rules as phonenumbers (``_number_type_helper``: the general description first, then
+    premium rate, toll free … voicemail, then fixed line / mobile; for a calling code shared by
+    several regions, the first region whose leading digits or patterns fit), evaluated for all
+    numbers of a calling code at once with Arrow's regular expressions (RE2, which libphonenumber's
+    C++ version uses too). A test holds the answers equal to phonenumbers' own.
+    """
+    n = len(country)
+    kinds = np.full(n, int(PhoneNumberType.UNKNOWN), dtype=np.int64)
+    where = np.full(n, None, dtype=object)
+    for code in np.unique(country):
+        rows = np.flatnonzero(country == code)
+        regions = COUNTRY_CODE_TO_REGION_CODE.get(int(code))
+        if not regions:
+            continue
+        numbers = pa.array(nsn[rows], pa.string())
+        found = np.full(len(rows), None, dtype=object)
+        if len(regions) == 1:
+            found[:] = regions[0]
+        else:
+            for region in regions:
+                metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+                if metadata is None:
+                    continue
+                open_ = found == None  # noqa: E711 - element-wise
+                if not open_.any():
+                    break
+                if metadata.leading_digits is not None:
+                    hit = _regex(numbers, f"^(?:{metadata.leading_digits})")
+                else:
+                    hit = _type_codes(numbers, metadata) != PhoneNumberType.UNKNOWN
+                found[open_ & hit] = region
+        where[rows] = found
+        for region in {r for r in found if r is not None}:
+            metadata = PhoneMetadata.metadata_for_region_or_calling_code(int(code), region)
+            if metadata is None:
+                continue
+            sub = np.flatnonzero(found == region)
+            kinds[rows[sub]] = _type_codes(pa.array(nsn[rows[sub]], pa.string()), metadata)
+    return kinds, where
 
 
-def _digit_flags(digits: str) -> str:
-    flags = []
-    if _REPEAT_RE.search(digits):
-        flags.append("repeated_digits")
-    if _SEQUENCE_RE.search(digits):
-        flags.append("sequential_digits")
-    return ",".join(flags)
+def _type_codes(numbers: pa.Array, metadata: Any) -> np.ndarray:
+    """``_number_type_helper`` for an array of national numbers of one region."""
+    kinds = np.full(len(numbers), int(PhoneNumberType.UNKNOWN), dtype=np.int64)
+    open_ = _matches(numbers, metadata.general_desc)
+    for attr, kind in _TYPE_ORDER:
+        hit = open_ & _matches(numbers, getattr(metadata, attr))
+        kinds[hit] = kind
+        open_ &= ~hit
+    fixed = open_ & _matches(numbers, metadata.fixed_line)
+    if metadata.same_mobile_and_fixed_line_pattern:
+        kinds[fixed] = PhoneNumberType.FIXED_LINE_OR_MOBILE
+    else:
+        mobile = _matches(numbers, metadata.mobile)
+        kinds[fixed & mobile] = PhoneNumberType.FIXED_LINE_OR_MOBILE
+        kinds[fixed & ~mobile] = PhoneNumberType.FIXED_LINE
+        kinds[open_ & ~fixed & mobile] = PhoneNumberType.MOBILE
+    return kinds
+
+
+def _matches(numbers: pa.Array, desc: PhoneNumberDesc | None) -> np.ndarray:
+    """``_is_number_matching_desc`` for an array: a possible length, and the whole pattern."""
+    if desc is None or not desc.national_number_pattern:
+        return np.zeros(len(numbers), dtype=bool)
+    hit = _regex(numbers, f"^(?:{desc.national_number_pattern})$")
+    if desc.possible_length:
+        lengths = pc.utf8_length(numbers).to_numpy(zero_copy_only=False)
+        hit &= np.isin(lengths, list(desc.possible_length))
+    return hit
+
+
+def _regex(numbers: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(numbers, pattern).fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def digit_flags(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(``repeated_digits``, ``sequential_digits``) for an array of digit strings."""
+    return _regex(digits, _REPEAT_PATTERN), _regex(digits, _SEQUENCE_PATTERN)
+
+
+def test_numbers(e164: pa.Array) -> np.ndarray:
+    """``test_number`` for an array of ``+``-prefixed numbers."""
+    return _regex(e164, _TEST_PATTERN)
+
+
+def carrier_type(kinds: np.ndarray) -> np.ndarray:
+    """Types whose ranges have a carrier (mobile, fixed line or mobile, pager)."""
+    return np.isin(kinds, _CARRIER_TYPES)
+
+
+def type_name(kind: int) -> str:
+    return _TYPES.get(kind, "unknown")
+
+
+def read_number(text: str, region: str) -> dict[str, Any]:
+    """Everything screening says about one number (for people and tests; :func:`screen` does
+    the same for many numbers at once)."""
+    import pandas as pd
+
+    from northstar.leads.screen import screen
+    from northstar.spec.leads import LeadColumns
+
+    frame = pd.DataFrame({"lead_id": ["1"], "phone": [text]})
+    row = screen(frame, LeadColumns(email=None), region, workers=1).iloc[0]
+    return {k: row[k] for k in row.index if k.startswith("phone_")} | {"suspicious": row["suspicious"]}

@@ -40,9 +40,20 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+from phonenumbers import PhoneNumberType
 
 from northstar.leads.emails import email_facts
-from northstar.leads.phones import PhoneFacts, phone_key, read_numbers
+from northstar.leads.phones import (
+    Parsed,
+    carrier_type,
+    classify,
+    digit_flags,
+    parse_keys,
+    phone_key,
+    test_numbers,
+    type_name,
+)
 from northstar.spec.leads import LeadColumns
 
 __all__ = ["CHUNK", "PARALLEL_FROM", "SCREEN_COLUMNS", "SHARED_LEADS", "Progress", "screen"]
@@ -90,28 +101,19 @@ def screen(
     out = frame.copy()
     phones = _column(frame, columns.phone)
     facts = _phone_facts(phones, _regions(frame, columns.region, region), workers, progress)
-    e164, valid, kind, where, carrier, extension, phone_flags = facts
-    out["phone_e164"] = e164
-    out["phone_valid"] = valid
-    out["phone_type"] = kind
-    out["phone_region"] = where
-    out["phone_carrier"] = carrier
-    out["phone_extension"] = extension
+    for name in SCREEN_COLUMNS[:6]:
+        out[name] = facts[name]
+    valid = facts["phone_valid"]
 
     emails = _column(frame, columns.email)
     email_norm, email_valid, throwaway = email_facts(emails)
     out["email_norm"] = email_norm.to_numpy()
     out["email_valid"] = email_valid.to_numpy()
 
-    e164_s = pd.Series(e164, dtype=object)
-    counts = e164_s.map(e164_s.value_counts(dropna=True))
-    shared = (counts >= shared_leads).to_numpy(dtype=bool)
-    flags = {name: np.zeros(n, dtype=bool) for name in _FLAG_ORDER}
-    for name in ("repeated_digits", "sequential_digits", "test_number"):
-        flags[name] = (
-            pd.Series(phone_flags, dtype=object).str.contains(name, regex=False).to_numpy(dtype=bool)
-        )
-    flags["shared_phone"] = shared
+    e164 = pd.Series(facts["phone_e164"], dtype=object)
+    counts = e164.map(e164.value_counts(dropna=True))
+    flags = {name: facts[name] for name in ("repeated_digits", "sequential_digits", "test_number")}
+    flags["shared_phone"] = (counts >= shared_leads).to_numpy(dtype=bool)
     flags["disposable_email"] = throwaway.to_numpy(dtype=bool)
     out["suspicious"] = _join(flags, _FLAG_ORDER, n)
 
@@ -160,39 +162,58 @@ def _regions(frame: pd.DataFrame, column: str | None, default: str) -> np.ndarra
 
 def _phone_facts(
     phones: pd.Series, regions: np.ndarray, workers: int | None, progress: Progress | None
-) -> tuple[np.ndarray, ...]:
-    """The seven :data:`PhoneFacts` columns for every row, parsing each distinct key once."""
+) -> dict[str, np.ndarray]:
+    """The phone columns and flags for every row, parsing each distinct (key, region) once."""
     n = len(phones)
     present = phones.notna().to_numpy()
-    keys = np.full(n, None, dtype=object)
     raw_codes, raw_uniques = pd.factorize(phones[present].to_numpy(dtype=object))
-    raw_keys = np.array([phone_key(str(v)) for v in raw_uniques], dtype=object)
-    keys[present] = raw_keys[raw_codes] if len(raw_keys) else np.array([], dtype=object)
-    pairs = pd.Series(keys[present]) + "\x00" + pd.Series(regions[present])
-    codes, uniques = pd.factorize(pairs.to_numpy(dtype=object))
-    split = [u.split("\x00") for u in uniques]
-    facts = _parse_all([k for k, _ in split], [r for _, r in split], workers, progress)
-    columns: list[np.ndarray] = []
-    blank: PhoneFacts = (None, False, "unknown", None, None, None, "")
-    for j, empty in enumerate(blank):
-        values = np.array([f[j] for f in facts] + [empty], dtype=bool if j == 1 else object)
-        full = np.full(n, empty, dtype=bool if j == 1 else object)
+    keys = [phone_key(str(v)) for v in raw_uniques]
+    key_codes, key_uniques = pd.factorize(pd.Series(keys, dtype=object))
+    region_codes, region_uniques = pd.factorize(pd.Series(regions[present], dtype=object))
+    pair = key_codes[raw_codes].astype(np.int64) * max(len(region_uniques), 1) + region_codes
+    codes, unique_pairs = pd.factorize(pair)
+    key_of = np.asarray(key_uniques, dtype=object)[unique_pairs // max(len(region_uniques), 1)]
+    region_of = np.asarray(region_uniques, dtype=object)[unique_pairs % max(len(region_uniques), 1)]
+    parsed = _parse_all(list(key_of), list(region_of), workers, progress)
+    country = np.array([p[0] for p in parsed], dtype=np.int64)
+    nsn = np.array([p[1] for p in parsed], dtype=object)
+    kinds, where = classify(country, nsn)
+    valid = kinds != PhoneNumberType.UNKNOWN
+    e164 = np.array([f"+{c}{d}" if c else "" for c, d in zip(country, nsn, strict=True)], dtype=object)
+    repeated, sequential = digit_flags(pa.array(nsn, pa.string()))
+    carriers = np.array([p[3] or None for p in parsed], dtype=object)
+    extensions = np.array([p[2] for p in parsed], dtype=object)
+    per_key = {
+        "phone_e164": _only(e164, valid),
+        "phone_valid": valid,
+        "phone_type": np.array([type_name(int(k)) for k in kinds], dtype=object),
+        "phone_region": _only(where, valid & (where != "001")),
+        "phone_carrier": _only(carriers, valid & carrier_type(kinds)),
+        "phone_extension": _only(extensions, valid),
+        "repeated_digits": repeated,
+        "sequential_digits": sequential,
+        "test_number": test_numbers(pa.array(e164, pa.string())) & (country > 0),
+    }
+    out: dict[str, np.ndarray] = {}
+    for name, values in per_key.items():
+        empty = False if values.dtype == bool else ("unknown" if name == "phone_type" else None)
+        full = np.full(n, empty, dtype=values.dtype if values.dtype == bool else object)
         full[present] = values[codes] if len(codes) else values[:0]
-        columns.append(full)
-    return tuple(columns)
+        out[name] = full
+    return out
 
 
 def _parse_all(
     keys: list[str], regions: list[str], workers: int | None, progress: Progress | None
-) -> list[PhoneFacts]:
+) -> list[Parsed]:
     total = len(keys)
     if workers is None:
         workers = min(_cores(), 4) if total > PARALLEL_FROM else 1
     chunks = [(keys[i : i + CHUNK], regions[i : i + CHUNK]) for i in range(0, total, CHUNK)]
-    out: list[PhoneFacts] = []
+    out: list[Parsed] = []
     if workers <= 1 or len(chunks) <= 1:
         for k, r in chunks:
-            out += read_numbers(k, r)
+            out += parse_keys(k, r)
             if progress:
                 progress("phones", len(out) / total)
         return out
@@ -201,10 +222,16 @@ def _parse_all(
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for part in pool.map(read_numbers, *zip(*chunks, strict=True)):
+        for part in pool.map(parse_keys, *zip(*chunks, strict=True)):
             out += part
             if progress:
                 progress("phones", len(out) / total)
+    return out
+
+
+def _only(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    out = values.astype(object)
+    out[~keep] = None
     return out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["COLUMN_WORDS", "SHEET_WORDS", "column_label", "sheet_name"]
+__all__ = ["COLUMN_WORDS", "SHEET_WORDS", "TABLE_WORDS", "column_label", "sheet_name"]
 
 SHEET_WORDS = {
     "clean": ("Clean", "有效线索"),
@@ -34,6 +34,20 @@ COLUMN_WORDS = {
     "clean": ("clean", "有效线索"),
     "cost": ("cost", "成本"),
     "cost_per_clean_lead": ("cost per clean lead", "每条有效线索成本"),
+}
+
+#: the shorter headers of the summary table the CLI prints
+TABLE_WORDS = {
+    "channel": ("channel", "渠道"),
+    "leads": ("leads", "线索"),
+    "valid_phone_pct": ("phone ok", "电话有效"),
+    "valid_email_pct": ("e-mail ok", "邮箱有效"),
+    "suspicious_leads": ("suspicious", "可疑"),
+    "duplicates": ("dupes", "重复"),
+    "rejected": ("rejected", "剔除"),
+    "clean": ("clean", "有效"),
+    "cost": ("cost", "成本"),
+    "cost_per_clean_lead": ("per clean", "单条成本"),
 }
 
 #: channel labels of the summary's special rows
