@@ -72,8 +72,10 @@ def email_facts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     norm = pd.Series([normalise_email(str(v)) for v in uniques], dtype=object)
     valid = norm.str.fullmatch(EMAIL_PATTERN).fillna(False).astype(bool)
-    domains = norm.where(valid).str.rpartition("@")[2]
-    throwaway = domains.map(disposable, na_action="ignore").fillna(False).astype(bool)
+    throwaway = pd.Series(
+        [bool(ok) and disposable(str(v).rpartition("@")[2]) for v, ok in zip(norm, valid, strict=True)],
+        dtype=bool,
+    )
     norm_rows = _take(norm.to_numpy(dtype=object), codes, None)
     valid_rows = _take(valid.to_numpy(dtype=bool), codes, False)
     throwaway_rows = _take(throwaway.to_numpy(dtype=bool), codes, False)

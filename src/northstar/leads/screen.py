@@ -102,12 +102,12 @@ def screen(
     phones = _column(frame, columns.phone)
     facts = _phone_facts(phones, _regions(frame, columns.region, region), workers, progress)
     for name in SCREEN_COLUMNS[:6]:
-        out[name] = facts[name]
+        out[name] = _series(facts[name], out.index)
     valid = facts["phone_valid"]
 
     emails = _column(frame, columns.email)
     email_norm, email_valid, throwaway = email_facts(emails)
-    out["email_norm"] = email_norm.to_numpy()
+    out["email_norm"] = _series(email_norm.to_numpy(dtype=object), out.index)
     out["email_valid"] = email_valid.to_numpy()
 
     e164 = pd.Series(facts["phone_e164"], dtype=object)
@@ -115,7 +115,7 @@ def screen(
     flags = {name: facts[name] for name in ("repeated_digits", "sequential_digits", "test_number")}
     flags["shared_phone"] = (counts >= shared_leads).to_numpy(dtype=bool)
     flags["disposable_email"] = throwaway.to_numpy(dtype=bool)
-    out["suspicious"] = _join(flags, _FLAG_ORDER, n)
+    out["suspicious"] = _series(_join(flags, _FLAG_ORDER, n), out.index)
 
     test = flags["test_number"]
     usable = (valid & ~test) | (email_valid.to_numpy() & ~flags["disposable_email"])
@@ -130,7 +130,7 @@ def screen(
     }
     joined = _join({k: v & ~usable for k, v in reasons.items()}, tuple(reasons), n, sep=", ")
     joined[usable] = None
-    out["reject_reason"] = joined
+    out["reject_reason"] = _series(joined, out.index)
     if progress:
         progress("screen", 1.0)
     return out
@@ -227,6 +227,11 @@ def _parse_all(
             if progress:
                 progress("phones", len(out) / total)
     return out
+
+
+def _series(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text columns stay ``object`` so that missing values are None (not NaN); flags stay bool."""
+    return pd.Series(values, index=index, dtype=bool if values.dtype == bool else object)
 
 
 def _only(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
