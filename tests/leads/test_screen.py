@@ -3,6 +3,7 @@ and the reject rule; the fast paths held equal to phonenumbers' own answers."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -109,10 +110,8 @@ def _corpus() -> list[phonenumbers.PhoneNumber]:
     for ex in filter(None, examples):
         nsn = phonenumbers.national_significant_number(ex)
         for variant in (nsn, nsn[:-1] + str((int(nsn[-1]) + 3) % 10), nsn[:-1], nsn + "7"):
-            try:
+            with contextlib.suppress(phonenumbers.NumberParseException):
                 numbers.append(phonenumbers.parse(f"+{ex.country_code}{variant}"))
-            except phonenumbers.NumberParseException:
-                pass
     return numbers
 
 
