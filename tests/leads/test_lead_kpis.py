@@ -17,7 +17,7 @@ import pytest
 
 from northstar.errors import SpecError
 from northstar.project import Project
-from northstar.watch.store import AlertStore, LeadRating
+from northstar.watch.store import LeadRating
 
 B2B = Path(__file__).parent / "data" / "b2b"
 KPIS = [

@@ -821,8 +821,11 @@ _add_goals()
 
 
 def _add_leads() -> None:
+    from northstar.cli.lead_ratings import register as add_ratings
+    from northstar.cli.leads import app as leads_app
     from northstar.cli.leads import register
 
+    add_ratings(leads_app)  # leads rate, leads ratings
     register(app)
 
 

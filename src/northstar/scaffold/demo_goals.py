@@ -54,6 +54,9 @@ targets:
   won_deal_value:
     - {period: 2026-Q3, floor: 1600000, target: 1800000, stretch: 2000000, set_by: sarah.kim@northstar-demo.shop}
     - {period: 2026-Q4, floor: 2600000, target: 2900000, stretch: 3200000, set_by: sarah.kim@northstar-demo.shop}
+  acceptance_rate:            # the share of rated leads sales accept (a rating of 3 or more)
+    - {period: 2026, floor: 50%, target: 58%, stretch: 65%, set_by: sarah.kim@northstar-demo.shop,
+       why: "agreed by marketing and sales: quality over volume"}
   csat:
     - {period: 2026, floor: 4.1, target: 4.3, stretch: 4.5, set_by: priya.nair@northstar-demo.shop}
   first_contact_resolution:
@@ -74,10 +77,10 @@ scorecards:                   # weekly; history is scored with the weights in fo
          set_by: maya.chen@northstar-demo.shop, why: "holiday season: revenue first"}
   marketing:
     max_weight: 70%           # the seed: one KPI may weigh up to 70 %
-    kpis: [roas, cac]
+    kpis: [roas, cac, acceptance_rate]   # measured on the leads sales accept, not on cheap leads
     weights:
-      - {from: 2026-08-03, roas: 50%, cac: 50%}
-      - {from: 2026-11-16, roas: 70%, cac: 30%, set_by: leo.garcia@northstar-demo.shop,
+      - {from: 2026-08-03, roas: 40%, cac: 40%, acceptance_rate: 20%}
+      - {from: 2026-11-16, roas: 70%, cac: 10%, acceptance_rate: 20%, set_by: leo.garcia@northstar-demo.shop,
          why: "holiday season: return on spend first"}
   sales:
     kpis: [lead_win_rate, cost_per_lead, won_deal_value]

@@ -158,6 +158,10 @@ watch:                        # northstar watch · northstar watch --backtest 90
     threshold: 40%
     min_volume: 30            # a slice with fewer orders than this is not watched
     severity: critical
+  lead_quality_floor:         # screened leads: below 80 % valid in a day, marketing looks at its sources
+    metric: valid_lead_rate
+    check: floor
+    threshold: 80%
   spend_anomaly:
     metric: marketing_spend
     check: anomaly            # seasonality-aware, causal detector
