@@ -9,7 +9,9 @@ The rule, for the screened leads of :func:`northstar.leads.screen.screen`:
 2. **People.** Two leads are the same person when they share a key — and transitively: if A
    and B share a phone and B and C share an e-mail, A, B and C are one person, even across
    channels (union-find over both keys, so the groups do not depend on the order of the rows).
-3. **Kept lead.** The leads of a person are ordered by created time, then by id (text order);
+3. **Kept lead.** The leads of a person are ordered by created time (the instant: times written
+   with UTC offsets are compared in UTC, so 02:15+01:00 comes after 02:30+02:00 on the night
+   clocks go back), then by id (text order);
    a lead without a created time comes after all that have one. ``keep="first"`` keeps the
    first in that order (first touch: the channel that brought the person in gets the credit);
    ``keep="last"`` keeps the last one (last touch).
@@ -70,7 +72,7 @@ def dedupe(
     kept_ids = ids.to_numpy()[kept_row]
     duplicate_of = kept_ids.astype(object)
     duplicate_of[kept] = None
-    out["duplicate_of"] = duplicate_of
+    out["duplicate_of"] = pd.Series(duplicate_of, index=out.index, dtype=object)  # None, not NaN
     out["kept"] = kept
     return out
 
@@ -94,7 +96,8 @@ def sort_times(values: pd.Series, name: str) -> np.ndarray:
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.to_datetime(values, utc=isinstance(values.dtype, pd.DatetimeTZDtype))
     else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        # utc=True: texts with different UTC offsets (a DST change) are ordered by their instant
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
         bad = parsed.isna() & values.notna() & (values.astype(str).str.strip() != "")
         if bad.any():
             at = int(np.flatnonzero(bad.to_numpy())[0])
