@@ -77,8 +77,8 @@ that prefix: the detector is causal and can run on a stream):
 Parameters (the same for every series; none is fitted per series):
 
 * ``band`` = 4: a point 4 robust deviations from its forecast scores 0.5 before the history
-  rule; ``lower``/``upper`` are ``expected ∓ 4 · scale``. So ``score ≥ 0.5`` means: beyond the
-  band, and the largest deviation in 50 days (a halved score stays below 0.5).
+  rule; ``lower``/``upper`` are ``expected ∓ 4 · scale``. So a point-channel score ≥ 0.5 means:
+  beyond the band, and the largest deviation in 50 days (a halved score stays below 0.5).
 * ``SCALE_WINDOWS`` = 10: a long window for the scale, so a burst of noise or an incident does
   not widen the band at once (a narrow band follows the noise and misses the start of the
   next incident).
