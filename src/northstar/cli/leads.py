@@ -259,7 +259,7 @@ def summary_table(result: CleanResult, lang: str, region: str) -> Table:
         for row in summary.to_dict("records")
     ]
     # cells never wrap (each column is as wide as its widest cell); headers wrap when narrow
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0))
     shown = [c for c in summary.columns if c != "cost"]  # the total cost is in the file's summary
     for j, name in enumerate(shown):
         en, zh_word = TABLE_WORDS[str(name)]
