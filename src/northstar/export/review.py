@@ -410,7 +410,8 @@ def _cards(
 
 def _alerts(project: Project, store: AlertStore, p: Period) -> tuple[AlertLine, ...]:
     tz = ZoneInfo(project.spec.project.timezone or "UTC")
-    since = datetime(p.start.year, p.start.month, p.start.day, tzinfo=tz) - timedelta(days=400)
+    # an alert about a day is created on or after that day: none of them before P starts
+    since = datetime(p.start.year, p.start.month, p.start.day, tzinfo=tz)
     out = []
     for s in store.list(since=since):
         a = s.alert
