@@ -6,7 +6,9 @@
 - :mod:`~northstar.leads.screen`: :func:`screen`, the columns added to every lead and the reject rule;
 - :mod:`~northstar.leads.dedupe`: :func:`dedupe`, one person per phone or e-mail, the lead kept;
 - :mod:`~northstar.leads.clean`: :func:`clean_leads` → :class:`CleanResult`, and :func:`write_clean`;
-- :mod:`~northstar.leads.reader`: lead files (CSV, Excel) to a frame with the columns mapped.
+- :mod:`~northstar.leads.reader`: lead files (CSV, Excel) to a frame, and ``--map`` pairs;
+- :mod:`~northstar.leads.words`: the en/zh words of the files and tables;
+- :mod:`~northstar.leads.table`: a lead set as a table the engines read (screened, de-duplicated, rated).
 
-All of them are pure: pandas in, pandas out.
+Screening, de-duplication and cleaning are pure: pandas in, pandas out.
 """
