@@ -32,6 +32,7 @@ FILES = {
     "metrics/marketing.yml",
     "metrics/sales.yml",
     "metrics/support.yml",
+    "metrics/lead_quality.yml",
     "data/events.parquet",
     "data/orders.parquet",
     "data/refunds.parquet",

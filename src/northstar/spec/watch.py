@@ -8,7 +8,8 @@ Each entry is a rule over one metric, for the total or for each slice of ``by`` 
 - ``check: floor`` / ``check: ceiling`` — the value below / above ``threshold`` (a KPI floor
   guarding an OKR);
 - ``check: anomaly`` — the seasonality-aware detector (:mod:`northstar.analysis.detector`):
-  the point is beyond its band and the largest deviation of the last 50 days.
+  the point is beyond its band and the largest deviation of the last 50 days, or (long series)
+  the recent deviations are unusually large or the value leaves its 30-day range.
 
 ``direction`` (``down``, ``up`` or ``both``) limits change rules to drops or rises;
 ``min_volume`` keeps a rule quiet while the larger of the value and its baseline is below it

@@ -9,8 +9,10 @@ period p in the range and per slice:
 - ``weekly``: b = M(p − 7 days) (for hours, the same hour a week before); fires likewise;
 - ``floor`` / ``ceiling``: fires when M(p) < threshold / M(p) > threshold (b = the threshold);
 - ``anomaly``: the detector (:func:`northstar.analysis.detector.score`) run on the slice's
-  series from 90 days before the range, causally; fires when its score ≥ 0.5 (the point is beyond
-  4 robust deviations of its seasonal forecast and the largest deviation of the last 50 days);
+  series from 90 days before the range, causally; fires when its score ≥ 0.5: the point is beyond
+  4 robust deviations of its seasonal forecast and the largest deviation of the last 50 days, or
+  (series of 300 rows or more, e.g. hourly) the recent deviations are unusually large for the
+  series (anomaly likelihood) or the value leaves its 30-day range (see the detector's docstring);
   b = the detector's forecast.
 
 ``direction: down`` keeps only falls (M(p) < b), ``up`` only rises. ``min_volume``: a rule stays
