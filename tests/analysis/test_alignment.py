@@ -60,22 +60,41 @@ def test_paths_follow_each_kind_of_edge(project: Project) -> None:
     assert Edge("orders", "revenue", "formula") in amap.edges
 
 
-def test_no_path_is_a_warning_at_the_kpi_line(project: Project) -> None:
+def test_no_path_is_one_warning_per_team_at_its_metrics_line(project: Project) -> None:
     warnings = [i for i in project.issues if i.code == "kpi-no-path"]
-    where = sorted((Path(i.file or "").name, i.line) for i in warnings)
-    # tickets: item 2 of support's list (northstar.yml line 26); refund_count: its team: key
-    assert where == [("metrics.yml", 13), ("northstar.yml", 26)]
-    assert all(i.level == "warning" for i in warnings)
-    tickets = next(i for i in warnings if i.line == 26)
-    assert tickets.render().endswith(
-        "warning: team 'support' KPI 'tickets' has no path to the north star 'repeat_30d' — add it to a "
-        "driver formula or to influenced_by of a metric on the north star's tree, or drop it from the "
-        "team's KPIs"
+    # support's list has tickets (no path); refund_count joins it through its team: key
+    assert [(Path(i.file or "").name, i.line, i.level) for i in warnings] == [
+        ("northstar.yml", 24, "warning")
+    ]
+    assert (
+        warnings[0]
+        .render()
+        .endswith(
+            "warning: team 'support': 2 KPIs have no path to the north star 'repeat_30d': tickets, "
+            "refund_count — add each to a driver formula or to influenced_by of a metric on the north "
+            "star's tree, or drop it from the team's KPIs"
+        )
     )
-    assert "团队 'support' 的指标 'tickets' 与北极星指标 'repeat_30d' 之间没有任何路径" in tickets.render(
-        "zh"
+    zh = warnings[0].render("zh")
+    assert (
+        "警告: 团队 'support' 有 2 个指标与北极星指标 'repeat_30d' 之间没有任何路径：tickets、refund_count"
+        in zh
     )
-    assert "警告" in tickets.render("zh") and "influenced_by" in (tickets.fix_zh or "")
+    assert "influenced_by" in (warnings[0].fix_zh or "")
+
+
+def test_a_team_only_named_by_team_keys_is_located_there(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    shutil.copytree(ALIGN, folder)
+    metrics = folder / "metrics.yml"
+    metrics.write_text(
+        metrics.read_text(encoding="utf-8").replace("team: support", "team: ops"), encoding="utf-8"
+    )
+    with pytest.raises(SpecError) as info:  # ops is not under teams: an error, and still a warning
+        Project.load(folder)
+    warning = next(i for i in info.value.issues if i.code == "kpi-no-path" and "'ops'" in i.message)
+    assert (Path(warning.file or "").name, warning.line) == ("metrics.yml", 13)
+    assert "1 KPI has no path" in warning.message and warning.message.endswith(": refund_count")
 
 
 def test_identity_paths_come_first_and_are_the_shortest() -> None:
@@ -175,7 +194,8 @@ def test_influenced_by_names_are_checked(tmp_path: Path) -> None:
         self_ref.line == 35 and "lists itself" in self_ref.message and "自己" in (self_ref.message_zh or "")
     )
     # csat lost its link, so it is flagged too
-    assert any(i.code == "kpi-no-path" and "'csat'" in i.message for i in info.value.issues)
+    flagged = next(i for i in info.value.issues if i.code == "kpi-no-path")
+    assert flagged.message.endswith(": csat, tickets, refund_count")
 
 
 def test_an_entry_with_only_influenced_by_is_valid(project: Project) -> None:

@@ -2,11 +2,12 @@
 
 - ``influenced_by`` of a driver entry lists metrics that exist (an error with "did you mean"
   otherwise, at the line of the name) and not the entry's own metric.
-- A team KPI (in a team's ``metrics:`` list or with ``team:``) with no path to the north star
+- Team KPIs (in a team's ``metrics:`` list or with ``team:``) with no path to the north star
   through the driver trees, metric definitions and ``influenced_by`` links
-  (:mod:`northstar.analysis.alignment` says exactly which edges count) is a *warning*: at the
-  line of the KPI in the first team's ``metrics:`` list, or of the metric's ``team:`` key. The
-  project still loads; ``northstar check`` prints it with the other warnings.
+  (:mod:`northstar.analysis.alignment` says exactly which edges count) are a *warning*, one per
+  team naming them all: at the line of the team's ``metrics:`` key, or (a team with no entry
+  under ``teams:``) of the first such metric's ``team:`` key. The project still loads;
+  ``northstar check`` prints it with the other warnings.
 
 Nothing is checked for alignment when the project has no north star, or names one that is not
 a metric (both are reported elsewhere).
@@ -51,20 +52,26 @@ def check_alignment(spec: ProjectSpec, data: Node, known_metrics: list[str]) -> 
     amap = alignment_map(spec)
     raw_teams = data.get("teams") or Node()
     raw_metrics = data.get("metrics") or Node()
+    unlinked: dict[str, list[str]] = {}
     for kpi in amap.kpis:
-        if kpi.linked or kpi.metric not in known:
-            continue
-        file, line = _kpi_loc(spec, kpi.metric, raw_teams, raw_metrics)
+        if not kpi.linked and kpi.metric in known:
+            for team in kpi.teams:
+                unlinked.setdefault(team, []).append(kpi.metric)
+    for team, names in unlinked.items():
+        file, line = _team_loc(spec, team, names, raw_teams, raw_metrics)
         issues.append(
             make_issue(
                 "kpi-no-path",
                 file,
                 line,
                 level="warning",
-                metric=kpi.metric,
+                team=team,
+                count=len(names),
+                kpis="KPI" if len(names) == 1 else "KPIs",
+                has="has" if len(names) == 1 else "have",
+                names=", ".join(names),
+                names_zh="、".join(names),
                 north_star=ns,
-                team_text=f"team {', '.join(repr(t) for t in kpi.teams)}",
-                team_text_zh=f"团队 {'、'.join(repr(t) for t in kpi.teams)} ",
             )
         )
     return issues
@@ -77,19 +84,16 @@ def _item_loc(seq: object, i: int, parent: Node, key: str) -> tuple[str | None, 
     return getattr(parent, "file", None), parent.line_of(key) if isinstance(parent, Node) else None
 
 
-def _kpi_loc(
-    spec: ProjectSpec, metric: str, raw_teams: Node, raw_metrics: Node
+def _team_loc(
+    spec: ProjectSpec, team: str, names: list[str], raw_teams: Node, raw_metrics: Node
 ) -> tuple[str | None, int | None]:
-    """The KPI's item in the first team list naming it (or its tiered family), else the metric's
-    ``team:`` key."""
-    family = next((f for f, tiers in Catalog(spec.metrics).families.items() if metric in tiers), None)
-    names = [metric] if family is None else [metric, family]
-    for team, entry in spec.teams.items():
-        raw_team = raw_teams.get(team)
-        for name in names:
-            if name in entry.metrics and isinstance(raw_team, Node):
-                return _item_loc(raw_team.get("metrics"), entry.metrics.index(name), raw_team, "metrics")
-    raw = raw_metrics.get(family or metric)
+    """The team's ``metrics:`` key, else the ``team:`` key of its first unlinked metric."""
+    raw_team = raw_teams.get(team)
+    if isinstance(raw_team, Node):
+        return raw_team.file, raw_team.line_of("metrics")
+    families = Catalog(spec.metrics).families
+    first = next((f for f, tiers in families.items() if names[0] in tiers), names[0])
+    raw = raw_metrics.get(first)
     if isinstance(raw, Node):
         return raw.file, raw.line_of("team")
     return None, None

@@ -436,11 +436,11 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "请列出被认为会影响 {name!r} 的其他指标，而不是它自己",
     ),
     "kpi-no-path": (
-        "{team_text} KPI {metric!r} has no path to the north star {north_star!r}",
-        "{team_text_zh}的指标 {metric!r} 与北极星指标 {north_star!r} 之间没有任何路径",
-        "add it to a driver formula or to influenced_by of a metric on the north star's tree, "
+        "team {team!r}: {count} {kpis} {has} no path to the north star {north_star!r}: {names}",
+        "团队 {team!r} 有 {count} 个指标与北极星指标 {north_star!r} 之间没有任何路径：{names_zh}",
+        "add each to a driver formula or to influenced_by of a metric on the north star's tree, "
         "or drop it from the team's KPIs",
-        "请把它加入某个驱动公式，或加入北极星指标树上某个指标的 influenced_by，或把它从团队指标中移除",
+        "请把每个指标加入某个驱动公式，或加入北极星指标树上某个指标的 influenced_by，或把它从团队指标中移除",
     ),
 }
 
