@@ -535,6 +535,17 @@ class Project:
 
         return check_target(self, metric, period, floor=floor, target=target, stretch=stretch, per=per)
 
+    def rate_leads(self, lead_set: str | None, ratings: Sequence[Any], *, store: Any = None) -> int:
+        """Save sales' ratings (``northstar.watch.store.LeadRating``: lead, score 1–5, reason, who)
+        of lead set ``lead_set`` (None: the only one) after checking every one; all or none. The
+        lead set's table is rebuilt on the next load (see :mod:`northstar.leads.ratings`)."""
+        from northstar.leads.ratings import rate
+
+        if store is not None:
+            return rate(self, store, lead_set, ratings)
+        with self.app_store() as db:
+            return rate(self, db, lead_set, ratings)
+
     def propose_targets(
         self,
         metric: str,

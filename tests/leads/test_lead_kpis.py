@@ -82,9 +82,9 @@ def test_an_app_rating_later_than_the_files_wins_and_the_table_is_rebuilt(b2b: P
     built = table.stat().st_mtime_ns
     Project.load(b2b)
     assert table.stat().st_mtime_ns == built  # nothing changed: not rebuilt
+    later = datetime(2026, 10, 20, tzinfo=UTC)
+    assert first.rate_leads(None, [LeadRating("", "L10", 4, "budget_confirmed", "mei", later)]) == 1
     with first.app_store() as store:
-        later = datetime(2026, 10, 20, tzinfo=UTC)
-        store.rate_leads([LeadRating("b2b", "L10", 4, "budget_confirmed", "mei", later)])
         store.rate_leads(
             [LeadRating("b2b", "L06", 5, "right_buyer", "anna", datetime(2026, 10, 1, tzinfo=UTC))]
         )
