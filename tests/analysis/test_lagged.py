@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from northstar.analysis.lagged import MIN_CHANGES, Lag, Validation, lagged_correlations, validate
 from northstar.errors import QueryError
@@ -73,6 +75,27 @@ def test_correlations_and_intervals_match_the_oracle(seed: int, phi: float) -> N
         assert got[k].n == n
         assert got[k].r == pytest.approx(r, abs=1e-12)
         assert (got[k].low, got[k].high) == pytest.approx((low, high), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-50, 50), min_size=12, max_size=40).flatmap(
+        lambda xs: st.tuples(st.just(xs), st.lists(st.integers(-50, 50), min_size=len(xs), max_size=len(xs)))
+    ),
+    st.integers(0, 3),
+)
+def test_any_series_match_the_oracle(series: tuple[list[int], list[int]], max_lag: int) -> None:
+    x, y = (np.cumsum(np.asarray(s, dtype="float64")) for s in series)
+    dx, dy = np.diff(x), np.diff(y)
+    for k in range(-max_lag, max_lag + 1):  # every lag's pairs must vary, or r does not exist
+        a, b = (dx[: len(dx) - k], dy[k:]) if k >= 0 else (dx[-k:], dy[: len(dy) + k])
+        assume(np.ptp(a) > 0 and np.ptp(b) > 0)
+        assume(abs(np.corrcoef(a, b)[0, 1]) < 1 - 1e-9)  # Fisher's z is infinite at |r| = 1
+    got = {lag.lag: lag for lag in lagged_correlations(x, y, max_lag)}
+    for k, (n, r, low, high) in oracle(x, y, max_lag).items():
+        assert got[k].n == n and got[k].r == pytest.approx(r, abs=1e-9)
+        assert (got[k].low, got[k].high) == pytest.approx((low, high), abs=1e-9)
+        assert got[k].low <= got[k].r <= got[k].high
 
 
 def test_missing_values_drop_their_pairs() -> None:
