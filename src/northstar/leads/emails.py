@@ -25,7 +25,10 @@ sub-domain of, is in :data:`DISPOSABLE_DOMAINS` — services that hand out throw
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from northstar.leads.phones import normalise_text
 
@@ -70,12 +73,12 @@ def email_facts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     Each distinct text is normalised once; the syntax check is one vectorised regex match.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    norm = pd.Series([normalise_email(str(v)) for v in uniques], dtype=object)
+    norm = _normalise_all(np.asarray(uniques, dtype=object))
     valid = norm.str.fullmatch(EMAIL_PATTERN).fillna(False).astype(bool)
-    throwaway = pd.Series(
-        [bool(ok) and disposable(str(v).rpartition("@")[2]) for v, ok in zip(norm, valid, strict=True)],
-        dtype=bool,
-    )
+    domains = norm[valid].str.rpartition("@")[2] if valid.any() else pd.Series([], dtype=object)
+    throw = {d: disposable(d) for d in pd.unique(domains)}
+    throwaway = pd.Series(False, index=norm.index, dtype=bool)
+    throwaway[valid] = domains.map(throw).to_numpy(dtype=bool)
     norm_rows = _take(norm.to_numpy(dtype=object), codes, None)
     valid_rows = _take(valid.to_numpy(dtype=bool), codes, False)
     throwaway_rows = _take(throwaway.to_numpy(dtype=bool), codes, False)
@@ -87,14 +90,25 @@ def email_facts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     )
 
 
+def _normalise_all(texts: np.ndarray) -> pd.Series:
+    """:func:`normalise_email` of each text (Arrow's trim and lower-case for ASCII texts)."""
+    if len(texts) == 0:
+        return pd.Series([], dtype=object)
+    array = pa.array([str(t) for t in texts], pa.string())
+    ascii_ = pc.string_is_ascii(array).to_numpy(zero_copy_only=False)
+    out = pc.utf8_lower(pc.utf8_trim_whitespace(array)).to_numpy(zero_copy_only=False).astype(object)
+    for i in np.flatnonzero(~ascii_):
+        out[i] = normalise_email(texts[i])
+    out[out == ""] = None
+    return pd.Series(out, dtype=object)
+
+
 def disposable(domain: str) -> bool:
     parts = domain.split(".")
     return any(".".join(parts[i:]) in DISPOSABLE_DOMAINS for i in range(len(parts) - 1))
 
 
 def _take(values, codes, missing):  # type: ignore[no-untyped-def]
-    import numpy as np
-
     if len(values) == 0:
         return np.full(len(codes), missing, dtype=values.dtype)
     out = values[np.maximum(codes, 0)]

@@ -141,8 +141,14 @@ def _column(frame: pd.DataFrame, name: str | None) -> pd.Series:
     if name is None or name not in frame.columns:
         return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     col = frame[name]
-    text = col.map(_text, na_action="ignore").astype(object)
-    return text.where(col.notna(), None)
+    if isinstance(col.dtype, pd.StringDtype):
+        text = col.astype("string")
+    else:  # numbers (a phone column Excel stored as numbers) or mixed objects
+        text = col.map(_text, na_action="ignore").astype("string")
+    blank = text.str.strip().eq("").fillna(True).to_numpy(dtype=bool)
+    out = text.astype(object).to_numpy(dtype=object, copy=True)
+    out[blank] = None
+    return pd.Series(out, index=frame.index, dtype=object)
 
 
 def _text(value: object) -> str | None:
