@@ -14,7 +14,7 @@ import yaml
 
 from northstar.errors import UserError
 from northstar.leads import screen as screen_module
-from northstar.leads.phones import classify, normalise_text, phone_key
+from northstar.leads.phones import classify, normalise_text, parse_plus, phone_key
 from northstar.leads.screen import SCREEN_COLUMNS, screen
 from northstar.spec.leads import LeadColumns
 
@@ -125,6 +125,25 @@ def test_classify_equals_phonenumbers_on_every_region_and_type() -> None:
         assert kind == phonenumbers.number_type(n), n
         assert (kind != phonenumbers.PhoneNumberType.UNKNOWN) == phonenumbers.is_valid_number(n), n
         assert region == phonenumbers.region_code_for_number(n), n
+
+
+def test_the_plus_fast_path_equals_parse() -> None:
+    rng = np.random.default_rng(11)
+    keys = []
+    for n in _corpus():
+        nsn = phonenumbers.national_significant_number(n)
+        keys += [f"+{n.country_code}{nsn}", f"+{n.country_code}0{nsn}", f"+{n.country_code}00{nsn}"]
+    keys += [f"+{''.join(map(str, rng.integers(0, 10, rng.integers(3, 20))))}" for _ in range(3000)]
+    keys += ["+000", "+123", "+1", "+99999", "+8613800138000", "+39" + "0" * 12, "+" + "1" * 30]
+    fast = 0
+    for key in keys:
+        got = parse_plus(key) if len(key) > 3 else None
+        if got is None:
+            continue
+        fast += 1
+        for region in ("CN", "US"):
+            assert got == phonenumbers.parse(key, region), key
+    assert fast > 0.8 * len(keys)
 
 
 @pytest.mark.parametrize(
