@@ -24,6 +24,14 @@ from northstar.spec.expressions import parse, parse_formula
 from northstar.spec.models import ProjectSpec
 
 SMALL = {"days": 60, "users": 2000}
+SCREENED = (
+    "rating",
+    "cycle_days",
+    "clean",
+    "rated",
+    "accepted",
+    "won",
+)  # columns a lead set adds that metrics read
 FILES = {
     "northstar.yml",
     "goals.yml",
@@ -187,6 +195,7 @@ def test_yaml_validates_against_the_spec_models(small: DemoInfo) -> None:
         "contact_channel": "客服渠道",
         "device": "设备",
         "country": "国家/地区",
+        "campaign": "营销活动",
     }
     assert set(spec.teams) == {"growth", "marketing", "sales", "support"}
     for name in (
@@ -229,6 +238,7 @@ def test_every_metric_is_described_and_consistent(small: DemoInfo) -> None:
             "owner",
             "outcome",
             "deal_value",
+            "closed_at",
         ],
         "tickets": [
             "ticket_id",
@@ -254,13 +264,20 @@ def test_every_metric_is_described_and_consistent(small: DemoInfo) -> None:
             assert metric.format == "percent", name
         if metric.unit == "USD":
             assert metric.format == "currency", name
-        if metric.source:
+        if metric.source in spec.leads:  # a lead set: the lead source's columns and the screening's
+            assert metric.column is None or metric.column in (*columns["leads"], *SCREENED), name
+        elif metric.source:
             assert metric.source in spec.sources, name
             assert metric.column is None or metric.column in columns[metric.source], name
         for ref in (metric.numerator, metric.denominator):
             assert ref is None or ref in spec.metrics, (name, ref)
         if metric.filter:
-            parse(metric.filter, known=columns[metric.source or ""])
+            known = (
+                [*columns["leads"], *SCREENED]
+                if metric.source in spec.leads
+                else columns[metric.source or ""]
+            )
+            parse(metric.filter, known=known)
         if metric.type == "formula":
             parse_formula(metric.expr or "", known=spec.metrics)
     for name in [spec.north_star, *spec.supporting]:
