@@ -113,3 +113,22 @@ def test_bad_input_is_a_clear_error(shop: Path, args: list[str], en: str) -> Non
     assert result.exit_code != 0
     assert en in " ".join(result.output.split())
     assert not (shop / ".northstar" / "alerts.db").exists() or args[0] != "targets"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_explain_against_the_target(shop: Path, lang: str) -> None:
+    out = _run(
+        "explain",
+        "revenue",
+        "--vs",
+        "target",
+        "--grain",
+        "week",
+        "--date",
+        "2026-10-07",
+        "-p",
+        str(shop),
+        "--lang",
+        lang,
+    )
+    assert_snapshot(SNAPSHOTS / f"explain-vs-target.{lang}.txt", out)

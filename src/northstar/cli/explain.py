@@ -79,8 +79,9 @@ def explain_report(result: ExplainResult, language: str) -> Group:
     head.append(f" {'于' if zh else 'on'} {period}: ")
     head.append(_num(result.value, info), style="bold")
     head.append(f" {'对比' if zh else 'vs'} {_num(result.baseline_value, info)} ({vs}); ")
+    word = ("差距" if zh else "gap") if result.baseline == "target" else ("变化" if zh else "change")
     head.append(
-        f"{'变化' if zh else 'change'} {_num(result.change, info, signed=True)} ({_pct(result.pct)})",
+        f"{word} {_num(result.change, info, signed=True)} ({_pct(result.pct)})",
         style="green" if result.change > 0 else "red" if result.change < 0 else "",
     )
     parts: list[Any] = [head]
@@ -101,13 +102,21 @@ def explain_report(result: ExplainResult, language: str) -> Group:
 def _waterfall(result: ExplainResult, zh: bool) -> Table:
     frame = result.drivers
     total = result.change if math.isfinite(result.change) else float("nan")
+    target = result.baseline == "target"
     table = Table(
-        title="驱动因素拆解（各项贡献之和 = 总变化）"
-        if zh
-        else "Driver contributions (they add up to the change)",
+        title=(
+            "驱动因素拆解（各项贡献之和 = 与目标的差距）"
+            if zh
+            else "Driver contributions (they add up to the gap to target)"
+        )
+        if target
+        else (
+            "驱动因素拆解（各项贡献之和 = 总变化）"
+            if zh
+            else "Driver contributions (they add up to the change)"
+        ),
         title_justify="left",
     )
-    target = result.baseline == "target"
     for col, justify in (
         ("指标" if zh else "driver", "left"),
         (("目标" if zh else "target") if target else ("基准" if zh else "before"), "right"),
@@ -131,12 +140,20 @@ def _waterfall(result: ExplainResult, zh: bool) -> Table:
         info = result.infos.get(node)
         name = "  " * int(row["level"]) + escape(_label(result, node, zh))
         share = float(shares.iloc[int(str(i))]) if root_change else float("nan")
+        before, change, effect = (
+            float(row["value_before"]),
+            float(row["change"]),
+            float(row["contribution_to_root"]),
+        )
+        if target and not int(row["level"]):  # the metric's own target, so its gap is the header's
+            before, change = result.baseline_value, result.change
+            effect = change
         table.add_row(
             name,
-            _num(float(row["value_before"]), info),
+            _num(before, info),
             _num(float(row["value_after"]), info),
-            _num(float(row["change"]), info, signed=True),
-            _num(float(row["contribution_to_root"]), root_info, signed=True),
+            _num(change, info, signed=True),
+            _num(effect, root_info, signed=True),
             _share(share) if int(row["level"]) else "100 %",
             _bar(share, widest) if int(row["level"]) else Text(""),
         )
