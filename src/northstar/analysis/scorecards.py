@@ -27,14 +27,16 @@ For a scorecard and a period (``2026-W47``, ``2026-11``, …):
    score for the same period (the company card rolls up the teams').
 
 ``status`` of an item: ``below_floor``, ``below_target``, ``on_target`` (target met, stretch not),
-``stretch`` (stretch met), or ``no_target`` / ``no_data``.
+``stretch`` (stretch met), or ``no_target`` / ``no_data``, or ``provisional``: a repeat rate or a
+conversion whose window (30 days to come back, a day to convert) has not closed for everyone who
+entered by the period's last day with data — not scored, since it will still rise.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from northstar.analysis.bands import (
@@ -67,7 +69,7 @@ __all__ = [
     "scorecard_period",
 ]
 
-Status = Literal["below_floor", "below_target", "on_target", "stretch", "no_target", "no_data"]
+Status = Literal["below_floor", "below_target", "on_target", "stretch", "no_target", "no_data", "provisional"]
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,16 @@ def run_scorecard(
             notes_zh.append(
                 f"{item} 基于去重计数且该周期尚未结束：部分周期的去重数少于整个周期，其得分为暂定"
             )
-        score = item_score(value, bands, scoring, cap, direction)
+        provisional = _window_open(project, item, through, eng)
+        score = None if provisional else item_score(value, bands, scoring, cap, direction)
+        if provisional and value is not None:
+            notes.append(
+                f"{item} is not scored: its {provisional} window has not closed for everyone who entered by"
+                f" {through.isoformat()}, so its value is provisional and will still rise"
+            )
+            notes_zh.append(
+                f"{item} 未计分：截至 {through.isoformat()} 进入的对象中仍有人的 {provisional} 观察期未结束，数值为暂定，还会上升"
+            )
         pacing = None
         if through < p.end and bands is not None and bands.prorated_days is not None and value is not None:
             whole = bands_for(entries.get(item, []), p, additive=True, length_dependent=by_length)
@@ -339,7 +350,7 @@ def run_scorecard(
                 direction,
                 score,
                 None,
-                item_status(value, bands, direction),
+                "provisional" if provisional and value is not None else item_status(value, bands, direction),
                 pacing,
             )
         )
@@ -457,3 +468,29 @@ def pace_metric(
     daily = frame.set_index("period")[metric].astype(float)
     way = direction or project.catalog.metrics[metric].spec.direction
     return pace(daily, p.start, p.end, through, target, direction="lower" if way == "lower" else "higher")
+
+
+def _window_open(project: Project, metric: str, through: date, eng: Engine) -> str | None:
+    """The window (``30d``) of a repeat rate or conversion the metric is made of when it has not
+    closed for everyone who entered by ``through`` (the data end before ``through`` + window), else None."""
+    from northstar.spec.models import parse_duration_days
+
+    for name in project.catalog.closure(project.catalog.expand([metric])):
+        m = project.catalog.metrics[name]
+        if m.kind == "repeat_rate":
+            within = m.spec.within or "30d"
+        elif m.kind == "conversion":
+            from northstar.analysis.funnels import conversion_funnel
+
+            within = conversion_funnel(project, name, m.spec)[0].within
+        else:
+            continue
+        last = project.last_time(eng, project.source_of(name) or "")
+        if last is None:
+            continue
+        closes = datetime.combine(through, datetime.min.time()) + timedelta(
+            days=1 + parse_duration_days(within)
+        )
+        if closes > last:
+            return str(within)
+    return None

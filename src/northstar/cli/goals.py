@@ -47,6 +47,7 @@ STATUS = {
     "stretch": ("stretch met", "达成挑战目标", "bold green"),
     "no_target": ("no target", "无目标", "dim"),
     "no_data": ("no data", "无数据", "dim"),
+    "provisional": ("provisional", "暂定", "cyan"),
 }
 
 

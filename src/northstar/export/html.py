@@ -38,7 +38,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 .status-below_target { color: var(--warn); }
 .status-on_target { color: var(--good); }
 .status-stretch { color: var(--good); font-weight: 600; }
-.status-no_target, .status-no_data { color: var(--dim); }
+.status-no_target, .status-no_data, .status-provisional { color: var(--dim); }
 .bar { display: inline-block; width: 90px; height: .7rem; background: var(--head);
        border: 1px solid var(--line); vertical-align: middle; margin-right: .3rem; }
 .bar > span { display: block; height: 100%; background: var(--bar); }
