@@ -294,3 +294,13 @@ def test_explain_vs_target_splits_the_gap_over_the_drivers_targets(
     with pytest.raises(QueryError, match="no target for 2026-W35") as info:
         shop.explain("revenue", day="2026-08-27", grain="week", vs="target")
     assert "没有目标" in info.value.zh
+
+
+def test_an_open_repeat_window_is_provisional_not_scored(shop: Project) -> None:
+    closed = shop.scorecard("loyalty", "2026-W40")  # to 4 Oct: every 30-day window closed by 20 Nov
+    (row,) = closed.items
+    assert row.status != "provisional" and row.score is not None
+    still_open = shop.scorecard("loyalty", "2026-W46")  # 9–15 Nov: windows run into December
+    (row,) = still_open.items
+    assert row.status == "provisional" and row.score is None and still_open.score is None
+    assert any("provisional" in n for n in still_open.notes) and any("暂定" in n for n in still_open.notes_zh)
