@@ -25,7 +25,7 @@ from northstar.watch.store import SCHEMA_VERSION, AlertStore, StoredAlert
 from tests.watch.alerts import make_alert, make_explanation
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = ("alert_outbox", "alert_reviews", "alert_events", "alerts", "northstar_meta")
+TABLES = ("tokens", "alert_outbox", "alert_reviews", "alert_events", "alerts", "northstar_meta")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -121,12 +121,12 @@ def test_reopening_keeps_everything(target: str, clock: Clock) -> None:
         stored, _ = s.save(make_alert(0), make_explanation(0))
         s.transition(stored.id, "acknowledged", by="li.wei")
         s.record_failure(stored.id, "slack", "HTTP 500", 100.0)
-        assert s.schema_version() == SCHEMA_VERSION == 3
+        assert s.schema_version() == SCHEMA_VERSION == 4
     with AlertStore.open(target, clock=clock) as s:
         got = s.get(stored.id)
         assert got is not None and got.state == "acknowledged" and got.alert == stored.alert
         assert s.due(100.0) == [Pending(stored.id, "slack", "HTTP 500", 100.0)]
-        assert s.schema_version() == SCHEMA_VERSION == 3
+        assert s.schema_version() == SCHEMA_VERSION == 4
 
 
 def test_a_version_1_database_gains_the_targets_table(target: str, clock: Clock) -> None:
@@ -134,12 +134,32 @@ def test_a_version_1_database_gains_the_targets_table(target: str, clock: Clock)
         stored, _ = s.save(make_alert(0))
     _sql(target, "DROP TABLE targets")
     _sql(target, "DROP TABLE lead_ratings")
+    _sql(target, "DROP TABLE tokens")
     _sql(target, "UPDATE northstar_meta SET value = '1' WHERE key = 'schema_version'")
     with AlertStore.open(target, clock=clock) as s:
         assert s.schema_version() == SCHEMA_VERSION
         assert s.get(stored.id) is not None  # the alerts are still there
         s.set_target("orders", "2026-11", set_by="li.wei", target=1000)
         assert [t.target for t in s.targets()] == [1000.0]
+
+
+def test_a_version_3_database_gains_the_tokens_table(target: str, clock: Clock) -> None:
+    with AlertStore.open(target, clock=clock) as s:
+        stored, _ = s.save(make_alert(0))
+        s.set_target("orders", "2026-11", set_by="li.wei", target=1000)
+    _sql(target, "DROP TABLE tokens")
+    _sql(target, "UPDATE northstar_meta SET value = '3' WHERE key = 'schema_version'")
+    with AlertStore.open(target, clock=clock) as s:
+        assert s.schema_version() == SCHEMA_VERSION == 4
+        assert s.get(stored.id) is not None and [t.target for t in s.targets()] == [1000.0]
+        token = s.add_token("ci", "viewer", "ab" * 32)
+        assert s.token_by_hash("ab" * 32) == token and token.revoked_at is None
+        assert [t.name for t in s.revoke_token("ci")] == ["ci"]
+        assert s.tokens() == [] and s.tokens(revoked=True)[0].revoked_at is not None
+        with pytest.raises(UserError, match="no valid token 'ci'"):
+            s.revoke_token("ci")
+        with pytest.raises(UserError, match="did you mean 'viewer'"):
+            s.add_token("x", "veiwer", "cd" * 32)
 
 
 def test_targets_keep_their_history_and_the_latest_is_in_force(target: str, clock: Clock) -> None:

@@ -22,6 +22,8 @@ Both hold the same tables, made by plain SQL (each driver's own parameter style,
                      history. ``floor_value`` / ``target_value`` / ``stretch_value`` may be NULL.
 ``lead_ratings``     sales' ratings of leads (``northstar leads rate``): one row per rating, never updated;
                      the latest row of a (lead_set, lead_id) is in force. A batch is one transaction.
+``tokens``           API tokens of ``northstar serve`` (``northstar token create``): name, role (viewer or
+                     editor), the token's SHA-256 (never the token), created_at, revoked_at (NULL: valid).
 ``alert_outbox``     failed deliveries, one row per (alert_id, channel), indexed on ``next_try``
                      (epoch seconds): the ``notify.deliver.Outbox`` protocol.
 
@@ -59,7 +61,7 @@ from northstar.notify.deliver import Pending
 from northstar.notify.message import Alert, Cause, Driver
 from northstar.spec.suggest import did_you_mean
 
-SCHEMA_VERSION = 3  # 2: the targets table; 3: the lead_ratings table
+SCHEMA_VERSION = 4  # 2: the targets table; 3: the lead_ratings table; 4: the tokens table
 
 State = Literal["open", "acknowledged", "reviewed", "closed"]
 STATES: tuple[State, ...] = ("open", "acknowledged", "reviewed", "closed")
@@ -136,6 +138,17 @@ class LeadRating:
     rated_by: str
     rated_at: datetime | None = None  # None: now, when saved
     note: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An API token as stored: its id, name, role and times (UTC); the token itself is not kept."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +259,14 @@ CREATE TABLE IF NOT EXISTS lead_ratings (
     rated_at {ts} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lead_ratings_lead ON lead_ratings (lead_set, lead_id, id);
+CREATE TABLE IF NOT EXISTS tokens (
+    id {serial},
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at {ts} NOT NULL,
+    revoked_at {ts}
+);
 """
 
 _ALERT_COLUMNS = (
@@ -962,6 +983,86 @@ class AlertStore:
                 tx, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM lead_ratings WHERE lead_set = ?", (lead_set,)
             ).fetchone()
         return int(row[0]), int(row[1])
+
+    # -- API tokens (northstar serve) --------------------------------------------------------------
+
+    def add_token(self, name: str, role: str, token_hash: str) -> StoredToken:
+        """Store a token's SHA-256 hex digest with its name and role (``viewer`` or ``editor``)."""
+        if role not in ("viewer", "editor"):
+            raise UserError(
+                f"a token's role is viewer or editor, not {role!r}" + did_you_mean(role, ("viewer", "editor")),
+                f"令牌的角色只能是 viewer 或 editor，而不是 {role!r}"
+                + did_you_mean(role, ("viewer", "editor"), "zh"),
+            )
+        at = self._clock()
+        with self._db.transaction() as tx:
+            self._db.execute(
+                tx,
+                "INSERT INTO tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, token_hash, self._db.ts_param(at)),
+            )
+            row = self._db.execute(tx, "SELECT id FROM tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        return StoredToken(int(row[0]), name, role, at)
+
+    def tokens(self, *, revoked: bool = False) -> builtins.list[StoredToken]:
+        """The valid tokens (with ``revoked``: every token), oldest first."""
+        sql = "SELECT id, name, role, created_at, revoked_at FROM tokens"
+        if not revoked:
+            sql += " WHERE revoked_at IS NULL"
+        with self._db.transaction() as tx:
+            rows = self._db.execute(tx, sql + " ORDER BY id").fetchall()
+        return [self._token(r) for r in rows]
+
+    def token_by_hash(self, token_hash: str) -> StoredToken | None:
+        """The token with this SHA-256 hex digest (revoked ones too), or None."""
+        with self._db.transaction() as tx:
+            row = self._db.execute(
+                tx,
+                "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+        return None if row is None else self._token(row)
+
+    def revoke_token(self, key: str | int) -> builtins.list[StoredToken]:
+        """Revoke the valid tokens with id or name ``key``; the revoked ones. Unknown: a UserError."""
+        at = self._db.ts_param(self._clock())
+        with self._db.transaction() as tx:
+            rows = self._db.execute(
+                tx, "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE revoked_at IS NULL"
+            ).fetchall()
+            hit = [r for r in rows if str(r[0]) == str(key) or r[1] == str(key)]
+            if not hit:
+                names = [r[1] for r in rows]
+                raise UserError(
+                    f"no valid token {key!r} (give its id or name)" + did_you_mean(str(key), names),
+                    f"没有有效的令牌 {key!r}（请给出编号或名称）" + did_you_mean(str(key), names, "zh"),
+                )
+            for r in hit:
+                self._db.execute(tx, "UPDATE tokens SET revoked_at = ? WHERE id = ?", (at, r[0]))
+            out = self._db.execute(
+                tx,
+                "SELECT id, name, role, created_at, revoked_at FROM tokens WHERE id IN ("
+                + ", ".join("?" * len(hit))
+                + ") ORDER BY id",
+                [r[0] for r in hit],
+            ).fetchall()
+        return [self._token(r) for r in out]
+
+    def _token(self, r: Sequence[Any]) -> StoredToken:
+        return StoredToken(
+            int(r[0]), r[1], r[2], self._db.ts_value(r[3]), None if r[4] is None else self._db.ts_value(r[4])
+        )
+
+    def data_version(self) -> tuple[int, ...]:
+        """Counts and largest ids of what the app writes (alerts and their events, targets, lead
+        ratings): any write changes it, so results cached under it are recomputed."""
+        with self._db.transaction() as tx:
+            row = self._db.execute(
+                tx,
+                "SELECT (SELECT COUNT(*) FROM alerts), (SELECT COALESCE(MAX(id), 0) FROM alert_events),"
+                " (SELECT COALESCE(MAX(id), 0) FROM targets), (SELECT COALESCE(MAX(id), 0) FROM lead_ratings)",
+            ).fetchone()
+        return tuple(int(x) for x in row)
 
     def _unknown(self, alert_id: str, tx: Any = None) -> UserError:
         ids: builtins.list[str] = []
