@@ -163,7 +163,7 @@ def test_csv_headers(small: DemoInfo) -> None:
 
     assert header("marketing_spend.csv") == "date,channel,spend_usd,impressions,clicks"
     assert header("leads.csv") == (
-        "lead_id,name,phone,email,channel,campaign,cost_usd,created_at,owner,outcome,deal_value,closed_at"
+        "lead_id,name,phone,email,channel,campaign,cost_usd,created_at,owner,outcome,deal_value,closed_at,country"
     )
     assert header("lead_ratings.csv") == "lead_id,score,reason,rated_by,rated_at"
     assert header("tickets.csv") == (
@@ -239,6 +239,7 @@ def test_every_metric_is_described_and_consistent(small: DemoInfo) -> None:
             "outcome",
             "deal_value",
             "closed_at",
+            "country",
         ],
         "tickets": [
             "ticket_id",

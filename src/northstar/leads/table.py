@@ -194,7 +194,7 @@ def build_lead_table(
         )
     raw[cols.id] = raw[cols.id].astype(str)
     screened = screen(raw, cols, ls.region)
-    frame = dedupe(screened, ls.keep, base.time)
+    frame = dedupe(screened, ls.keep, base.time, cols.id)
     frame["clean"] = frame["kept"].astype(bool) & frame["reject_reason"].isna()
     ratings = _ratings(project, name, ls, set(frame[cols.id]), store)
     frame = frame.merge(ratings, how="left", left_on=cols.id, right_on="lead_id", suffixes=("", "__rating"))

@@ -92,6 +92,37 @@ def _digits(rng: np.random.Generator, n: int) -> str:
     return "".join(str(d) for d in rng.integers(0, 10, n))
 
 
+_AREA_CODES = {
+    "US": (
+        212,
+        213,
+        310,
+        312,
+        415,
+        512,
+        602,
+        617,
+        646,
+        702,
+        713,
+        718,
+        773,
+        786,
+        808,
+        818,
+        917,
+        949,
+        972,
+        206,
+        303,
+        404,
+        503,
+        615,
+    ),
+    "CA": (416, 604, 514, 403, 613, 647, 778, 905, 587, 780),
+}
+
+
 def _phone(digits: np.random.Generator, country: str, style: int) -> str:
     """A valid number of ``country`` written in one of its common styles.
 
@@ -104,7 +135,8 @@ def _phone(digits: np.random.Generator, country: str, style: int) -> str:
         a, b, c = n[:3], n[3:7], n[7:]
         forms = [f"+86 {a} {b} {c}", f"{a} {b} {c}", n, f"+86-{a}-{b}-{c}", f"0086{n}", f"+86{n}"]
     elif country in ("US", "CA"):
-        a, e = str(int(digits.integers(201, 990))), str(int(digits.integers(201, 999)))
+        codes = _AREA_CODES[country]  # area codes in service: a random one is often unassigned
+        a, e = str(codes[int(digits.integers(len(codes)))]), str(int(digits.integers(201, 999)))
         s, x = _digits(digits, 4), str(int(digits.integers(10, 400)))
         forms = [
             f"({a}) {e}-{s}",
@@ -300,6 +332,7 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
             "outcome": pa.array([OUTCOMES[o] for o in outcome], pa.string()),
             "deal_value": pa.array(deal, pa.float64(), mask=np.isnan(deal)),
             "closed_at": closed_at,
+            "country": pa.array([LEAD_COUNTRIES[c] for c in country], pa.string()),  # as the CRM has it
         }
     )
 

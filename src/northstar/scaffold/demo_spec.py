@@ -105,8 +105,8 @@ teams:
 leads:                        # northstar leads clean · northstar leads rate L00012 --score 4 …
   wholesale:                  # a source of its own: the leads screened, de-duplicated and rated
     source: leads
-    region: CN                # numbers written without a country code are Chinese
-    columns: {cost: cost_usd}
+    region: CN                # a number without a country code is read as the lead's country's,
+    columns: {cost: cost_usd, region: country}   # else as Chinese
     ratings: data/lead_ratings.csv   # sales' ratings exported from the CRM
     label: {en: Wholesale leads (screened), zh: 批发线索（已筛查）}
 
