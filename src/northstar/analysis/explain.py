@@ -356,16 +356,38 @@ def _vs_target(
     entries = target_entries(project, store)
     after = _values(project, eng, closure, [period])
     targets: dict[str, float] = {}
+    partial: list[str] = []  # distinct counts in an unfinished period: no fair target to compare with
     for name in names:
+        by_length = length_dependent(project, name)
         bands = bands_for(
             entries.get(name, []),
             span,
             additive=is_additive(project, name),
-            length_dependent=length_dependent(project, name),
+            length_dependent=by_length,
             elapsed=elapsed,
         )
         if bands is not None and bands.target is not None:
+            if elapsed is not None and by_length:
+                partial.append(name)
+                continue
             targets[name] = bands.target
+    if metric in partial:
+        raise QueryError(
+            f"{span.label} is not over and {metric} counts distinct entities: part of a period holds fewer"
+            f" of them than the whole, so it cannot be compared with the period's target; explain a finished"
+            f" {grain}, or use --vs previous",
+            f"{span.label} 尚未结束，且 {metric} 基于去重计数：部分周期的去重数少于整个周期，不能与整期目标比较；"
+            f"请分析已结束的{ {'day': '天', 'week': '周', 'month': '月'}.get(grain, grain) }，或使用 --vs previous",
+        )
+    if partial:
+        notes.append(
+            (
+                f"{', '.join(partial)} count(s) distinct entities and {span.label} is not over: part of a period"
+                " holds fewer of them than the whole, so their targets are not used (taken as on plan)",
+                f"{'、'.join(partial)} 基于去重计数且 {span.label} 尚未结束：部分周期的去重数少于整个周期，"
+                "因此不使用其目标（按达标处理）",
+            )
+        )
     if metric not in targets:
         raise QueryError(
             f"{metric} has no target for {span.label}: set one under 'targets:' (a period that holds it, or"
@@ -375,7 +397,7 @@ def _vs_target(
         )
     nodes = _cut_at_targets(nodes, targets)
     leaves = list(dict.fromkeys(n.name for n in nodes if n.formula is None and n.name != metric))
-    missing = [n for n in leaves if n not in targets]
+    missing = [n for n in leaves if n not in targets and n not in partial]
     if missing and len(nodes) > 1:
         notes.append(
             (
