@@ -304,3 +304,11 @@ def test_an_open_repeat_window_is_provisional_not_scored(shop: Project) -> None:
     (row,) = still_open.items
     assert row.status == "provisional" and row.score is None and still_open.score is None
     assert any("provisional" in n for n in still_open.notes) and any("暂定" in n for n in still_open.notes_zh)
+
+
+def test_explain_vs_target_refuses_a_distinct_count_in_an_unfinished_period(shop: Project) -> None:
+    with pytest.raises(QueryError, match="counts distinct entities") as info:
+        shop.explain("buyers", day="2026-11-18", grain="week", vs="target")  # W47: the data ends on the 20th
+    assert "去重计数" in info.value.zh
+    done = shop.explain("buyers", day="2026-11-11", grain="week", vs="target")  # W46 is over
+    assert done.baseline_value == 45
