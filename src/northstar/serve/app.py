@@ -1,0 +1,98 @@
+"""``create_app``: the FastAPI application of ``northstar serve``.
+
+>>> app = create_app("northstar.yml")                # doctest: +SKIP
+>>> # uvicorn.run(app, host="127.0.0.1", port=8765)
+
+The routers: ``read_routes`` (analyses, cached) and ``app_routes`` (targets, alerts, lead ratings).
+Every error has one shape (``errors.py``); authentication and the same-origin rule for writes are
+in ``auth.py``. With ``tokens=True`` (what ``northstar serve`` passes when bound to a
+non-loopback address or given ``--require-token``) every request — ``/openapi.json`` and ``/docs``
+too — needs a bearer token. Pages (HTML) will be added as further routers on the same app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from northstar.serve import app_routes, read_routes
+from northstar.serve.auth import authenticate
+from northstar.serve.context import ServerContext
+from northstar.serve.errors import ApiError, error_body, install_error_handlers
+from northstar.serve.models import ErrorBody
+from northstar.watch.store import AlertStore
+
+__all__ = ["create_app"]
+
+_ERRORS = {
+    status: {"model": ErrorBody, "description": what}
+    for status, what in (
+        (400, "bad input (dates, filters, bands…)"),
+        (401, "no token, an unknown or a revoked token"),
+        (403, "a viewer writing, or a cross-site write"),
+        (404, "unknown name"),
+        (415, "a write without a JSON body"),
+        (422, "the request does not match the endpoint"),
+    )
+}
+
+
+def create_app(
+    project_path: str | Path | None,
+    *,
+    store: AlertStore | str | Path | None = None,
+    tokens: bool = False,
+    engine: str | None = None,
+) -> FastAPI:
+    """The API over the project at ``project_path`` (``northstar.yml`` or its folder).
+
+    ``store``: the app database (an open ``AlertStore``, a path or URL; default: the project's,
+    ``$NORTHSTAR_ALERT_STORE`` or ``.northstar/alerts.db``). ``tokens``: every request needs a
+    bearer token from that database (otherwise a token is checked only when one is sent).
+    ``engine``: duckdb (default) or spark. The project is loaded now: a ``SpecError`` is raised
+    here rather than served."""
+    ctx = ServerContext(project_path, store, require_token=tokens, engine=engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title=f"Northstar — {ctx.project().spec.project.name}",
+        description="The JSON API of `northstar serve` (docs/api.md). Every error: "
+        '`{"error": {"code", "message", "message_zh", "issues"}}`.',
+        version="1",
+        lifespan=lifespan,
+        responses=_ERRORS,  # type: ignore[arg-type]
+    )
+    app.state.northstar = ctx
+    install_error_handlers(app)
+    app.include_router(read_routes.router)
+    app.include_router(app_routes.router)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # /api/* checks its caller in its dependencies; the other paths (/openapi.json, /docs) here
+        if ctx.require_token and not request.url.path.startswith("/api/"):
+            try:
+                with ctx.lock:
+                    authenticate(request, ctx.store, True)
+            except ApiError as exc:
+                return JSONResponse(
+                    error_body(exc.code, exc.message, exc.message_zh),
+                    status_code=exc.status,
+                    headers=exc.headers,
+                )
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
