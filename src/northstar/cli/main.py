@@ -841,6 +841,15 @@ def _add_review() -> None:
 _add_review()
 
 
+def _add_serve() -> None:
+    from northstar.cli.serve import register
+
+    register(app)
+
+
+_add_serve()
+
+
 def _language(project: Path | None) -> str:
     """The project's language for messages, read leniently so that a broken project still gets it."""
     import yaml
