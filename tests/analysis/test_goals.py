@@ -254,12 +254,18 @@ def test_targets_set_in_the_app_replace_the_yaml(shop: Project, tmp_path: Path) 
         store.set_target("revenue", entry.period.label, floor=entry.floor, target=entry.target, set_by="li")
         settings = shop.targets(store=store)["revenue"]
         october = [s for s in settings if s.period.label == "2026-10"]
-        assert [(s.origin, s.target, s.stretch, s.set_by) for s in october] == [("app", 9000.0, None, "li")]
+        # the app's floor and target replace the YAML's; its stretch (not given) stays
+        assert [(s.origin, s.floor, s.target, s.stretch, s.set_by) for s in october] == [
+            ("app", 8000.0, 9000.0, 9500.0, "li")
+        ]
         row = next(i for i in shop.scorecard("shop", "2026-W41", store=store).items if i.item == "revenue")
         assert row.bands is not None and row.bands.target == pytest.approx(9000 * 7 / 31)
     with pytest.raises(UserError, match="wrong way round") as info:
         shop.check_target("refund_rate", "2026-Q4", floor="5%", target="8%")
     assert "相反" in info.value.zh
+    with pytest.raises(UserError, match=r"would be 900 % for 'refund_rate', a percentage: write 9%") as info:
+        shop.check_target("refund_rate", "2026-Q4", target="9")
+    assert "9%" in info.value.zh
     with pytest.raises(UserError, match="did you mean 'revenue'"):
         shop.check_target("revenu", "2026-Q4", target=1)
     with pytest.raises(UserError, match="not a period"):

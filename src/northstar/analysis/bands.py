@@ -2,8 +2,8 @@
 
 Targets come from ``targets:`` in ``northstar.yml`` and from the app database (``northstar targets
 set``; :meth:`northstar.watch.store.AlertStore.targets`). For the same metric and period, the app's
-latest setting replaces the YAML entry (it is the newer decision); :func:`target_entries` says where
-each came from.
+latest setting replaces the bands it gives (it is the newer decision) and the YAML's other bands
+stay; :func:`target_entries` says where each came from.
 
 A period rarely has an entry of its own grain (a weekly scorecard, a monthly target), so
 :func:`bands_for` derives one, band by band, from the entries that cover the period's days:
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -146,6 +146,14 @@ def target_entries(project: Project, store: AlertStore | None = None) -> dict[st
     if store is not None:
         for t in store.targets():
             span = parse_period(t.period)
+            before = out.get(t.metric, {}).get((span, t.per))
+            if before is not None and before.origin == "yaml":  # bands not given keep the YAML's
+                t = replace(
+                    t,
+                    floor=before.floor if t.floor is None else t.floor,
+                    target=before.target if t.target is None else t.target,
+                    stretch=before.stretch if t.stretch is None else t.stretch,
+                )
             out.setdefault(t.metric, {})[(span, t.per)] = TargetSetting(
                 t.metric, span, t.floor, t.target, t.stretch, t.set_by, t.why, "app", t.set_at, t.per
             )
@@ -235,6 +243,15 @@ def check_target(
             f"{where + ': ' if where else ''}{msg}",
             f"{where + '：' if where else ''}{msg}（周期写作 2026-Q4、2026-11、2026-W47；数值写作 2.2% 或 450000）",
         ) from None
+    percent = project.metric_info(metric).format == "percent"
+    for band, raw_value in (("floor", floor), ("target", target), ("stretch", stretch)):
+        number = getattr(entry, band)
+        if percent and number is not None and abs(number) > 1 and "%" not in str(raw_value):
+            raise UserError(
+                f"{band} {raw_value} would be {number * 100:g} % for {metric!r}, a percentage: write {raw_value}%"
+                f" (or {number / 100:g})",
+                f"{band} {raw_value} 对百分比指标 {metric!r} 来说是 {number * 100:g}%：请写 {raw_value}%（或 {number / 100:g}）",
+            )
     lower = project.catalog.metrics[metric].spec.direction == "lower"
     given = [
         (n, v)
@@ -244,9 +261,10 @@ def check_target(
     for (n1, v1), (n2, v2) in itertools.pairwise(given):
         if (v1 < v2) if lower else (v1 > v2):
             way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
+            a, b = (f"{v1 * 100:g} %", f"{v2 * 100:g} %") if percent else (f"{v1:g}", f"{v2:g}")
             raise UserError(
-                f"{n1} {v1:g} and {n2} {v2:g} are the wrong way round for {metric!r}, a {way}-is-better metric",
-                f"{n1} {v1:g} 与 {n2} {v2:g} 的大小关系与 {metric!r}（{way_zh}）相反",
+                f"{n1} {a} and {n2} {b} are the wrong way round for {metric!r}, a {way}-is-better metric",
+                f"{n1} {a} 与 {n2} {b} 的大小关系与 {metric!r}（{way_zh}）相反",
             )
     return TargetSetting(
         metric, entry.span, entry.floor, entry.target, entry.stretch, None, None, "app", None, entry.per

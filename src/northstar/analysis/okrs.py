@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from northstar.analysis.bands import is_additive
 from northstar.analysis.pacing import Pacing
 from northstar.analysis.period_values import period_values
-from northstar.analysis.scorecards import pace_metric
+from northstar.analysis.scorecards import pace_metric, window_open
 from northstar.errors import QueryError
 from northstar.spec.periods import Period
 from northstar.spec.suggest import did_you_mean
@@ -187,6 +187,16 @@ def _one(project: Project, name: str, eng: Engine) -> OkrResult:
         start = kr.start if kr.start is not None else (0.0 if additive else before.get(kr.metric))
         value = now.get(kr.metric)
         progress = _progress(value, start, kr.target)
+        window = window_open(project, kr.metric, through, eng) if started else None
+        if window and value is not None:
+            progress = None  # a repeat rate or conversion still rising: no progress to report yet
+            notes.append(
+                f"{kr.metric}: its {window} window has not closed for everyone who entered by {through.isoformat()}:"
+                " the value is provisional, so the key result has no progress yet"
+            )
+            notes_zh.append(
+                f"{kr.metric}：截至 {through.isoformat()} 仍有对象的 {window} 观察期未结束，数值为暂定，该关键结果暂无进度"
+            )
         if start is None and kr.start is None:
             notes.append(
                 f"{kr.metric}: no value for {prev.label} to start from; give 'start' in the key result"
@@ -206,9 +216,9 @@ def _one(project: Project, name: str, eng: Engine) -> OkrResult:
     missing = [k.label for k in krs if k.progress is None]
     if missing:
         notes.append(
-            f"no progress yet (no data): {', '.join(missing)}; the objective's progress is over the others"
+            f"no progress yet (no data, or provisional): {', '.join(missing)}; the objective's progress is over the others"
         )
-        notes_zh.append(f"暂无进度（没有数据）：{', '.join(missing)}；目标进度按其余关键结果计算")
+        notes_zh.append(f"暂无进度（没有数据或数值暂定）：{', '.join(missing)}；目标进度按其余关键结果计算")
     guards: list[GuardrailStatus] = []
     for g in okr.guardrails:
         value = now.get(g.metric)

@@ -67,6 +67,7 @@ __all__ = [
     "pace_metric",
     "run_scorecard",
     "scorecard_period",
+    "window_open",
 ]
 
 Status = Literal["below_floor", "below_target", "on_target", "stretch", "no_target", "no_data", "provisional"]
@@ -320,7 +321,7 @@ def run_scorecard(
             notes_zh.append(
                 f"{item} 基于去重计数且该周期尚未结束：部分周期的去重数少于整个周期，其得分为暂定"
             )
-        provisional = _window_open(project, item, through, eng)
+        provisional = window_open(project, item, through, eng)
         score = None if provisional else item_score(value, bands, scoring, cap, direction)
         if provisional and value is not None:
             notes.append(
@@ -470,7 +471,7 @@ def pace_metric(
     return pace(daily, p.start, p.end, through, target, direction="lower" if way == "lower" else "higher")
 
 
-def _window_open(project: Project, metric: str, through: date, eng: Engine) -> str | None:
+def window_open(project: Project, metric: str, through: date, eng: Engine) -> str | None:
     """The window (``30d``) of a repeat rate or conversion the metric is made of when it has not
     closed for everyone who entered by ``through`` (the data end before ``through`` + window), else None."""
     from northstar.spec.models import parse_duration_days

@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from northstar.analysis.bands import Bands, bands_for, is_additive, length_dependent, target_entries
 from northstar.analysis.okrs import OkrResult, run_okrs
-from northstar.analysis.scorecards import ScorecardResult, item_status, run_scorecard
+from northstar.analysis.scorecards import ScorecardResult, item_status, run_scorecard, window_open
 from northstar.errors import NorthstarError, QueryError, UserError
 from northstar.spec.periods import Period, parse_period, period_of
 
@@ -348,11 +348,10 @@ def _kpis(
                     f"因此 {p.label} 没有目标区间（见计分卡中的各周）",
                 )
             )
-        lines.append(
-            KpiLine(
-                m, role, team, value, prev, change, pct, b, item_status(value, b, direction), tuple(history)
-            )
-        )
+        status = item_status(value, b, direction)
+        if value is not None and window_open(project, m, through, eng):
+            status = "provisional"  # a repeat rate or conversion whose window is still open
+        lines.append(KpiLine(m, role, team, value, prev, change, pct, b, status, tuple(history)))
     return tuple(lines), through
 
 
