@@ -115,3 +115,15 @@ def test_goal_mistakes_are_located(goal_issues: list) -> None:
         "bad-value",
         "watch-unknown-channel",
     } <= codes
+
+
+def test_a_date_that_does_not_exist_is_located(tmp_path: Path) -> None:
+    (tmp_path / "northstar.yml").write_text(
+        "project: {name: x}\nscorecards:\n  a:\n    weights:\n      - {from: 2026-02-30, m: 100%}  # 2026-02-31 in a comment\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError) as info:
+        Project.load(tmp_path)
+    (issue,) = info.value.issues
+    assert (issue.code, issue.line) == ("yaml-bad-date", 5) and "'2026-02-30'" in issue.message
+    assert "不是日历上存在的日期" in issue.message_zh

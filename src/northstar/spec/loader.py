@@ -112,10 +112,31 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         raise SpecError([make_issue(code, name, line, problem=problem)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([make_issue("yaml-syntax", name, None, problem=str(exc))]) from None
+    except ValueError as exc:  # a value YAML reads as a date that is not one: 2026-02-30
+        line, token = _bad_date(text)
+        if token is None:
+            raise SpecError([make_issue("yaml-syntax", name, None, problem=str(exc))]) from None
+        raise SpecError([make_issue("yaml-bad-date", name, line, token=token)]) from None
     if data is None:
         data = Node()
         data.file, data.line, data.key_lines = name, 1, {}
     return data
+
+
+_DATE = re.compile(r"(?<![\w-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w:-])")
+
+
+def _bad_date(text: str) -> tuple[int | None, str | None]:
+    """The first line holding a ``YYYY-MM-DD`` that is not a calendar day, and the token."""
+    import datetime as dt
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        for m in _DATE.finditer(line.split("#", 1)[0]):
+            try:
+                dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return number, m.group(0)
+    return None, None
 
 
 MERGEABLE = (

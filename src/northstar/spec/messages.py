@@ -327,6 +327,12 @@ MESSAGES: dict[str, tuple[str, str, str | None, str | None]] = {
         "swap start and target, or check the metric's direction",
         "请交换 start 与 target，或检查该指标的 direction",
     ),
+    "yaml-bad-date": (
+        "{token!r} is not a day of the calendar",
+        "{token!r} 不是日历上存在的日期",
+        "write a real day (YYYY-MM-DD), e.g. the last day of that month",
+        "请写一个存在的日期（YYYY-MM-DD），例如该月的最后一天",
+    ),
     "lead-unknown-source": (
         "lead set {name!r} reads source {source!r}, which is not defined",
         "线索集 {name!r} 读取的数据源 {source!r} 未定义",
