@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -25,6 +26,9 @@ from northstar.serve.context import ServerContext
 from northstar.serve.errors import ApiError, error_body, install_error_handlers
 from northstar.serve.models import ErrorBody
 from northstar.watch.store import AlertStore
+
+if TYPE_CHECKING:
+    from northstar.engine import Engine
 
 __all__ = ["create_app"]
 
@@ -46,7 +50,7 @@ def create_app(
     *,
     store: AlertStore | str | Path | None = None,
     tokens: bool = False,
-    engine: str | None = None,
+    engine: Engine | str | None = None,
 ) -> FastAPI:
     """The API over the project at ``project_path`` (``northstar.yml`` or its folder).
 

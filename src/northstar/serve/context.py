@@ -14,11 +14,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from northstar.project import Project, find_project_file
 from northstar.serve.cache import ResultCache, file_version
 from northstar.watch.store import AlertStore
+
+if TYPE_CHECKING:
+    from northstar.engine import Engine
 
 __all__ = ["ServerContext"]
 
@@ -34,7 +37,7 @@ class ServerContext:
         store: AlertStore | str | Path | None = None,
         *,
         require_token: bool = False,
-        engine: str | None = None,
+        engine: Engine | str | None = None,
     ) -> None:
         self.file = find_project_file(project_path)
         self.lock = threading.RLock()
