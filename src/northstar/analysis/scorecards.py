@@ -230,6 +230,11 @@ def run_scorecard(
     span = project.span(metrics, eng) if metrics else None
     last_day = span[1].date() if span else None
     p = scorecard_period(card, period, last_day)
+    if last_day is not None and p.start > last_day:
+        raise QueryError(
+            f"{p.label} starts after the last day with data ({last_day.isoformat()}): nothing to score yet",
+            f"{p.label} 开始于最后一天数据（{last_day.isoformat()}）之后：还没有可计分的数据",
+        )
     through = min(p.end, last_day) if last_day is not None else p.end
     notes: list[str] = []
     notes_zh: list[str] = []

@@ -91,6 +91,13 @@ def parse_period(value: Any) -> Period:
     if isinstance(value, date):
         return Period(value, value, "day")
     text = str(value).strip()
+    how = "write 2026, 2026-Q4, 2026-11, 2026-W47 or 2026-11-27"
+    if (m := _MONTH.match(text)) and not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"{text!r} is not a period: there is no month {int(m.group(2))}; {how}")
+    if m := _WEEK.match(text):
+        weeks = date(int(m.group(1)), 12, 28).isocalendar()[1]
+        if not 1 <= int(m.group(2)) <= weeks:
+            raise ValueError(f"{text!r} is not a period: {m.group(1)} has ISO weeks 1 to {weeks}; {how}")
     try:
         if m := _YEAR.match(text):
             year = int(m.group(1))
@@ -108,8 +115,8 @@ def parse_period(value: Any) -> Period:
             day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             return Period(day, day, "day")
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a period: {exc}") from None
-    raise ValueError(f"{text!r} is not a period: write 2026, 2026-Q4, 2026-11, 2026-W47 or 2026-11-27")
+        raise ValueError(f"{text!r} is not a period: {exc}; {how}") from None
+    raise ValueError(f"{text!r} is not a period: {how}")
 
 
 def period_of(day: date, grain: str) -> Period:
