@@ -59,9 +59,14 @@ def test_ratings_table_in_chinese(b2b: Path) -> None:
 
 def test_a_bad_row_saves_nothing(b2b: Path) -> None:
     batch = b2b / "batch.csv"
-    batch.write_text("lead_id,score,reason\nL03,1,spam\nL09,6,spam\n", encoding="utf-8")
+    batch.write_text(
+        "lead_id,score,reason\nL03,1,spam\nL09,6,spam\nL99,4,spma\nL03,2,spam\n", encoding="utf-8"
+    )
     code, out = _run("leads", "rate", "--file", str(batch), "--by", "tom", "-p", str(b2b))
-    assert code != 0 and "batch.csv, row 3, column score" in " ".join(out.split())
+    said = " ".join(out.split())
+    assert code != 0 and "batch.csv: 4 problem(s): row 3, column score" in said  # every problem at once
+    assert "row 4, column lead_id: 'L99'" in said and "row 4, column reason: 'spma'" in said
+    assert "row 5, column lead_id: L03 is rated again" in said
     assert (
         not (b2b / ".northstar" / "alerts.db").exists()
         or Project.load(b2b).app_store().lead_ratings("b2b") == []

@@ -131,20 +131,25 @@ def read_rating_file(path: Path, ls: LeadSet, known_ids: set[str] | None = None)
             f"{path}：缺少列 {', '.join(missing)}；评分文件应有 lead_id、score、reason、rated_by、rated_at",
         )
     codes = {r.code for r in ls.reasons}
+    from northstar.spec.suggest import did_you_mean
+
     records = frame.to_dict("records")
+    problems: list[tuple[str, str]] = []
+    seen: dict[tuple[str, str], int] = {}
+
+    def bad(row: int, column: str, en: str, zh: str) -> None:
+        problems.append((f"row {row}, column {column}: {en}", f"第 {row} 行，{column} 列：{zh}"))
+
     for i, rec in enumerate(records, start=2):  # row 1 is the header
         lead, score, reason = rec.get("lead_id"), rec.get("score"), rec.get("reason")
         if not isinstance(lead, str) or not lead.strip():
-            _bad(path, i, "lead_id", "is empty", "为空")
-        if known_ids is not None and str(lead).strip() not in known_ids:
-            _bad(path, i, "lead_id", f"{lead!r} is not a lead of this set", f"{lead!r} 不是该线索集中的线索")
+            bad(i, "lead_id", "is empty", "为空")
+        elif known_ids is not None and lead.strip() not in known_ids:
+            bad(i, "lead_id", f"{lead!r} is not a lead of this set", f"{lead!r} 不是该线索集中的线索")
         if str(score).strip() not in ("1", "2", "3", "4", "5"):
-            _bad(path, i, "score", f"{score!r} is not a score from 1 to 5", f"{score!r} 不是 1 到 5 的评分")
+            bad(i, "score", f"{score!r} is not a score from 1 to 5", f"{score!r} 不是 1 到 5 的评分")
         if str(reason).strip() not in codes:
-            from northstar.spec.suggest import did_you_mean
-
-            _bad(
-                path,
+            bad(
                 i,
                 "reason",
                 f"{reason!r} is not one of the lead set's reasons ({', '.join(sorted(codes))})"
@@ -152,6 +157,23 @@ def read_rating_file(path: Path, ls: LeadSet, known_ids: set[str] | None = None)
                 f"{reason!r} 不在该线索集的原因列表中（{', '.join(sorted(codes))}）"
                 + did_you_mean(str(reason), codes, "zh"),
             )
+        key = (str(lead).strip(), str(rec.get("rated_at") or ""))
+        if key in seen:
+            bad(
+                i,
+                "lead_id",
+                f"{key[0]} is rated again with the same time as row {seen[key]}: which one holds?",
+                f"{key[0]} 再次评分且时间与第 {seen[key]} 行相同：无法判断以哪条为准",
+            )
+        seen.setdefault(key, i)
+    if problems:
+        shown = problems[:20]
+        more = len(problems) - len(shown)
+        tail = (f"; and {more} more", f"；另有 {more} 处") if more else ("", "")
+        raise DataError(
+            f"{path}: {len(problems)} problem(s): " + "; ".join(en for en, _ in shown) + tail[0],
+            f"{path}：{len(problems)} 处问题：" + "；".join(zh for _, zh in shown) + tail[1],
+        )
     out = pd.DataFrame(
         {
             "lead_id": frame["lead_id"].str.strip(),
@@ -162,10 +184,6 @@ def read_rating_file(path: Path, ls: LeadSet, known_ids: set[str] | None = None)
         }
     )
     return out
-
-
-def _bad(path: Path, row: int, column: str, en: str, zh: str) -> None:
-    raise DataError(f"{path}, row {row}, column {column}: {en}", f"{path}，第 {row} 行，{column} 列：{zh}")
 
 
 def build_lead_table(
