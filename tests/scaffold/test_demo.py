@@ -188,7 +188,8 @@ def test_yaml_validates_against_the_spec_models(small: DemoInfo) -> None:
     assert spec.supporting == ["add_to_cart_conversion", "return_rate"]
     ns = spec.metrics["repurchase_30d"]
     assert (ns.type, ns.source, ns.within, ns.filter) == ("repeat_rate", "orders", "30d", "status = 'paid'")
-    assert set(spec.sources) == {"events", "orders", "refunds", "spend", "leads", "tickets"}
+    assert set(spec.sources) == {"events", "orders", "refunds", "spend", "leads", "deals", "tickets"}
+    assert spec.sources["deals"].path == spec.sources["leads"].path  # the same leads, dated by close
     assert spec.sources["spend"].time == "date"
     assert {d: spec.dimensions[d].label.zh for d in spec.dimensions if spec.dimensions[d].label} == {
         "channel": "渠道",
@@ -254,6 +255,7 @@ def test_every_metric_is_described_and_consistent(small: DemoInfo) -> None:
             "resolution_hours",
         ],
     }
+    columns["deals"] = columns["leads"]
     for name, source in spec.sources.items():
         assert source.time in columns[name] and (source.entity is None or source.entity in columns[name])
     for name, metric in spec.metrics.items():

@@ -331,6 +331,52 @@ metrics:
     owner: sarah.kim@northstar-demo.shop
     team: sales
     direction: higher
+  deals_won:
+    type: count
+    source: deals
+    filter: "outcome = 'won'"
+    label: {en: Deals won (by close date), zh: 成交商机数（按成交日期）}
+    description:
+      en: Leads won in the period, counted on the day they were won (won_leads counts by the day the lead came in).
+      zh: 在该周期内成交的线索，按成交日计数（won_leads 按线索进入日计数）。
+    format: integer
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  deals_closed:
+    type: count
+    source: deals
+    filter: "outcome = 'won' or outcome = 'lost'"
+    label: {en: Deals closed (won or lost), zh: 已结束商机数（成交或丢单）}
+    format: integer
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  close_rate:
+    type: ratio
+    numerator: deals_won
+    denominator: deals_closed
+    label: {en: Close rate (won of closed), zh: 赢单率（成交/已结束）}
+    description:
+      en: Of the deals that ended in the period, the share won. Unlike lead_win_rate it does not wait for open leads.
+      zh: 在该周期内结束的商机中成交的比例；与 lead_win_rate 不同，不受尚未结束的线索影响。
+    format: percent
+    decimals: 1
+    direction: higher
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+  closed_deal_value:
+    type: sum
+    source: deals
+    column: deal_value
+    filter: "outcome = 'won'"
+    label: {en: Deal value won (by close date), zh: 成交金额（按成交日期）}
+    format: currency
+    decimals: 0
+    unit: USD
+    owner: sarah.kim@northstar-demo.shop
+    team: sales
+    direction: higher
   value_per_won_lead:
     type: formula
     expr: "won_deal_value / won_leads"

@@ -52,6 +52,12 @@ sources:
     entity: lead_id
     timezone: UTC
     label: {en: Wholesale leads, zh: 批发线索}
+  deals:                      # the same leads, dated by when they were won or lost
+    path: data/leads.csv
+    time: closed_at
+    entity: lead_id
+    timezone: UTC
+    label: {en: Closed deals (by close date), zh: 已结束的商机（按结束日期）}
   tickets:
     path: data/tickets.csv
     time: created_at
