@@ -52,12 +52,13 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def unknown_name(kind: str, kind_zh: str, name: str, known: Iterable[str]) -> ApiError:
-    """404 for a name the project does not define, with "did you mean"."""
+def unknown_name(kind: str, kind_zh: str, name: str, known: Iterable[str], *, status: int = 404) -> ApiError:
+    """404 for a name the project does not define, with "did you mean" (``status=400``: a
+    parameter's value outside a fixed list, code ``bad_request``)."""
     names = list(known)
     return ApiError(
-        404,
-        "unknown_name",
+        status,
+        "unknown_name" if status == 404 else "bad_request",
         f"there is no {kind} {name!r}"
         + did_you_mean(name, names)
         + (f"; known: {', '.join(names)}" if 0 < len(names) <= 12 else ""),

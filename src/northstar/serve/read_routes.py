@@ -153,7 +153,7 @@ def _comparisons(names: list[str]) -> list[str]:
 
     for c in names:
         if c not in COMPARISONS:
-            raise unknown_name("comparison", "对比方式", c, COMPARISONS)
+            raise unknown_name("comparison", "对比方式", c, COMPARISONS, status=400)
     return names
 
 
