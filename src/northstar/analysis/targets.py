@@ -321,9 +321,12 @@ def propose_targets(
     _check(grain, steps, direction, benchmark)
     series = per_period(values, grain, additive)
     if len(series) == 0:
+        finer = {"quarter": "month", "month": "week"}.get(grain)
         raise DataError(
-            f"no complete {grain} in the history: targets need at least one",
-            f"历史数据中没有完整的{WORD[grain][1]}：提出目标至少需要一个完整周期",
+            f"no complete {grain} in the history: targets need at least one"
+            + (f"; try --grain {finer} (grain={finer!r} in Python)" if finer else ""),
+            f"历史数据中没有完整的{WORD[grain][1]}：提出目标至少需要一个完整周期"
+            + (f"；可改用 --grain {finer}" if finer else ""),
         )
     last = series.index[-1]
     window = series[pd.PeriodIndex(series.index).asi8 > last.ordinal - WINDOW_YEARS * PERIODS_PER_YEAR[grain]]

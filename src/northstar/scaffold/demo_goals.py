@@ -9,7 +9,7 @@ from __future__ import annotations
 
 GOALS = """\
 # Goals: targets (floor / target / stretch per period), team scorecards and OKRs.
-#   northstar targets list · northstar target conversion_rate --benchmark 3%
+#   northstar targets list · northstar target aov --grain month --steps 3
 #   northstar scorecard marketing --week 2026-W47 · northstar okrs · northstar review --period 2026-11
 
 targets:
