@@ -24,7 +24,7 @@ row of the metric's sources falls in its last 24th (after 23:00 for a day) or la
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -146,7 +146,7 @@ def evaluate(
         values = tuple(key) if isinstance(key, tuple) else (key,)
         where = tuple((d, str(v)) for d, v in zip(rule.by, values, strict=False))
         series = part.set_index("period")[rule.metric].astype("float64").sort_index()
-        out += _fire(rule, name, where, series, lo, hi, step)
+        out += _fire(rule, name, where, series, lo, hi, step, _formatter(project, rule.metric))
     out.sort(key=lambda f: (f.period, f.slice))
     return out
 
@@ -164,6 +164,7 @@ def _fire(
     lo: pd.Timestamp,
     hi: pd.Timestamp,
     step: pd.Timedelta,
+    fmt: Callable[[float], str] = lambda v: f"{v:,.6g}",
 ) -> list[Firing]:
     label = rule.metric
     if rule.check in ("change", "weekly"):
@@ -200,7 +201,7 @@ def _fire(
         if rule.check == "anomaly":
             en, zh = str(scored["reason"].iloc[i]), str(scored["reason_zh"].iloc[i])
         else:
-            en, zh = _reason(rule, label, float(value[i]), float(base[i]))
+            en, zh = _reason(rule, label, float(value[i]), float(base[i]), fmt)
         out.append(
             Firing(
                 rule=name,
@@ -218,19 +219,33 @@ def _fire(
     return out
 
 
-def _reason(rule: WatchRule, metric: str, value: float, base: float) -> tuple[str, str]:
+def _formatter(project: Project, metric: str) -> Callable[[float], str]:
+    """The metric's own number format (8.2%, $1,204.50), as tables show it."""
+    from northstar.cli.render import format_value
+
+    info = project.metric_info(metric)
+    return lambda v: format_value(v, info, project.spec.project.currency)
+
+
+def _reason(
+    rule: WatchRule,
+    metric: str,
+    value: float,
+    base: float,
+    fmt: Callable[[float], str] = lambda v: f"{v:,.6g}",
+) -> tuple[str, str]:
     if rule.check in ("floor", "ceiling"):
         below = rule.check == "floor"
         return (
-            f"{metric} is {value:,.6g}, {'below its floor' if below else 'above its ceiling'} of {base:,.6g}",
-            f"{metric} 为 {value:,.6g}，{'低于下限' if below else '高于上限'} {base:,.6g}",
+            f"{metric} is {fmt(value)}, {'below its floor' if below else 'above its ceiling'} of {fmt(base)}",
+            f"{metric} 为 {fmt(value)}，{'低于下限' if below else '高于上限'} {fmt(base)}",
         )
     pct = (value - base) / abs(base) * 100
     vs_en, vs_zh = _VS[(rule.check, rule.grain)]
     limit = float(rule.threshold or 0) * 100
     return (
         f"{metric} {'rose' if pct > 0 else 'fell'} {abs(pct):.1f} % vs {vs_en} "
-        f"({base:,.6g} → {value:,.6g}), beyond {limit:g} %",
-        f"{metric} 较{vs_zh}{'上升' if pct > 0 else '下降'} {abs(pct):.1f}%（{base:,.6g} → {value:,.6g}），"
+        f"({fmt(base)} → {fmt(value)}), beyond {limit:g} %",
+        f"{metric} 较{vs_zh}{'上升' if pct > 0 else '下降'} {abs(pct):.1f}%（{fmt(base)} → {fmt(value)}），"
         f"超过 {limit:g}%",
     )
