@@ -59,7 +59,9 @@ def test_an_edited_project_file_is_loaded_again(client: Any, shop_copy: Path) ->
     yml = shop_copy / "northstar.yml"
     yml.write_text(yml.read_text().replace("zh: 订单数", "zh: 订单量"))
     assert client.get("/api/project").json()["metrics"][0]["label_zh"] == "订单量"
-    yml.write_text(yml.read_text().replace("type: count, source: orders, label", "type: cnt, source: orders, label"))
+    yml.write_text(
+        yml.read_text().replace("type: count, source: orders, label", "type: cnt, source: orders, label")
+    )
     broken = client.get("/api/project")
     assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_project"
     assert broken.json()["error"]["issues"]  # every validation issue, en and zh
