@@ -32,8 +32,8 @@ def _num(v: float, info: MetricInfo | None = None, signed: bool = False) -> str:
     fmt = info.format if info else "number"
     decimals = info.decimals if info else 2
     sign = "+" if signed and v > 0 else ""
-    if fmt == "percent":
-        return f"{sign}{v * 100:,.{decimals}f} %"
+    if fmt == "percent":  # a change of a rate is in percentage points
+        return f"{sign}{v * 100:,.{decimals}f} {'pp' if signed else '%'}"
     if fmt == "integer":
         return f"{sign}{v:,.0f}"
     if abs(v) >= 1000:
