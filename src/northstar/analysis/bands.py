@@ -81,6 +81,7 @@ class TargetSetting:
     origin: str = "yaml"  # "yaml" (northstar.yml) or "app" (the app database)
     set_at: datetime | None = None
     per: str | None = None  # the bands hold for each part of this grain of the period
+    where: str | None = None  # file:line of a YAML entry
 
     def band(self, name: str) -> float | None:
         value: float | None = getattr(self, name)
@@ -97,6 +98,7 @@ class TargetSetting:
             "set_by": self.set_by,
             "why": self.why,
             "origin": self.origin,
+            "where": self.where,
             "set_at": self.set_at.isoformat() if self.set_at else None,
         }
 
@@ -137,11 +139,14 @@ def target_entries(project: Project, store: AlertStore | None = None) -> dict[st
     """Every metric's entries: the YAML's, with the app database's latest settings replacing the
     YAML entry of the same period (and adding the others). Sorted by period start."""
     out: dict[str, dict[tuple[Period, str | None], TargetSetting]] = {}
+    raw = project.data.get("targets") if isinstance(project.data, dict) else None
     for metric, entries in (project.spec.targets or {}).items():
-        for e in entries.root:
-            why = e.why
+        seq = raw.get(metric) if isinstance(raw, dict) else None
+        for i, e in enumerate(entries.root):
+            lines = getattr(seq, "item_lines", None)
+            where = f"{seq.file}:{lines[i]}" if lines is not None and i < len(lines) else None  # type: ignore[union-attr]
             out.setdefault(metric, {})[(e.span, e.per)] = TargetSetting(
-                metric, e.span, e.floor, e.target, e.stretch, e.set_by, why, "yaml", None, e.per
+                metric, e.span, e.floor, e.target, e.stretch, e.set_by, e.why, "yaml", None, e.per, where
             )
     if store is not None:
         for t in store.targets():

@@ -213,7 +213,7 @@ def targets_table(project: Project, entries: dict[str, list[TargetSetting]], lan
             period = e.period.label + (
                 f" (per {e.per})" if e.per and not zh else f"（每{_GRAIN_ZH[e.per]}）" if e.per else ""
             )
-            origin = ("northstar.yml" if e.origin == "yaml" else ("应用" if zh else "app")) + (
+            origin = ((e.where or "northstar.yml") if e.origin == "yaml" else ("应用" if zh else "app")) + (
                 f" {e.set_at:%Y-%m-%d}" if e.set_at else ""
             )
             table.add_row(
