@@ -158,6 +158,23 @@ def test_lead_ratings_all_or_none(client: Any, store: AlertStore) -> None:
     batch["ratings"][1]["lead"] = "L002"
     saved = client.post("/api/leads/b2b/ratings", json={**batch, "by": "sam"})
     assert saved.status_code == 201 and saved.json() == {"saved": 2}
-    got = client.get("/api/leads/b2b/ratings").json()["ratings"]
-    assert {(r["lead"], r["score"], r["rated_by"]) for r in got} == {("L001", 4, "sam"), ("L002", 2, "sam")}
+    got = client.get("/api/leads/b2b/ratings").json()["ratings"]  # from the lead set's rebuilt table
+    assert {(r["lead"], r["score"], r["rated_by"]) for r in got} == {
+        ("L001", 4, "sam"), ("L002", 2, "sam"), ("L003", 5, "crm")  # L003: the ratings file's
+    }  # fmt: skip
     assert [r.score for r in store.lead_ratings("b2b")] == [4, 2]
+    again = client.post(
+        "/api/leads/b2b/ratings", json={"ratings": [{"lead": "L001", "score": 1, "reason": "x"}]}
+    )
+    assert_error(again, 400, "bad_request", en="'x'")  # not one of the set's reason codes
+    client.post(
+        "/api/leads/b2b/ratings", json={"ratings": [{"lead": "L001", "score": 1, "reason": "not_target"}]}
+    )
+    got = client.get("/api/leads/b2b/ratings").json()["ratings"]
+    assert [(r["lead"], r["score"]) for r in got] == [
+        ("L001", 1),
+        ("L002", 2),
+        ("L003", 5),
+    ]  # latest per lead
+    history = client.get("/api/leads/b2b/ratings", params={"history": "true"}).json()["ratings"]
+    assert [(r["lead"], r["score"]) for r in history] == [("L001", 4), ("L002", 2), ("L001", 1)]

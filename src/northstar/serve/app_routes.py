@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from northstar.project import Project
 from northstar.serve.auth import LOCAL, Caller
 from northstar.serve.context import ServerContext
 from northstar.serve.deps import context, editor, reader, writer
@@ -171,20 +172,35 @@ def _check_set(ctx: ServerContext, lead_set: str) -> None:
 @router.get("/leads/{lead_set}/ratings", response_model=RatingsOut, summary="Sales' ratings in force")
 def get_ratings(
     lead_set: str,
-    history: bool = Query(False, description="every rating, oldest first"),
+    history: bool = Query(False, description="every rating saved in the app, oldest first"),
     ctx: ServerContext = Ctx,
 ) -> Any:
+    """The ratings in force: the ratings file's and the app's, the latest per lead (as ``northstar
+    leads ratings``: read from the lead set's table); with ``history``, every rating saved in the app."""
     with ctx.lock:
         _check_set(ctx, lead_set)
-        found = ctx.store.lead_ratings(lead_set, history=history)
-    return {
-        "lead_set": lead_set,
-        "ratings": [
-            {"lead": r.lead_id, "score": r.score, "reason": r.reason, "note": r.note, "rated_by": r.rated_by,
-             "rated_at": r.rated_at.isoformat() if r.rated_at else None}
-            for r in found
-        ],
-    }  # fmt: skip
+        if history:
+            found = [
+                {"lead": r.lead_id, "score": r.score, "reason": r.reason, "note": r.note, "rated_by": r.rated_by,
+                 "rated_at": r.rated_at}
+                for r in ctx.store.lead_ratings(lead_set, history=True)
+            ]  # fmt: skip
+            return jsonable({"lead_set": lead_set, "ratings": found})
+        return ctx.cached("ratings", {"set": lead_set}, lambda p: _ratings_in_force(p, lead_set))
+
+
+def _ratings_in_force(project: Project, lead_set: str) -> dict[str, Any]:
+    ls = project.spec.leads[lead_set]
+    t = project.table(project.engine, lead_set)
+    frame = project.engine.execute(
+        t.filter(t.rated).select(ls.columns.id, "rating", "rating_reason", "rated_by", "rated_at")
+    )
+    rows = sorted(
+        ({"lead": str(r[ls.columns.id]), "score": int(r["rating"]), "reason": r["rating_reason"], "note": None,
+          "rated_by": r["rated_by"], "rated_at": r["rated_at"]} for r in frame.to_dict("records")),
+        key=lambda r: r["lead"],
+    )  # fmt: skip
+    return jsonable({"lead_set": lead_set, "ratings": rows})  # type: ignore[no-any-return]
 
 
 @router.post("/leads/{lead_set}/ratings", response_model=SavedOut, status_code=201,
