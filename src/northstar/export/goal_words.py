@@ -88,7 +88,10 @@ WORDS: dict[str, dict[str, str]] = {
         "alert.actions": "Actions",
         "alert.due": "Due",
         "alert.no_review": "No review written yet.",
-        "alert.none": "No alerts in this period.",
+        "alert.none": (
+            "No alerts are stored for this period. Alerts are stored by each run of northstar watch;"
+            " northstar watch --backtest shows what the rules would have fired on history."
+        ),
         "alert.no_store": "No alert store at {store}: run northstar watch to keep alerts.",
         "alert.store_none": "No alert store was given.",
         "state.open": "open",
@@ -203,7 +206,7 @@ WORDS: dict[str, dict[str, str]] = {
         "alert.actions": "行动项",
         "alert.due": "截止日期",
         "alert.no_review": "尚未撰写复盘。",
-        "alert.none": "本期没有告警。",
+        "alert.none": "本期没有已存储的告警。告警由每次运行 northstar watch 时存储；northstar watch --backtest 可查看规则在历史上会触发哪些告警。",
         "alert.no_store": "{store} 处没有告警库：运行 northstar watch 以保存告警。",
         "alert.store_none": "未提供告警库。",
         "state.open": "未处理",
