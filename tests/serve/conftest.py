@@ -19,6 +19,7 @@ from northstar.serve.app import create_app
 from northstar.watch.store import AlertStore
 
 DATA = Path(__file__).parent / "data" / "shop"
+BASE = "http://127.0.0.1:8765"
 
 
 @pytest.fixture
@@ -35,7 +36,8 @@ def make_client(shop_copy: Path) -> Iterator[Callable[..., TestClient]]:
 
     def make(**kwargs: Any) -> TestClient:
         headers = kwargs.pop("headers", None)
-        client = TestClient(create_app(shop_copy, **kwargs), raise_server_exceptions=False, headers=headers)
+        app = create_app(shop_copy, **kwargs)
+        client = TestClient(app, base_url=BASE, raise_server_exceptions=False, headers=headers)
         client.__enter__()
         clients.append(client)
         return client

@@ -77,6 +77,20 @@ def test_with_tokens_every_request_needs_a_valid_one(make_client: Any, store: Al
     assert_error(client.get("/api/project", headers=_bearer(editor)), 401, "token_revoked", zh="已被吊销")
 
 
+def test_without_tokens_only_a_loopback_host_is_answered(make_client: Any, store: AlertStore) -> None:
+    client = make_client()
+    for host in ("localhost:8765", "127.0.0.1", "[::1]:8765"):
+        assert client.get("/api/project", headers={"Host": host}).status_code == 200, host
+    for host in ("evil.example", "evil.example:8765", "192.168.1.10:8765"):
+        refused = client.get("/api/project", headers={"Host": host})
+        assert_error(refused, 403, "host_not_allowed", en="--require-token", zh="--require-token")
+    token, _ = create_token(store, "viewer")
+    with_tokens = make_client(tokens=True)  # a token guards it: any name may reach it
+    assert (
+        with_tokens.get("/api/project", headers={"Host": "dash.example", **_bearer(token)}).status_code == 200
+    )
+
+
 def test_tokens_are_stored_hashed(shop_copy: Path, store: AlertStore) -> None:
     token, stored = create_token(store, "editor")
     assert stored.name == "editor-1" and token.startswith("ns_") and len(token) > 40
@@ -91,7 +105,7 @@ def test_tokens_are_stored_hashed(shop_copy: Path, store: AlertStore) -> None:
 def test_writes_need_json_from_the_same_origin(client: Any) -> None:
     evil = {"Origin": "https://evil.example"}
     assert_error(client.post("/api/targets", json=TARGET, headers=evil), 403, "cross_site", zh="其他站点")
-    sibling = {"Origin": "http://testserver:8080"}  # another port is another origin
+    sibling = {"Origin": "http://127.0.0.1:8080"}  # another port is another origin
     assert_error(client.post("/api/targets", json=TARGET, headers=sibling), 403, "cross_site")
     assert_error(client.post("/api/targets", json=TARGET, headers={"Origin": "null"}), 403, "cross_site")
     fetch = {"Sec-Fetch-Site": "cross-site"}
@@ -102,7 +116,7 @@ def test_writes_need_json_from_the_same_origin(client: Any) -> None:
         "/api/targets", content=b'{"metric": "orders"}', headers={"Content-Type": "text/plain"}
     )
     assert_error(plain, 415, "json_required")
-    same = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    same = {"Origin": "http://127.0.0.1:8765", "Sec-Fetch-Site": "same-origin"}
     assert client.post("/api/targets", json=TARGET, headers=same).status_code == 201
     moved = client.post("/api/alerts/x/transition", json={"to": "closed"}, headers=evil)
     assert_error(moved, 403, "cross_site")  # refused before the alert is even looked up

@@ -99,10 +99,10 @@ def register(app: typer.Typer) -> None:
 
         language = lang or _language(project)
         needs_token = require_token or not is_loopback(host)
+        db = None
         try:
             db = AlertStore.open(_store_target(project, store))
             if needs_token and not db.tokens():
-                db.close()
                 raise UserError(
                     f"bound to {host} the server needs a token, and the app database has none:"
                     " create one with 'northstar token create --role viewer' (or bind to 127.0.0.1)",
@@ -111,6 +111,8 @@ def register(app: typer.Typer) -> None:
                 )
             api = create_app(project, store=db, tokens=needs_token, engine=engine)
         except NorthstarError as exc:
+            if db is not None:
+                db.close()
             _fail(exc, language)
             return
         shown = f"[{host}]" if ":" in host else host
@@ -119,7 +121,10 @@ def register(app: typer.Typer) -> None:
         err.print(escape(word("serving", language, name=name, url=url)))
         err.print(escape(word("token_needed" if needs_token else "no_token", language)))
         err.print(escape(word("api", language, url=url)))
-        uvicorn.run(api, host=host, port=port, log_level="warning")
+        try:
+            uvicorn.run(api, host=host, port=port, log_level="warning")
+        finally:
+            db.close()
 
     @token_app.command("create")
     def token_create(

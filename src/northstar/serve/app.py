@@ -7,7 +7,10 @@ The routers: ``read_routes`` (analyses, cached) and ``app_routes`` (targets, ale
 Every error has one shape (``errors.py``); authentication and the same-origin rule for writes are
 in ``auth.py``. With ``tokens=True`` (what ``northstar serve`` passes when bound to a
 non-loopback address or given ``--require-token``) every request — ``/openapi.json`` and ``/docs``
-too — needs a bearer token. Pages (HTML) will be added as further routers on the same app.
+too — needs a bearer token; without it, only requests whose ``Host`` is a loopback name
+(localhost, 127.0.0.1, [::1]) are answered (403 ``host_not_allowed`` otherwise), so a web page
+cannot reach the token-less server by rebinding its own DNS name to 127.0.0.1. Pages (HTML) will
+be added as further routers on the same app.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from northstar.serve import app_routes, read_routes
-from northstar.serve.auth import authenticate
+from northstar.serve.auth import authenticate, is_loopback
 from northstar.serve.context import ServerContext
 from northstar.serve.errors import ApiError, error_body, install_error_handlers
 from northstar.serve.models import ErrorBody
@@ -81,6 +84,18 @@ def create_app(
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # without tokens, only a loopback Host: a page elsewhere cannot rebind its DNS name to us
+        if not ctx.require_token and not is_loopback(_hostname(request.headers.get("host", ""))):
+            return JSONResponse(
+                error_body(
+                    "host_not_allowed",
+                    "this server needs no token, so it answers only requests to localhost, 127.0.0.1"
+                    " or [::1]; serve with --require-token to be reached by another name",
+                    "此服务器无需令牌，因此只响应发往 localhost、127.0.0.1 或 [::1] 的请求；"
+                    "如需通过其他名称访问，请使用 --require-token",
+                ),
+                status_code=403,
+            )
         # /api/* checks its caller in its dependencies; the other paths (/openapi.json, /docs) here
         if ctx.require_token and not request.url.path.startswith("/api/"):
             try:
@@ -100,3 +115,10 @@ def create_app(
         return response
 
     return app
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header: ``[::1]:8765`` → ``::1``, ``localhost:8765`` → ``localhost``."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host

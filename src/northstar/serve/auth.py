@@ -8,6 +8,8 @@
   other address (or with ``--require-token``), every request — the API, ``/openapi.json`` and
   ``/docs`` — needs ``Authorization: Bearer <token>``, and the server refuses to start while the
   app database holds no valid token. A token sent to a server that needs none is still checked.
+  A server that needs no token answers only requests whose ``Host`` is a loopback name (DNS
+  rebinding: a page on evil.example whose name now points at 127.0.0.1 gets 403).
 - **Answers**: no token where one is needed, an unknown token or a revoked one → 401 (with
   ``WWW-Authenticate: Bearer``); a viewer calling a write → 403.
 - **Writes** (every POST) must send ``Content-Type: application/json`` (else 415): a cross-site
