@@ -2,7 +2,8 @@
 
 ``jsonable`` walks dicts, lists, tuples and dataclasses: NaN, infinities, ``NaT`` and ``pd.NA``
 become ``null``; dates and timestamps ISO text (a timestamp at midnight stays a full timestamp:
-``2026-11-23T00:00:00``); NumPy scalars their Python value. ``records`` turns a frame into one
+``2026-11-23T00:00:00``); a goal ``Period`` its label (``2026-W47``); NumPy scalars their Python
+value; a dataclass its ``to_dict()`` or its fields. ``records`` turns a frame into one
 dict per row with the same rules.
 """
 
@@ -16,12 +17,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from northstar.spec.periods import Period
+
 __all__ = ["jsonable", "records"]
 
 
 def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
+    if value is pd.NaT:  # NaT is a datetime too
+        return None
+    if isinstance(value, Period):
+        return value.label
     if isinstance(value, float | np.floating):
         f = float(value)
         return f if math.isfinite(f) else None
@@ -45,8 +52,6 @@ def jsonable(value: Any) -> Any:
         if hasattr(value, "to_dict"):
             return jsonable(value.to_dict())
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "label") and hasattr(value, "grain"):  # a goals Period
-        return str(value.label)
     try:
         if pd.isna(value):
             return None
