@@ -45,7 +45,7 @@ import pandas as pd
 from northstar.errors import DataError, UserError
 from northstar.leads.dedupe import dedupe
 from northstar.leads.screen import Progress, screen
-from northstar.leads.words import ALL_CHANNELS, NO_CHANNEL, column_label, sheet_name
+from northstar.leads.words import ALL_CHANNELS, NO_CHANNEL, column_label, sheet_name, value_zh
 from northstar.spec.leads import LeadSet
 
 __all__ = ["SUMMARY_COLUMNS", "CleanResult", "clean_leads", "localise_summary", "write_clean"]
@@ -221,12 +221,37 @@ def write_clean(result: CleanResult, path: Path, lang: str = "en") -> Path:
     return path
 
 
+_TRANSLATED = ("reject_reason", "reason", "suspicious", "phone_type")
+
+
 def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    frame = _prepared(frame, lang)
     out = frame.rename(columns={c: column_label(str(c), lang) for c in frame.columns})
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
             out[col] = out[col].dt.tz_localize(None)
     return out
+
+
+def _prepared(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The values as the files show them: screening's words in ``lang``; a text column of numbers
+    as numbers, so a spreadsheet can sum it (a column with ``+…`` or ``0…`` values, phone-like,
+    stays text)."""
+    frame = frame.copy()
+    for col in frame.columns:
+        is_text = pd.api.types.is_string_dtype(frame[col]) or frame[col].dtype == object
+        if lang == "zh" and col in _TRANSLATED and is_text:
+            frame[col] = frame[col].map(value_zh)
+        elif is_text and col not in _TRANSLATED:
+            numbers = pd.to_numeric(frame[col], errors="coerce")
+            given = frame[col].notna() & (frame[col].astype(str).str.strip() != "")
+            if (
+                given.any()
+                and numbers[given].notna().all()
+                and not frame[col][given].astype(str).str.match(r"^\+|^0\d").any()
+            ):
+                frame[col] = numbers
+    return frame
 
 
 def _write_xlsx(result: CleanResult, path: Path, lang: str) -> None:
@@ -247,7 +272,8 @@ def _write_xlsx(result: CleanResult, path: Path, lang: str) -> None:
             "cost_per_clean_lead": money,
         }
         summary = localise_summary(result.summary, lang)
-        for key, frame in (("clean", result.clean), ("rejected", result.rejected), ("summary", summary)):
+        sheets = (("clean", _prepared(result.clean, lang)), ("rejected", _prepared(result.rejected, lang)))
+        for key, frame in (*sheets, ("summary", summary)):
             sheet = book.add_worksheet(sheet_name(key, lang))
             sheet.freeze_panes(1, 0)
             names = [str(c) for c in frame.columns]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["COLUMN_WORDS", "SHEET_WORDS", "TABLE_WORDS", "column_label", "sheet_name"]
+__all__ = ["COLUMN_WORDS", "SHEET_WORDS", "TABLE_WORDS", "VALUE_ZH", "column_label", "sheet_name", "value_zh"]
 
 SHEET_WORDS = {
     "clean": ("Clean", "有效线索"),
@@ -66,3 +66,46 @@ def column_label(name: str, lang: str) -> str:
 def sheet_name(key: str, lang: str) -> str:
     en, zh = SHEET_WORDS[key]
     return zh if lang == "zh" else en
+
+
+#: the Chinese of the values screening writes (reasons, flags, number types)
+VALUE_ZH = {
+    "no contact": "无联系方式",
+    "invalid phone": "电话无效",
+    "invalid email": "邮箱无效",
+    "test number": "测试号码",
+    "disposable email": "一次性邮箱",
+    "duplicate of": "重复于",
+    "repeated_digits": "重复数字",
+    "sequential_digits": "连续数字",
+    "test_number": "测试号码",
+    "shared_phone": "多条线索共用号码",
+    "disposable_email": "一次性邮箱",
+    "mobile": "手机",
+    "fixed_line": "固定电话",
+    "fixed_line_or_mobile": "固话或手机",
+    "voip": "网络电话",
+    "toll_free": "免费电话",
+    "premium_rate": "付费电话",
+    "shared_cost": "分摊费用电话",
+    "personal_number": "个人号码",
+    "pager": "寻呼机",
+    "uan": "统一号码",
+    "voicemail": "语音信箱",
+    "unknown": "未知",
+}
+
+
+def value_zh(text: object) -> object:
+    """A value screening wrote, in Chinese: each comma-separated part translated ("duplicate of L00012"
+    keeps the id); anything else unchanged."""
+    if not isinstance(text, str) or not text:
+        return text
+    parts = []
+    for part in text.split(","):
+        word = part.strip()
+        if word.startswith("duplicate of "):
+            parts.append(f"{VALUE_ZH['duplicate of']} {word.removeprefix('duplicate of ')}")
+        else:
+            parts.append(VALUE_ZH.get(word, word))
+    return "，".join(parts) if len(parts) > 1 else parts[0]
