@@ -990,7 +990,8 @@ class AlertStore:
         """Store a token's SHA-256 hex digest with its name and role (``viewer`` or ``editor``)."""
         if role not in ("viewer", "editor"):
             raise UserError(
-                f"a token's role is viewer or editor, not {role!r}" + did_you_mean(role, ("viewer", "editor")),
+                f"a token's role is viewer or editor, not {role!r}"
+                + did_you_mean(role, ("viewer", "editor")),
                 f"令牌的角色只能是 viewer 或 editor，而不是 {role!r}"
                 + did_you_mean(role, ("viewer", "editor"), "zh"),
             )
