@@ -35,7 +35,10 @@ denominator's share moved) and a rate effect (the value's own ratio moved), exac
 **Root causes.** The engine groups the metric (its numerator and denominator for a ratio) by
 all the dimensions of ``by`` in both periods; :func:`northstar.analysis.rootcause.localize`
 (or ``localize_ratio``) finds the combinations of 1 to 3 dimension values that explain the
-change, ranked by the share of the change they explain.
+change, ranked by the share of the change they explain. On wide data (more than 6 dimensions or
+a dimension of more than 50 values) a pre-pass on one GROUP BY per dimension keeps the values that
+moved unlike their siblings, and the slice search of :mod:`northstar.analysis.slice_test`
+replaces RiskLoc (see ``_leaves``).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from northstar.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from northstar.analysis.rootcause import RootCauses
+    from northstar.analysis.slice_test import SliceSearch, ValueTest
     from northstar.engine.base import Engine
     from northstar.project import Project
 
@@ -679,7 +683,9 @@ def _causes(
     kind = project.catalog.metrics[metric].kind
     if num_den is not None:
         num, den = num_den
-        leaves, kept = _leaves(project, engine, [num, den], dims, period, base, notes, memo, ratio=True)
+        leaves, kept, slices = _leaves(
+            project, engine, [num, den], dims, period, base, notes, memo, ratio=True
+        )
         return localize_ratio(
             leaves,
             kept,
@@ -688,6 +694,7 @@ def _causes(
             f"{den}_real",
             f"{den}_expected",
             max_causes=max_causes,
+            slices=slices,
         )
     if kind in ("ratio", "formula"):
         notes.append(
@@ -704,8 +711,10 @@ def _causes(
                 f"{metric}（{kind}）按维度取值不可直接相加：根因定位把每个切片的值当作其组成部分",
             )
         )
-    leaves, kept = _leaves(project, engine, [metric], dims, period, base, notes, memo, ratio=False)
-    return localize(leaves, kept, f"{metric}_real", f"{metric}_expected", max_causes=max_causes)
+    leaves, kept, slices = _leaves(project, engine, [metric], dims, period, base, notes, memo, ratio=False)
+    return localize(
+        leaves, kept, f"{metric}_real", f"{metric}_expected", max_causes=max_causes, slices=slices
+    )
 
 
 MAX_LEAF_DIMS = 6  # dimensions the leaf table keeps: C(6,1)+C(6,2)+C(6,3) = 41 cuboids to search
@@ -723,7 +732,7 @@ def _leaves(
     notes: list[tuple[str, str]],
     memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
     ratio: bool,
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
+) -> tuple[pd.DataFrame, tuple[str, ...], SliceSearch | None]:
     """The leaf table the root-cause search reads, grouped by the engine: one row per combination
     of the kept dimensions' values, ``{measure}_real`` and ``{measure}_expected`` per measure.
 
@@ -733,14 +742,41 @@ def _leaves(
     keeps its :data:`MAX_VALUES` values of largest |signal| and pools the rest as ``(other)``;
     with more than :data:`MAX_LEAF_DIMS` dimensions, those whose values moved most clearly
     (:func:`_strength`) are kept. A root cause over kept values moves its values' totals by at least its own
-    change, so it survives the cut unless the change is spread over more values than are kept."""
+    change, so it survives the cut unless the change is spread over more values than are kept.
+
+    **Wide data** (more than :data:`MAX_LEAF_DIMS` dimensions, or one of more than
+    :data:`MAX_VALUES` values): the same per-dimension GROUP BYs feed the value test of
+    :mod:`northstar.analysis.slice_test` (each value's log ratio against its dimension's typical
+    one, Poisson noise plus a wobble φ read from the data). If some values moved clearly, the leaf
+    table is built over the dimensions holding them (at most :data:`MAX_LEAF_DIMS`, by their
+    largest |z|), with those values and the rest pooled as ``(other)``; otherwise it is built as
+    above. Either way the search on a wide table is the slice search (a combination is a cause
+    when it moved unlike the rest of the leaves, at 1 % family-wise over every combination of the
+    dimensions of ``by``), not RiskLoc's per-leaf rule: with thousands of values most leaves hold a
+    handful of events, and per-leaf deviations are noise. Narrow tables keep RiskLoc, which B0
+    and the generated cases measure."""
+    from northstar.analysis.slice_test import SliceSearch, value_test
+
     dims_l = list(dims)
     signal: dict[str, pd.Series] = {}
     strength: dict[str, float] = {}
+    margins: dict[str, pd.DataFrame] = {}
     for d in dims_l:  # one small GROUP BY per dimension
-        marg = _pair(project, engine, measures, [d], period, base, memo)
+        marg = margins[d] = _pair(project, engine, measures, [d], period, base, memo)
         signal[d] = _signal(marg, measures, ratio).set_axis(marg[d])
         strength[d] = _strength(marg, signal[d].to_numpy(), measures[0])
+    wide = len(dims_l) > MAX_LEAF_DIMS or any(len(m) > MAX_VALUES for m in margins.values())
+    test = value_test({d: _test_values(margins[d], measures, ratio) for d in dims_l})
+    moved = [d for d in dims_l if test.significant(d).any()]
+    if wide and moved:
+        leaves, kept_dims = _significant_leaves(
+            project, engine, measures, dims_l, moved, margins, test, period, base, notes, memo
+        )
+        return (
+            leaves,
+            kept_dims,
+            SliceSearch(test.phi, OTHER, {d: len(margins[d]) for d in kept_dims}, len(dims_l)),
+        )
     kept = dims_l
     if len(dims_l) > MAX_LEAF_DIMS:
         kept = sorted(dims_l, key=lambda d: -strength[d])[:MAX_LEAF_DIMS]
@@ -786,6 +822,70 @@ def _leaves(
                 f"（已合并 {', '.join(merged)}，即取值变化最小的维度）",
             )
         )
+    if not wide:
+        return leaves, tuple(kept), None
+    # Wide, and no single value moved clearly: the combinations are still judged by the slice test,
+    # so that noise over thousands of leaves does not come out as causes.
+    return leaves, tuple(kept), SliceSearch(test.phi, OTHER, {d: len(margins[d]) for d in kept}, len(dims_l))
+
+
+def _test_values(frame: pd.DataFrame, measures: list[str], ratio: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per row (a dimension value): (real, expected) for the slice test; for a ratio num/den the
+    real numerator and what the real denominator would have brought at the row's expected ratio
+    (the overall expected ratio where the row had no expected denominator)."""
+    if not ratio:
+        m = measures[0]
+        return frame[f"{m}_real"].to_numpy(dtype="float64"), frame[f"{m}_expected"].to_numpy(dtype="float64")
+    num, den = measures
+    ne, de = (
+        frame[f"{num}_expected"].to_numpy(dtype="float64"),
+        frame[f"{den}_expected"].to_numpy(dtype="float64"),
+    )
+    overall = float(ne.sum()) / float(de.sum()) if de.sum() else 0.0
+    rate = np.divide(ne, de, out=np.full_like(ne, overall), where=de != 0)
+    return frame[f"{num}_real"].to_numpy(dtype="float64"), frame[f"{den}_real"].to_numpy(
+        dtype="float64"
+    ) * rate
+
+
+def _significant_leaves(
+    project: Project,
+    engine: Engine,
+    measures: list[str],
+    dims: list[str],
+    moved: list[str],
+    margins: dict[str, pd.DataFrame],
+    test: ValueTest,
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+    notes: list[tuple[str, str]],
+    memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The leaf table when some single values moved unlike their siblings (the slice test,
+    :mod:`northstar.analysis.slice_test`): the dimensions holding such values, at most
+    :data:`MAX_LEAF_DIMS` of them by their largest |z|, each with its significant values (at most
+    :data:`MAX_VALUES`, by |z|) and the rest pooled as ``(other)``; then one GROUP BY over them."""
+    kept = sorted(moved, key=lambda d: -test.strength(d))[:MAX_LEAF_DIMS]
+    kept = [d for d in dims if d in kept]  # the caller's order
+    leaves = _pair(project, engine, measures, kept, period, base, memo)
+    for d in kept:
+        z = np.abs(test.z[d])
+        order = np.argsort(-z)[: min(MAX_VALUES, int(test.significant(d).sum()))]
+        keep = set(margins[d][d].iloc[order])
+        if len(keep) < len(margins[d]):
+            leaves[d] = leaves[d].where(leaves[d].isin(keep), OTHER)
+    cols = [c for c in leaves.columns if c not in kept]
+    leaves = leaves.groupby(kept, dropna=False)[cols].sum().reset_index()
+    dropped = [d for d in dims if d not in kept]
+    notes.append(
+        (
+            f"root causes searched over the values that moved unlike the other values of their dimension, "
+            f"in {', '.join(kept)}; the other values are pooled as {OTHER}"
+            + (f"; no such value in {', '.join(dropped)}" if dropped else ""),
+            f"根因只在与同维度其他取值变化明显不同的取值中搜索，维度：{', '.join(kept)}；"
+            f"其余取值合并为 {OTHER}" + (f"；{', '.join(dropped)} 中没有这样的取值" if dropped else ""),
+        )
+    )
     return leaves, tuple(kept)
 
 

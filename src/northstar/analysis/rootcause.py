@@ -102,6 +102,13 @@ HotSpot and Adtributor, with three changes marked *(ours)* below. Per leaf:
 - ``max_layer = 3``: the issue asks for combinations of 1 to 3 attributes; ``max_causes = 10``
   caps the list a person reads.
 
+**Wide data.** ``localize(..., slices=SliceSearch(...))`` replaces steps 2–6 and the merge of pieces by
+the slice search of :mod:`northstar.analysis.slice_test` (a combination is a cause when its
+aggregate log ratio differs from the rest's beyond Poisson noise and a measured wobble, at 1 %
+family-wise; the largest ``|z|`` first). ``explain`` asks for it when the leaf table is wide (see
+:func:`northstar.analysis.explain._leaves`); the reported figures (real, expected, change, share,
+explained) are defined as above either way, and ``risk`` then holds the cause's ``|z|``.
+
 **Cost.** With n leaves and m attributes, each step of the search makes one pass per cuboid over
 the leaves it keeps after pruning (integer codes combined per cuboid, ``np.bincount`` over the
 elements that hold an abnormal leaf): ``O(Σ_cuboids kept leaves)`` ≤ ``O(n · (m + C(m,2) +
@@ -116,12 +123,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from northstar.errors import QueryError
 from northstar.spec.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from northstar.analysis.slice_test import SliceSearch
 
 NONE_LABEL = "(none)"
 NOISE_SIGMAS = 3.0
@@ -457,6 +468,39 @@ def _merge_pieces(
     return found
 
 
+def _find(
+    codes: list[np.ndarray],
+    names: list[list[str]],
+    real: np.ndarray,
+    expected: np.ndarray,
+    ep: np.ndarray,
+    max_layer: int,
+    max_causes: int,
+    dims: Sequence[str],
+    slices: SliceSearch | None,
+) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
+    """RiskLoc and the merge of pieces, or, with ``slices``, the slice search."""
+    if slices is None:
+        lv = _prepare(codes, names, real, expected, ep)
+        return _merge_pieces(_search(lv, max_layer, max_causes), codes, real, expected)
+    from northstar.analysis.slice_test import slice_search
+
+    skip = [n.index(slices.pooled) if slices.pooled in n else None for n in names]
+    sizes = [max(slices.cardinalities.get(str(d), len(n)), len(n)) for d, n in zip(dims, names, strict=True)]
+    return slice_search(
+        codes, skip, sizes, slices.dimensions, real, expected, slices.phi, max_layer, max_causes
+    )
+
+
+def _slice_method(max_layer: int, phi: float) -> str:
+    from northstar.analysis.slice_test import FAMILY_ALPHA
+
+    return (
+        f"slice test: each combination's log ratio against the rest's, Poisson noise + {phi:.1%} wobble, "
+        f"largest |z| first while p < {FAMILY_ALPHA:g} (Bonferroni), layers 1-{max_layer}"
+    )
+
+
 def _combination(
     dims: Sequence[str], names: list[list[str]], cuboid: tuple[int, ...], values: tuple[int, ...]
 ) -> tuple[tuple[str, str], ...]:
@@ -471,20 +515,22 @@ def localize(
     *,
     max_layer: int = 3,
     max_causes: int = 10,
+    slices: SliceSearch | None = None,
 ) -> RootCauses:
-    """Root causes of the change of an additive KPI (the sum of ``real`` vs of ``expected``)."""
+    """Root causes of the change of an additive KPI (the sum of ``real`` vs of ``expected``).
+    With ``slices`` (how the leaf table was cut), the slice search of
+    :mod:`northstar.analysis.slice_test` replaces RiskLoc."""
     dims = list(dims)
     _check_columns(leaves, dims, [real, expected])
     v, f = _values(leaves, real), _values(leaves, expected)
     total_real, total_expected = float(v.sum()), float(f.sum())
     total_change = total_real - total_expected
-    method = _method(max_layer)
+    method = _method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)
     if len(leaves) == 0 or total_change == 0:
         return RootCauses((), total_real, total_expected, total_change, 0.0, method)
     encoded = [_encode(leaves[d]) for d in dims]
     codes, names = [c for c, _ in encoded], [n for _, n in encoded]
-    lv = _prepare(codes, names, v, f, (v - f) / total_change)
-    found = _merge_pieces(_search(lv, max_layer, max_causes), codes, v, f)
+    found = _find(codes, names, v, f, (v - f) / total_change, max_layer, max_causes, dims, slices)
     masks = _masks(codes, found)
     causes = []
     for (cuboid, values, risk), m in zip(found, masks, strict=True):
@@ -520,8 +566,10 @@ def localize_ratio(
     *,
     max_layer: int = 3,
     max_causes: int = 10,
+    slices: SliceSearch | None = None,
 ) -> RootCauses:
-    """Root causes of the change of a derived KPI Σnum / Σden (contribution as in the docstring)."""
+    """Root causes of the change of a derived KPI Σnum / Σden (contribution as in the docstring;
+    ``slices`` as for :func:`localize`)."""
     dims = list(dims)
     _check_columns(leaves, dims, [num_real, num_expected, den_real, den_expected])
     nr, ne = _values(leaves, num_real), _values(leaves, num_expected)
@@ -529,7 +577,9 @@ def localize_ratio(
     total_real = _ratio(float(nr.sum()), float(dr.sum()))
     total_expected = _ratio(float(ne.sum()), float(de.sum()))
     total_change = total_real - total_expected
-    method = _method(max_layer) + "; derived measure num/den"
+    method = (_method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)) + (
+        "; derived measure num/den"
+    )
     den_total = float(dr.sum())
     if len(leaves) == 0 or total_change == 0 or den_total == 0:
         return RootCauses((), total_real, total_expected, total_change, 0.0, method)
@@ -543,8 +593,7 @@ def localize_ratio(
     leaf_expected = dr * leaf_rate
     encoded = [_encode(leaves[d]) for d in dims]
     codes, names = [c for c, _ in encoded], [n for _, n in encoded]
-    lv = _prepare(codes, names, nr, leaf_expected, contribution / scale)
-    found = _merge_pieces(_search(lv, max_layer, max_causes), codes, nr, leaf_expected)
+    found = _find(codes, names, nr, leaf_expected, contribution / scale, max_layer, max_causes, dims, slices)
     masks = _masks(codes, found)
     causes = []
     for (cuboid, values, risk), m in zip(found, masks, strict=True):
