@@ -43,6 +43,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from northstar.spec.periods import GOAL_GRAINS, Period, parse_period
@@ -144,7 +145,11 @@ def target_entries(project: Project, store: AlertStore | None = None) -> dict[st
         seq = raw.get(metric) if isinstance(raw, dict) else None
         for i, e in enumerate(entries.root):
             lines = getattr(seq, "item_lines", None)
-            where = f"{seq.file}:{lines[i]}" if lines is not None and i < len(lines) else None  # type: ignore[union-attr]
+            where = (
+                f"{_shown(project, seq.file)}:{lines[i]}"  # type: ignore[union-attr]
+                if lines is not None and i < len(lines)
+                else None
+            )
             out.setdefault(metric, {})[(e.span, e.per)] = TargetSetting(
                 metric, e.span, e.floor, e.target, e.stretch, e.set_by, e.why, "yaml", None, e.per, where
             )
@@ -163,6 +168,19 @@ def target_entries(project: Project, store: AlertStore | None = None) -> dict[st
                 t.metric, span, t.floor, t.target, t.stretch, t.set_by, t.why, "app", t.set_at, t.per
             )
     return {m: sorted(v.values(), key=lambda e: (e.period.start, e.period.grain)) for m, v in out.items()}
+
+
+def _shown(project: Project, file: str) -> str:
+    """A YAML file as the user knows it: relative to the project's folder when inside it."""
+    import os
+
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return os.path.relpath(path, project.base_dir)
+        except ValueError:
+            return str(path)
+    return file
 
 
 def bands_for(

@@ -239,7 +239,13 @@ def build_lead_table(
         frame["cycle_days"] = float("nan")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    table_out = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table_out.schema):  # microseconds: Spark reads no nanosecond timestamps
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+            table_out = table_out.set_column(
+                i, field.name, table_out.column(i).cast(pa.timestamp("us", field.type.tz))
+            )
+    pq.write_table(table_out, tmp)
     tmp.replace(out)
     fp = fingerprint(project, name, store)
     mark = out.with_suffix(".json")
