@@ -9,7 +9,8 @@ range (the last 12 periods ending on the last day with data):
   partial last period is compared with the same part of the one before);
 - ``bands``: :func:`northstar.analysis.bands.bands_for` for the last period with ``elapsed`` = the
   query's last day (an additive metric's bands prorated to the days with data);
-  ``status``: :func:`northstar.analysis.scorecards.item_status` of the value against them
+  ``status``: :func:`northstar.analysis.scorecards.item_status` of the value against them, or
+  ``provisional`` for a repeat rate or conversion whose window is still open
   (below_floor, below_target, on_target, stretch, no_target, no_data);
 - ``sparkline``: the value of each of the (up to 12) periods, oldest first.
 
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from northstar.analysis.bands import Bands, bands_for, is_additive, length_dependent, target_entries
-from northstar.analysis.scorecards import item_status
+from northstar.analysis.scorecards import item_status, window_open
 from northstar.compile.request import parse_date
 from northstar.errors import QueryError
 from northstar.serve.jsonable import jsonable
@@ -134,7 +135,9 @@ def overview(project: Project, store: AlertStore | None, grain: str = "week") ->
                 "change": _num(last[f"{name}__prev_change"]) if last is not None else None,
                 "change_pct": _num(last[f"{name}__prev_pct"]) if last is not None else None,
                 "bands": _bands_dict(bands),
-                "status": item_status(value, bands, info.direction),
+                "status": "provisional"
+                if value is not None and window_open(project, name, result.end, project.engine)
+                else item_status(value, bands, info.direction),
                 "sparkline": [
                     {"period": jsonable(p), "value": _num(v)}
                     for p, v in zip(frame["period"], frame[name], strict=True)
