@@ -184,3 +184,66 @@ def test_wide_search_same_on_spark(wide: tuple[Project, pd.DataFrame], spark_ses
         [c["share"] for c in duck["causes"]], rel=1e-9
     )
     assert len(duck["causes"]) == 2
+
+
+def test_drill_adds_the_value_that_holds_the_slice_change_and_stops_inside_a_true_cause() -> None:
+    """Within slice a=1, only b=3 fell (by half): drilled to a=1 & b=3; inside a=1 & b=3 every
+    value of c moved alike, so the drill stops there. Poisson-exact counts, no wobble."""
+    from northstar.analysis.drill import drill
+
+    rng = np.random.default_rng(4)
+    n_b, n_c = 6, 5
+
+    def fetch(dim: str, combo: dict[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        k = n_b if dim == "b" else n_c
+        expected = np.full(k, 4000.0 if "b" not in combo else 800.0)
+        real = rng.poisson(expected).astype(float)
+        if dim == "b":
+            real[3] = rng.poisson(expected[3] * 0.5)
+        elif "b" not in combo:  # c within a=1: b=3's fall spread evenly over c
+            real = rng.poisson(expected * (1 - 0.5 / n_b)).astype(float)
+        else:  # within a=1 & b=3 everything fell by half
+            real = rng.poisson(expected * 0.5).astype(float)
+        return [f"{dim}{i}" for i in range(k)], real, expected
+
+    assert drill({"a": "a1"}, ["a", "b", "c"], fetch, 0.0, -1.0) == {"a": "a1", "b": "b3"}
+    # the same fall where the slice rose is not this slice's story
+    assert drill({"a": "a1"}, ["a", "b", "c"], fetch, 0.0, +1.0) == {"a": "a1"}
+    # a pooled value cannot be filtered: no drill
+    assert drill({"a": "(other)"}, ["a", "b", "c"], fetch, 0.0, -1.0, blocked=("(other)",)) == {
+        "a": "(other)"
+    }
+
+
+def test_a_ratio_on_wide_data(tmp_path: Path) -> None:
+    """conversion = buys / visits; on DAY the conversion of d1=d1_2 falls from 30 % to 5 %: the
+    cause is d1=d1_2, and its figures and share follow the contribution formula, by pandas."""
+    events = _events(7, ())
+    rng = np.random.default_rng(8)
+    local = events["ts"].dt.tz_localize("UTC").dt.tz_convert(TZ).dt.date
+    rate = np.where((local == DAY) & (events["d1"] == "d1_2"), 0.05, 0.3)
+    events["bought"] = (rng.uniform(size=len(events)) < rate).astype(int)
+    events.to_parquet(tmp_path / "events.parquet", index=False)
+    spec = {
+        "project": {"name": "wide", "timezone": TZ},
+        "sources": {"events": {"path": "events.parquet", "time": "ts", "timezone": "UTC"}},
+        "dimensions": {d: {} for d in DIMS},
+        "metrics": {
+            "visits": {"type": "count", "source": "events"},
+            "buys": {"type": "count", "source": "events", "filter": "bought = 1"},
+            "conversion": {"type": "ratio", "numerator": "buys", "denominator": "visits"},
+        },
+    }
+    (tmp_path / "northstar.yml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    result = Project.load(tmp_path).explain("conversion", day=DAY, vs="previous", by=DIMS)
+    assert result.causes is not None
+    assert [c.combination for c in result.causes.causes] == [(("d1", "d1_2"),)]
+    today, before = events[local == DAY], events[local == DAY - timedelta(days=1)]
+    r_exp = before["bought"].sum() / len(before)
+    total = today["bought"].sum() / len(today) - r_exp
+    t, b = today[today["d1"] == "d1_2"], before[before["d1"] == "d1_2"]
+    cause = result.causes.causes[0]
+    assert cause.real == pytest.approx(t["bought"].sum() / len(t))
+    assert cause.expected == pytest.approx(b["bought"].sum() / len(b))
+    contribution = ((t["bought"].sum() - b["bought"].sum()) - r_exp * (len(t) - len(b))) / len(today)
+    assert cause.share == pytest.approx(contribution / total)

@@ -37,8 +37,9 @@ all the dimensions of ``by`` in both periods; :func:`northstar.analysis.rootcaus
 (or ``localize_ratio``) finds the combinations of 1 to 3 dimension values that explain the
 change, ranked by the share of the change they explain. On wide data (more than 6 dimensions or
 a dimension of more than 50 values) a pre-pass on one GROUP BY per dimension keeps the values that
-moved unlike their siblings, and the slice search of :mod:`northstar.analysis.slice_test`
-replaces RiskLoc (see ``_leaves``).
+moved unlike their siblings, the slice search of :mod:`northstar.analysis.slice_test`
+replaces RiskLoc, and each cause is drilled down within its slice (:mod:`northstar.analysis.drill`;
+see ``_leaves``).
 """
 
 from __future__ import annotations
@@ -572,13 +573,18 @@ def _parts(
 
 
 def _by(
-    project: Project, engine: Engine, metrics: list[str], dims: list[str], periods: list[tuple[date, date]]
+    project: Project,
+    engine: Engine,
+    metrics: list[str],
+    dims: list[str],
+    periods: list[tuple[date, date]],
+    where: str | None = None,
 ) -> pd.DataFrame:
     """``metrics`` grouped by ``dims`` by the engine over each period; over several periods (a
     forecast) the mean per combination, a combination absent from a period counting 0."""
     frames = []
     for s, e in periods:
-        f = project.query(metrics, by=dims, start=s, end=e, engine=engine).frame
+        f = project.query(metrics, by=dims, start=s, end=e, engine=engine, where=where).frame
         frames.append(f[[*dims, *metrics]])
     frame = pd.concat(frames, ignore_index=True)
     for d in dims:
@@ -686,7 +692,7 @@ def _causes(
         leaves, kept, slices = _leaves(
             project, engine, [num, den], dims, period, base, notes, memo, ratio=True
         )
-        return localize_ratio(
+        found = localize_ratio(
             leaves,
             kept,
             f"{num}_real",
@@ -696,6 +702,10 @@ def _causes(
             max_causes=max_causes,
             slices=slices,
         )
+        if slices is None:
+            return found
+        den_real = float(leaves[f"{den}_real"].sum())
+        return _drilled(project, engine, [num, den], dims, period, base, found, slices.phi, den_real)
     if kind in ("ratio", "formula"):
         notes.append(
             (
@@ -712,9 +722,91 @@ def _causes(
             )
         )
     leaves, kept, slices = _leaves(project, engine, [metric], dims, period, base, notes, memo, ratio=False)
-    return localize(
+    found = localize(
         leaves, kept, f"{metric}_real", f"{metric}_expected", max_causes=max_causes, slices=slices
     )
+    if slices is None:
+        return found
+    return _drilled(project, engine, [metric], dims, period, base, found, slices.phi, 0.0)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _drilled(
+    project: Project,
+    engine: Engine,
+    measures: list[str],
+    dims: tuple[str, ...],
+    period: tuple[date, date],
+    base: list[tuple[date, date]],
+    causes: RootCauses,
+    phi: float,
+    den_real: float,
+) -> RootCauses:
+    """Each cause drilled down (:func:`northstar.analysis.drill.drill`), its figures from the
+    engine's totals under the drilled combination (``den_real``: a ratio's real denominator)."""
+    from dataclasses import replace
+
+    from northstar.analysis.drill import drill
+    from northstar.analysis.rootcause import NONE_LABEL
+
+    ratio = len(measures) == 2
+
+    def condition(combo: dict[str, str] | tuple[tuple[str, str], ...]) -> str:
+        return " and ".join(f"{a} = {_quote(v)}" for a, v in sorted(dict(combo).items()))
+
+    def within(combo: dict[str, str], by: list[str], exclude: tuple[str, ...] = ()) -> pd.DataFrame:
+        where = " and ".join([condition(combo), *(f"not ({x})" for x in exclude)])
+        keys = by or sorted(combo)  # the totals: grouped by the combination's own (fixed) values
+        after = _by(project, engine, measures, keys, [period], where)
+        before = _by(project, engine, measures, keys, base, where)
+        return after.merge(before, on=keys, how="outer", suffixes=("_real", "_expected")).fillna(0.0)
+
+    def fetch(dim: str, combo: dict[str, str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        frame = within(combo, [dim], exclude)
+        real, expected = _test_values(frame, measures, ratio)
+        return [str(v) for v in frame[dim]], real, expected
+
+    out, explained = [], causes.explained
+    for c in causes.causes:
+        # the other causes' rows are left out of the drill: their fall is theirs, not this slice's
+        exclude = tuple(
+            condition(o.combination)
+            for o in causes.causes
+            if o is not c and not any(v in (OTHER, NONE_LABEL) for _, v in o.combination)
+        )
+        combo = drill(dict(c.combination), list(dims), fetch, phi, c.change, blocked=(OTHER, NONE_LABEL))
+        if combo == dict(c.combination):
+            out.append(c)
+            continue
+        t = within(combo, [])
+        if ratio:
+            num, den = measures
+            nr, ne = float(t[f"{num}_real"].sum()), float(t[f"{num}_expected"].sum())
+            dr, de = float(t[f"{den}_real"].sum()), float(t[f"{den}_expected"].sum())
+            real = nr / dr if dr else 0.0
+            expected = ne / de if de else 0.0
+            share = ((nr - ne) - causes.total_expected * (dr - de)) / den_real / causes.total_change
+        else:
+            real, expected = float(t[f"{measures[0]}_real"].sum()), float(t[f"{measures[0]}_expected"].sum())
+            share = (real - expected) / causes.total_change
+        explained += share - c.share
+        combination = tuple(sorted(combo.items()))
+        out.append(
+            replace(
+                c,
+                combination=combination,
+                real=real,
+                expected=expected,
+                change=real - expected,
+                share=share,
+                layer=len(combination),
+            )
+        )
+    out.sort(key=lambda c: -abs(c.share))
+    return replace(causes, causes=tuple(out), explained=explained)
 
 
 MAX_LEAF_DIMS = 6  # dimensions the leaf table keeps: C(6,1)+C(6,2)+C(6,3) = 41 cuboids to search
@@ -753,8 +845,10 @@ def _leaves(
     above. Either way the search on a wide table is the slice search (a combination is a cause
     when it moved unlike the rest of the leaves, at 1 % family-wise over every combination of the
     dimensions of ``by``), not RiskLoc's per-leaf rule: with thousands of values most leaves hold a
-    handful of events, and per-leaf deviations are noise. Narrow tables keep RiskLoc, which B0
-    and the generated cases measure."""
+    handful of events, and per-leaf deviations are noise. Each cause found is then drilled down
+    (:mod:`northstar.analysis.drill`: within the slice, one GROUP BY per other dimension, and a
+    value that holds the slice's change joins it). Narrow tables keep RiskLoc, which B0 and the
+    generated cases measure."""
     from northstar.analysis.slice_test import SliceSearch, value_test
 
     dims_l = list(dims)

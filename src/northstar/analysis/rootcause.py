@@ -107,7 +107,8 @@ the slice search of :mod:`northstar.analysis.slice_test` (a combination is a cau
 aggregate log ratio differs from the rest's beyond Poisson noise and a measured wobble, at 1 %
 family-wise; the largest ``|z|`` first). ``explain`` asks for it when the leaf table is wide (see
 :func:`northstar.analysis.explain._leaves`); the reported figures (real, expected, change, share,
-explained) are defined as above either way, and ``risk`` then holds the cause's ``|z|``.
+explained) are defined as above either way, and ``risk`` then holds the cause's ``|z|`` (for a
+cause ``explain`` drilled down, that of the slice it was drilled from).
 
 **Cost.** With n leaves and m attributes, each step of the search makes one pass per cuboid over
 the leaves it keeps after pruning (integer codes combined per cuboid, ``np.bincount`` over the
