@@ -12,21 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
+from northstar.cli.options import fail as _fail
 from northstar.errors import NorthstarError, UserError
 
 app = typer.Typer(help="Stored alerts: list, acknowledge, review (5-Why) and close.", no_args_is_help=True)
 console = Console()
 
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
-]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store", help="alert database (default: $NORTHSTAR_ALERT_STORE, else .northstar/alerts.db)"
-    ),
-]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
 _STATE_ZH = {"open": "待处理", "acknowledged": "已确认", "reviewed": "已复盘", "closed": "已关闭"}
 
 
@@ -39,12 +31,6 @@ def _target(project: Path | None, store: str | None) -> tuple[str, str]:
     if store or os.environ.get("NORTHSTAR_ALERT_STORE"):
         return store or os.environ["NORTHSTAR_ALERT_STORE"], language
     return str(find_project_file(project).parent / ".northstar" / "alerts.db"), language
-
-
-def _fail(exc: NorthstarError, language: str) -> None:
-    from northstar.cli.main import _fail as fail
-
-    fail(exc, language)
 
 
 @app.command("list")

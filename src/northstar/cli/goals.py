@@ -18,6 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
+from northstar.cli.options import fail as _fail
+from northstar.cli.options import language as _language
 from northstar.errors import NorthstarError, UserError
 
 if TYPE_CHECKING:
@@ -28,17 +31,6 @@ if TYPE_CHECKING:
 
 console = Console()
 
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
-]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="app database with targets set in the app (default: $NORTHSTAR_ALERT_STORE, else .northstar/alerts.db)",
-    ),
-]
 
 STATUS = {
     "below_floor": ("below floor", "低于底线", "bold red"),
@@ -254,18 +246,6 @@ def _open_store(project: Path | None, store: str | None, *, create: bool) -> Any
 def _notes(notes: tuple[str, ...], lang: str) -> None:
     for n in notes:
         console.print(Text(("注：" if lang == "zh" else "note: ") + n, style="dim"))
-
-
-def _language(project: Path | None) -> str:
-    from northstar.cli.main import _language as language
-
-    return language(project)
-
-
-def _fail(exc: NorthstarError, language: str) -> None:
-    from northstar.cli.main import _fail as fail
-
-    fail(exc, language)
 
 
 def register(app: typer.Typer) -> None:

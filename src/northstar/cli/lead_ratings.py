@@ -14,31 +14,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
+from northstar.cli.options import fail as _fail
+from northstar.cli.options import language as _language
 from northstar.errors import NorthstarError, UserError
 
 console = Console()
 
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
-]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
 SetOpt = Annotated[str | None, typer.Option("--set", help="the lead set (needed when there are several)")]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option("--store", help="app database (default: $NORTHSTAR_ALERT_STORE, else .northstar/alerts.db)"),
-]
-
-
-def _language(project: Path | None) -> str:
-    from northstar.cli.main import _language as language
-
-    return language(project)
-
-
-def _fail(exc: NorthstarError, language: str) -> None:
-    from northstar.cli.main import _fail as fail
-
-    fail(exc, language)
 
 
 def register(leads_app: typer.Typer) -> None:

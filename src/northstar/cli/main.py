@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from northstar.cli.options import LangOpt, ProjectOpt
 from northstar.errors import NorthstarError, SpecError, UserError
 
 app = typer.Typer(
@@ -23,11 +24,6 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
-
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
-]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
 
 
 def _fail(exc: NorthstarError, lang: str = "en") -> None:
@@ -894,7 +890,9 @@ def target(
     steps: Annotated[int, typer.Option("--steps", help="how many periods to propose")] = 3,
     grain: Annotated[str, typer.Option("--grain", help="quarter, month or week")] = "quarter",
     as_json: Annotated[bool, typer.Option("--json", help="print the proposal as JSON")] = False,
-    as_yaml: Annotated[bool, typer.Option("--yaml", help="print the targets: snippet for northstar.yml")] = False,
+    as_yaml: Annotated[
+        bool, typer.Option("--yaml", help="print the targets: snippet for northstar.yml")
+    ] = False,
     project: ProjectOpt = None,
     lang: LangOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",

@@ -15,21 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
 from northstar.errors import NorthstarError, UserError
 
 console = Console()
 
-ProjectOpt = Annotated[
-    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
-]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="the app database (default: $NORTHSTAR_ALERT_STORE, else .northstar/alerts.db next to the project)",
-    ),
-]
 
 WORDS = {
     "serving": ("Serving {name} on {url}", "正在提供 {name}：{url}"),

@@ -1,0 +1,41 @@
+"""What every ``northstar`` command shares: the ``--project``, ``--lang`` and ``--store`` options,
+and the project's language and error printing for sub-command modules (which cannot import
+:mod:`northstar.cli.main` at import time: it imports them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from northstar.errors import NorthstarError
+
+__all__ = ["LangOpt", "ProjectOpt", "StoreOpt", "fail", "language"]
+
+ProjectOpt = Annotated[
+    Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
+]
+LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="the app database: a SQLite file or postgresql://… (default: $NORTHSTAR_ALERT_STORE,"
+        " else .northstar/alerts.db next to the project)",
+    ),
+]
+
+
+def language(project: Path | None) -> str:
+    """The project's language (en or zh), read leniently so a broken project still gets it."""
+    from northstar.cli.main import _language
+
+    return _language(project)
+
+
+def fail(exc: NorthstarError, lang: str) -> None:
+    """Print ``exc`` in ``lang`` and exit (see :func:`northstar.cli.main._fail`)."""
+    from northstar.cli.main import _fail
+
+    _fail(exc, lang)
