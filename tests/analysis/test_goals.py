@@ -321,7 +321,9 @@ def test_explain_vs_target_refuses_a_distinct_count_in_an_unfinished_period(shop
 
 
 def test_a_period_after_the_data_is_refused(shop: Project) -> None:
-    with pytest.raises(QueryError, match="2026-W48 starts after the last day with data \\(2026-11-20\\)") as info:
+    with pytest.raises(
+        QueryError, match="2026-W48 starts after the last day with data \\(2026-11-20\\)"
+    ) as info:
         shop.scorecard("shop", "2026-W48")
     assert "还没有可计分的数据" in info.value.zh
     with pytest.raises(QueryError, match="2026 has ISO weeks 1 to 53"):
