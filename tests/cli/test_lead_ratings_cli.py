@@ -35,7 +35,13 @@ def test_rate_one_then_a_file_then_list(b2b: Path) -> None:
     code, out = _run(
         "leads", "rate", "L08", "--score", "4", "--reason", "right_buyer", "--by", "mei", "-p", str(b2b)
     )
-    assert code == 0 and "saved 1 rating(s)" in out
+    assert code == 0 and "saved 1 rating(s)" in out and "replaces" not in out  # L08 was not rated
+    code, out = _run(
+        "leads", "rate", "L01", "--score", "3", "--reason", "no_budget", "--by", "tom", "-p", str(b2b)
+    )
+    assert code == 0 and "L01: replaces sarah's 5 of 2026-10-02 (the history is kept)" in " ".join(
+        out.split()
+    )
     batch = b2b / "batch.csv"
     batch.write_text("lead_id,score,reason,note\nL03,1,spam,bot\nL09,1,spam,\n", encoding="utf-8")
     code, out = _run("leads", "rate", "--file", str(batch), "--by", "tom", "-p", str(b2b))
@@ -45,7 +51,7 @@ def test_rate_one_then_a_file_then_list(b2b: Path) -> None:
     assert rows["L08"] == (4, "right_buyer", "mei") and rows["L03"] == (1, "spam", "tom") and len(rows) == 9
     with Project.load(b2b).app_store() as store:
         notes = {r.lead_id: r.note for r in store.lead_ratings("b2b")}
-    assert notes == {"L08": None, "L03": "bot", "L09": None}
+    assert notes == {"L08": None, "L01": None, "L03": "bot", "L09": None}
 
 
 def test_ratings_table_in_chinese(b2b: Path) -> None:

@@ -7,7 +7,7 @@ Registered on the ``leads`` sub-app by :func:`register`; the checks are in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -67,9 +67,17 @@ def register(leads_app: typer.Typer) -> None:
                         "单条评分写法：northstar leads rate L00012 --score 4 --reason right_buyer --by 姓名",
                     )
                 rows = [LeadRating("", lead_id, score, reason, by, None, note)]
+            earlier = _in_force(proj, lead_set, [r.lead_id for r in rows])
             with proj.app_store(store) as db:
                 saved = rate(proj, db, lead_set, rows)
             console.print(f"已保存 {saved} 条评分" if zh else f"saved {saved} rating(s)")
+            for lead, (score_before, by_before, at) in sorted(earlier.items()):
+                when = at.strftime("%Y-%m-%d") if at is not None else "?"
+                console.print(
+                    f"{lead}：取代了 {by_before} 于 {when} 给出的 {score_before} 分（历史仍保留）"
+                    if zh
+                    else f"{lead}: replaces {by_before}'s {score_before} of {when} (the history is kept)"
+                )
         except NorthstarError as exc:
             _fail(exc, language)
 
@@ -136,3 +144,25 @@ def register(leads_app: typer.Typer) -> None:
             )
         except NorthstarError as exc:
             _fail(exc, language)
+
+
+def _in_force(project: Any, lead_set: str | None, ids: list[str]) -> dict[str, tuple[int, str, Any]]:
+    """The ratings in force for ``ids`` (score, who, when) before new ones are saved."""
+    import pandas as pd
+
+    from northstar.leads.ratings import _set
+
+    name = _set(project, lead_set)
+    id_column = project.spec.leads[name].columns.id
+    t = project.table(project.engine, name)
+    frame = project.engine.execute(
+        t.filter(t.rated & t[id_column].isin(ids)).select(id_column, "rating", "rated_by", "rated_at")
+    )
+    return {
+        str(r[id_column]): (
+            int(r["rating"]),
+            str(r["rated_by"]),
+            None if pd.isna(r["rated_at"]) else pd.Timestamp(r["rated_at"]),
+        )
+        for r in frame.to_dict("records")
+    }
