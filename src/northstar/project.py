@@ -149,15 +149,9 @@ class Project:
         """The app database (alerts, targets, lead ratings): ``target``, else
         ``$NORTHSTAR_ALERT_STORE``, else ``.northstar/alerts.db`` beside ``northstar.yml``. With
         ``create=False``, None when that SQLite file does not exist yet."""
-        import os
+        from northstar.watch.store import AlertStore, _sqlite_path, app_store_target
 
-        from northstar.watch.store import AlertStore, _sqlite_path
-
-        where = (
-            target
-            or os.environ.get("NORTHSTAR_ALERT_STORE")
-            or str(self.base_dir / ".northstar" / "alerts.db")
-        )
+        where = app_store_target(self.base_dir, target)
         path = _sqlite_path(where)
         if not create and path is not None and not path.exists():
             return None

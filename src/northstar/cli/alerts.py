@@ -3,7 +3,6 @@ their review (the 5-Why chain, owner, actions, due date). en/zh."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
+from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt, store_target
 from northstar.cli.options import fail as _fail
 from northstar.errors import NorthstarError, UserError
 
@@ -25,12 +24,8 @@ _STATE_ZH = {"open": "待处理", "acknowledged": "已确认", "reviewed": "已�
 def _target(project: Path | None, store: str | None) -> tuple[str, str]:
     """The store to open and the project's language."""
     from northstar.cli.main import _language
-    from northstar.project import find_project_file
 
-    language = _language(project)
-    if store or os.environ.get("NORTHSTAR_ALERT_STORE"):
-        return store or os.environ["NORTHSTAR_ALERT_STORE"], language
-    return str(find_project_file(project).parent / ".northstar" / "alerts.db"), language
+    return store_target(project, store), _language(project)
 
 
 @app.command("list")

@@ -8,7 +8,6 @@ The commands are registered on the main app by :func:`register`; the numbers com
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -224,25 +223,6 @@ def targets_table(project: Project, entries: dict[str, list[TargetSetting]], lan
 _GRAIN_ZH = {"day": "天", "week": "周", "month": "月", "quarter": "季度"}
 
 
-def _store_target(project: Path | None, store: str | None) -> str:
-    from northstar.project import find_project_file
-
-    if store or os.environ.get("NORTHSTAR_ALERT_STORE"):
-        return store or os.environ["NORTHSTAR_ALERT_STORE"]
-    return str(find_project_file(project).parent / ".northstar" / "alerts.db")
-
-
-def _open_store(project: Path | None, store: str | None, *, create: bool) -> Any:
-    """The app database, or None when it does not exist yet and nothing is to be written."""
-    from northstar.watch.store import AlertStore, _sqlite_path
-
-    target = _store_target(project, store)
-    path = _sqlite_path(target)
-    if path is not None and not path.exists() and not create:
-        return None
-    return AlertStore.open(target)
-
-
 def _notes(notes: tuple[str, ...], lang: str) -> None:
     for n in notes:
         console.print(Text(("注：" if lang == "zh" else "note: ") + n, style="dim"))
@@ -280,7 +260,7 @@ def register(app: typer.Typer) -> None:
                 raise UserError("give --week or --period, not both", "--week 与 --period 只能二选一")
             proj = Project.load(project)
             language = lang or proj.spec.project.language
-            db = _open_store(project, store, create=False)
+            db = proj.app_store(store, create=False)
             result = run_scorecard(proj, name, week or period, store=db)
             history = []
             p = result.period
@@ -366,7 +346,7 @@ def register(app: typer.Typer) -> None:
                     f"there is no metric {metric!r}" + did_you_mean(metric, proj.catalog.metrics),
                     f"没有名为 {metric!r} 的指标" + did_you_mean(metric, proj.catalog.metrics, "zh"),
                 )
-            entries = target_entries(proj, _open_store(project, store, create=False))
+            entries = target_entries(proj, proj.app_store(store, create=False))
             if metric is not None:
                 entries = {metric: entries.get(metric, [])}
             if as_json:
@@ -406,7 +386,7 @@ def register(app: typer.Typer) -> None:
             proj = Project.load(project)
             language = lang or proj.spec.project.language
             entry = proj.check_target(metric, period, floor=floor, target=target, stretch=stretch, per=per)
-            with _open_store(project, store, create=True) as db:
+            with proj.app_store(store) as db:
                 db.set_target(
                     metric,
                     entry.period.label,

@@ -611,9 +611,7 @@ def explain(
         dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
         app_db = None
         if vs == "target":
-            from northstar.cli.goals import _open_store
-
-            app_db = _open_store(project, None, create=False)
+            app_db = proj.app_store(create=False)
         result = proj.explain(metric, day=day, vs=vs, grain=grain, by=dims, store=app_db)
         data = result.to_dict()
         if as_json:
@@ -750,18 +748,15 @@ def _watch_and_store(
     language: str,
 ) -> None:
     """``watch`` without --dry-run: store and notify, once or --every N."""
-    import os
     import time
 
     from northstar.cli.watch import firings_table
     from northstar.compile.request import parse_date
     from northstar.spec.models import parse_duration_days
     from northstar.watch.run import run_watch
-    from northstar.watch.store import AlertStore
+    from northstar.watch.store import AlertStore, app_store_target
 
-    target = (
-        store or os.environ.get("NORTHSTAR_ALERT_STORE") or str(proj.path.parent / ".northstar" / "alerts.db")
-    )
+    target = app_store_target(proj.base_dir, store)
     when = parse_date(day, "--date") if day else None
     pause = parse_duration_days(every) * 86400 if every else 0.0
     zh = language == "zh"

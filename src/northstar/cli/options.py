@@ -11,7 +11,7 @@ import typer
 
 from northstar.errors import NorthstarError
 
-__all__ = ["LangOpt", "ProjectOpt", "StoreOpt", "fail", "language"]
+__all__ = ["LangOpt", "ProjectOpt", "StoreOpt", "fail", "language", "store_target"]
 
 ProjectOpt = Annotated[
     Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
@@ -25,6 +25,15 @@ StoreOpt = Annotated[
         " else .northstar/alerts.db next to the project)",
     ),
 ]
+
+
+def store_target(project: Path | None, store: str | None) -> str:
+    """``--store``, else ``$NORTHSTAR_ALERT_STORE``, else ``.northstar/alerts.db`` next to the
+    project file found from ``--project`` (:func:`northstar.watch.store.app_store_target`)."""
+    from northstar.project import find_project_file
+    from northstar.watch.store import app_store_target
+
+    return app_store_target(find_project_file(project).parent, store)
 
 
 def language(project: Path | None) -> str:

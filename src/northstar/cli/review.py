@@ -9,7 +9,6 @@ the options, shows progress and says where the files went. Registered on the mai
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -25,15 +24,6 @@ STEPS = {
     "alerts": ("alerts", "告警"),
     "targets": ("target proposals", "目标建议"),
 }
-
-
-def _store_target(project: Path | None, store: str | None) -> str:
-    """``--store``, else ``$NORTHSTAR_ALERT_STORE``, else ``.northstar/alerts.db`` next to the project."""
-    from northstar.project import find_project_file
-
-    if store or os.environ.get("NORTHSTAR_ALERT_STORE"):
-        return store or os.environ["NORTHSTAR_ALERT_STORE"]
-    return str(find_project_file(project).parent / ".northstar" / "alerts.db")
 
 
 def register(app: typer.Typer) -> None:
@@ -71,7 +61,7 @@ def register(app: typer.Typer) -> None:
         from northstar.export.goals import check_suffix
         from northstar.export.review import build_review, review_period, write_review
         from northstar.project import Project
-        from northstar.watch.store import AlertStore, _redact, _sqlite_path
+        from northstar.watch.store import _redact, _sqlite_path, app_store_target
 
         language = lang or _language(project)
         try:
@@ -82,9 +72,9 @@ def register(app: typer.Typer) -> None:
                 check_suffix(xlsx, (".xlsx",))
             proj = Project.load(project)
             language = lang or proj.spec.project.language
-            target = _store_target(project, store)
+            target = app_store_target(proj.base_dir, store)
             path = _sqlite_path(target)
-            db = None if path is not None and not path.exists() else AlertStore.open(target)
+            db = proj.app_store(store, create=False)
             zh = language == "zh"
             try:
                 with _progress() as bar:

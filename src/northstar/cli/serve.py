@@ -6,7 +6,6 @@ run by uvicorn; the token rules are in :mod:`northstar.serve.auth`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from northstar.cli.options import LangOpt, ProjectOpt, StoreOpt
+from northstar.cli.options import store_target as _store_target
 from northstar.errors import NorthstarError, UserError
 
 console = Console()
@@ -42,14 +42,6 @@ WORDS = {
 def word(key: str, lang: str, **values: Any) -> str:
     en, zh = WORDS[key]
     return (zh if lang == "zh" else en).format(**values)
-
-
-def _store_target(project: Path | None, store: str | None) -> str:
-    from northstar.project import find_project_file
-
-    if store or os.environ.get("NORTHSTAR_ALERT_STORE"):
-        return store or os.environ["NORTHSTAR_ALERT_STORE"]
-    return str(find_project_file(project).parent / ".northstar" / "alerts.db")
 
 
 def _when(value: Any) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from northstar.errors import DataError, QueryError
 from northstar.spec.suggest import did_you_mean
@@ -99,10 +99,6 @@ def read_ratings_file(
     name = _set(project, lead_set)
     ls = project.spec.leads[name]
     frame = read_rating_file(path, ls, lead_ids(project, name))
-    notes: Any = None
-    if path.suffix.lower() not in (".xlsx", ".xls"):
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        notes = raw["note"].tolist() if "note" in raw.columns else None
     out = []
     for i, row in enumerate(frame.to_dict("records")):
         by = row.get("rated_by")
@@ -114,7 +110,8 @@ def read_ratings_file(
             )
         at = row.get("rated_at")
         when = None if at is None or pd.isna(at) else pd.Timestamp(at).to_pydatetime()
-        note = notes[i] if notes is not None and notes[i] else None
+        note = row.get("note")
+        note = note if isinstance(note, str) and note else None
         out.append(
             LeadRating(name, str(row["lead_id"]), int(row["score"]), str(row["reason"]), by, when, note)
         )

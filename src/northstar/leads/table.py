@@ -181,6 +181,7 @@ def read_rating_file(path: Path, ls: LeadSet, known_ids: set[str] | None = None)
             "reason": frame["reason"].str.strip(),
             "rated_by": frame["rated_by"] if "rated_by" in frame.columns else None,
             "rated_at": pd.to_datetime(frame["rated_at"]) if "rated_at" in frame.columns else pd.NaT,
+            "note": frame["note"] if "note" in frame.columns else None,
         }
     )
     return out

@@ -421,6 +421,14 @@ def _redact(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+def app_store_target(project_dir: Path, target: str | None = None) -> str:
+    """Where the app database is: ``target`` if given, else ``$NORTHSTAR_ALERT_STORE``, else
+    ``.northstar/alerts.db`` in the project's folder."""
+    import os
+
+    return target or os.environ.get("NORTHSTAR_ALERT_STORE") or str(project_dir / ".northstar" / "alerts.db")
+
+
 def _sqlite_path(target: str | Path) -> Path | None:
     if isinstance(target, Path):
         return target
