@@ -39,7 +39,6 @@ days elapsed, evenly (the month-to-date pace); ratios keep their band.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -276,19 +275,15 @@ def check_target(
                 f"{band} {raw_value} 对百分比指标 {metric!r} 来说是 {number * 100:g}%：请写 {raw_value}%（或 {number / 100:g}）",
             )
     lower = project.catalog.metrics[metric].spec.direction == "lower"
-    given = [
-        (n, v)
-        for n, v in (("floor", entry.floor), ("target", entry.target), ("stretch", entry.stretch))
-        if v is not None
-    ]
-    for (n1, v1), (n2, v2) in itertools.pairwise(given):
-        if (v1 < v2) if lower else (v1 > v2):
-            way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
-            a, b = (f"{v1 * 100:g} %", f"{v2 * 100:g} %") if percent else (f"{v1:g}", f"{v2:g}")
-            raise UserError(
-                f"{n1} {a} and {n2} {b} are the wrong way round for {metric!r}, a {way}-is-better metric",
-                f"{n1} {a} 与 {n2} {b} 的大小关系与 {metric!r}（{way_zh}）相反",
-            )
+    wrong = entry.misordered(lower)
+    if wrong:
+        n1, v1, n2, v2 = wrong[0]
+        way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
+        a, b = (f"{v1 * 100:g} %", f"{v2 * 100:g} %") if percent else (f"{v1:g}", f"{v2:g}")
+        raise UserError(
+            f"{n1} {a} and {n2} {b} are the wrong way round for {metric!r}, a {way}-is-better metric",
+            f"{n1} {a} 与 {n2} {b} 的大小关系与 {metric!r}（{way_zh}）相反",
+        )
     return TargetSetting(
         metric, entry.span, entry.floor, entry.target, entry.stretch, None, None, "app", None, entry.per
     )

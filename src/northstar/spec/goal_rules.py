@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from northstar.errors import Issue
@@ -94,25 +93,18 @@ def _targets(spec: ProjectSpec, data: Node, known: set[str]) -> list[Issue]:
                     )
                 )
             seen[label] = line
-            bands = [
-                (n, v)
-                for n, v in (("floor", entry.floor), ("target", entry.target), ("stretch", entry.stretch))
-                if v is not None
-            ]
-            for (n1, v1), (n2, v2) in itertools.pairwise(bands):
-                wrong = v1 < v2 if lower else v1 > v2
-                if wrong:
-                    way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
-                    issues.append(
-                        make_issue(
-                            "goal-band-order",
-                            *_item(raw, i, n2),
-                            metric=metric,
-                            period=label,
-                            detail=f"{n1} {v1:g} and {n2} {v2:g} are the wrong way round for a {way}-is-better metric",
-                            detail_zh=f"{n1} {v1:g} 与 {n2} {v2:g} 的大小关系与该指标（{way_zh}）相反",
-                        )
+            for n1, v1, n2, v2 in entry.misordered(lower):
+                way, way_zh = ("lower", "越低越好") if lower else ("higher", "越高越好")
+                issues.append(
+                    make_issue(
+                        "goal-band-order",
+                        *_item(raw, i, n2),
+                        metric=metric,
+                        period=label,
+                        detail=f"{n1} {v1:g} and {n2} {v2:g} are the wrong way round for a {way}-is-better metric",
+                        detail_zh=f"{n1} {v1:g} 与 {n2} {v2:g} 的大小关系与该指标（{way_zh}）相反",
                     )
+                )
     return issues
 
 

@@ -49,6 +49,7 @@ bands in the wrong order for the metric's direction and roll-up loops are checke
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import Field, RootModel, field_validator, model_validator
@@ -117,6 +118,12 @@ class TargetEntry(Strict):
     @property
     def span(self) -> Period:
         return parse_period(self.period)
+
+    def misordered(self, lower: bool) -> list[tuple[str, float, str, float]]:
+        """The neighbouring bands given in the wrong order for the metric's direction (higher is
+        better: floor ≤ target ≤ stretch; lower is better: floor ≥ target ≥ stretch)."""
+        given = [(n, v) for n in BANDS if (v := getattr(self, n)) is not None]
+        return [(n1, v1, n2, v2) for (n1, v1), (n2, v2) in pairwise(given) if (v1 < v2 if lower else v1 > v2)]
 
 
 class MetricTargets(RootModel[list[TargetEntry]]):
