@@ -272,6 +272,19 @@ def _attach(
     return out
 
 
+def observation_window(project: Project, name: str) -> str | int | None:
+    """How long a ``repeat_rate`` (``within``, 30d by default) or ``conversion`` (its funnel's
+    window) waits for what it counts; None for any other metric."""
+    m = project.catalog.metrics[name]
+    if m.kind == "repeat_rate":
+        return m.spec.within or "30d"
+    if m.kind == "conversion":
+        from northstar.analysis.funnels import conversion_funnel
+
+        return conversion_funnel(project, name, m.spec)[0].within
+    return None
+
+
 def _incomplete_notes(
     project: Project,
     engine: Engine,
@@ -283,20 +296,16 @@ def _incomplete_notes(
     for name in wanted:
         m = catalog.metrics[name]
         if m.kind == "conversion":
-            from northstar.analysis.funnels import conversion_funnel
-
-            within = conversion_funnel(project, name, m.spec)[0].within
             owner = m.spec.funnel or name  # a step event missing from the data makes the value 0
             notes.extend(
                 (f"{name}: {i.message} — {i.fix}", f"{name}：{i.message_zh} — {i.fix_zh}")
                 for i in event_warnings(project.issues, "funnel" if m.spec.funnel else "metric", owner)
             )
-        elif m.kind == "repeat_rate":
-            within = m.spec.within or "30d"
         elif m.kind == "active_users":
             notes.extend(_ramp_up_note(project, engine, name, request))
             continue
-        else:
+        within = observation_window(project, name)
+        if within is None:
             continue
         days = parse_duration_days(within)
         last = project.last_time(engine, project.source_of(name) or "")

@@ -479,17 +479,12 @@ def pace_metric(
 def window_open(project: Project, metric: str, through: date, eng: Engine) -> str | None:
     """The window (``30d``) of a repeat rate or conversion the metric is made of when it has not
     closed for everyone who entered by ``through`` (the data end before ``through`` + window), else None."""
+    from northstar.analysis.metrics import observation_window
     from northstar.spec.models import parse_duration_days
 
     for name in project.catalog.closure(project.catalog.expand([metric])):
-        m = project.catalog.metrics[name]
-        if m.kind == "repeat_rate":
-            within = m.spec.within or "30d"
-        elif m.kind == "conversion":
-            from northstar.analysis.funnels import conversion_funnel
-
-            within = conversion_funnel(project, name, m.spec)[0].within
-        else:
+        within = observation_window(project, name)
+        if within is None:
             continue
         last = project.last_time(eng, project.source_of(name) or "")
         if last is None:
