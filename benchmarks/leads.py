@@ -40,26 +40,14 @@ sys.path.insert(0, str(HERE))
 
 from core_kpis import label, machine, parse_count, peak_rss_mb  # noqa: E402
 
+from northstar.scaffold.demo_leads import INVALID_PHONES  # noqa: E402
+
 COUNTRIES = ("CN", "US", "GB", "DE", "JP", "AU", "CA", "BR", "FR")
 WEIGHTS = np.array([0.22, 0.26, 0.10, 0.10, 0.07, 0.06, 0.07, 0.06, 0.06])
 CHANNELS = ("organic", "paid_search", "social", "email", "affiliate", "direct")
 CHANNEL_W = np.array([0.22, 0.30, 0.16, 0.08, 0.10, 0.14])
 COST = {"paid_search": 42.0, "social": 24.0, "email": 3.0, "affiliate": 30.0}
-JUNK = (
-    "11111111111",
-    "00000000",
-    "12345",
-    "138 0013 800",
-    "+1 555",
-    "n/a",
-    "1234567890123456",
-    "8888 8888 8888",
-    "asdf",
-    "+86 000 0000 0000",
-    "555-5555",
-    "-",
-    "13800138000",
-)
+JUNK = (*INVALID_PHONES, "13800138000")  # the demo's junk, and the best-known test number
 FULL_WIDTH = str.maketrans("0123456789+-() ", "０１２３４５６７８９＋－（）\u3000")
 DOMAINS = (
     "qq.com",

@@ -71,7 +71,7 @@ _DOMAINS = {
     "BR": ("uol.com.br", "gmail.com"),
     "GB": ("btinternet.com", "gmail.com"),
 }
-_INVALID_PHONES = (
+INVALID_PHONES = (  # what people type that is no phone number (the benchmark reuses them)
     "11111111111",
     "00000000",
     "12345",
@@ -222,7 +222,7 @@ def _outcomes(
     )
     warm = np.isin(channel, [CHANNELS.index(c) for c in ("email", "direct", "organic")])
     p[:, 3] *= np.where(warm, 1.3, np.where(channel == CHANNELS.index("social"), 0.7, 1.0))
-    unreachable = np.array([ph is None or ph in _INVALID_PHONES for ph in phones])
+    unreachable = np.array([ph is None or ph in INVALID_PHONES for ph in phones])
     p[unreachable, 3] *= 0.2
     p /= p.sum(axis=1, keepdims=True)
     outcome = (rng.random(created.size)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
@@ -290,7 +290,7 @@ def leads_table(rng: np.random.Generator, calendar: Calendar, users: int) -> pa.
         if roll < 0.03 and dup_of[i] < 0:
             phones.append(None)
         elif roll < 0.10 and dup_of[i] < 0:
-            phones.append(_INVALID_PHONES[int(rng.integers(len(_INVALID_PHONES)))])
+            phones.append(INVALID_PHONES[int(rng.integers(len(INVALID_PHONES)))])
         else:
             # The digits come from the person's own seed, so a duplicate has the same number.
             text = _phone(np.random.default_rng(phone_seed), LEAD_COUNTRIES[c], int(rng.integers(8)))
@@ -362,7 +362,7 @@ def lead_ratings_table(rng: np.random.Generator, leads: pa.Table, calendar: Cale
     for i, state in enumerate(outcome):
         if state == "new" or rng.random() > 0.85:
             continue
-        if phone[i] is None or phone[i] in _INVALID_PHONES:
+        if phone[i] is None or phone[i] in INVALID_PHONES:
             score, reason = 1, "wrong_contact"
         else:
             weights, reasons = _RATING[state]
