@@ -9,8 +9,8 @@ in ``auth.py``. With ``tokens=True`` (what ``northstar serve`` passes when bound
 non-loopback address or given ``--require-token``) every request — ``/openapi.json`` and ``/docs``
 too — needs a bearer token; without it, only requests whose ``Host`` is a loopback name
 (localhost, 127.0.0.1, [::1]) are answered (403 ``host_not_allowed`` otherwise), so a web page
-cannot reach the token-less server by rebinding its own DNS name to 127.0.0.1. Pages (HTML) will
-be added as further routers on the same app.
+cannot reach the token-less server by rebinding its own DNS name to 127.0.0.1. The dashboard's
+pages (``pages.py``) and their scripts and ECharts (``/static``) are served by the same app.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from northstar.serve import app_routes, read_routes
+from northstar.serve import app_routes, pages, read_routes
 from northstar.serve.auth import authenticate, is_loopback
 from northstar.serve.context import ServerContext
 from northstar.serve.errors import ApiError, error_body, install_error_handlers
@@ -81,6 +82,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(read_routes.router)
     app.include_router(app_routes.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

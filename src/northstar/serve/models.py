@@ -42,6 +42,10 @@ class MetricOut(Labelled):
     source: str | None
     description: str | None = None
     description_zh: str | None = None
+    why: list[str] = []
+    why_zh: list[str] = []
+    owner: str | None = None
+    team: str | None = None
 
 
 class TeamOut(Labelled):

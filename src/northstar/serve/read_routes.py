@@ -65,6 +65,10 @@ def project_info(project: Project) -> dict[str, Any]:
                 "source": project.source_of(name),
                 "description": desc.get("en") if desc is not None else None,
                 "description_zh": desc.get("zh") if desc is not None else None,
+                "why": [w.get("en") for w in getattr(m, "why", [])],
+                "why_zh": [w.get("zh") for w in getattr(m, "why", [])],
+                "owner": getattr(m, "owner", None),
+                "team": getattr(m, "team", None),
             }
         )
     return {

@@ -1,0 +1,129 @@
+// Overview: the north star and the supporting KPIs — value, target and status, change vs the
+// previous period, a sparkline — and the north star's trend against its bands.
+import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t } from "../core.js";
+import { bandSeries, periodText } from "../trend.js";
+
+export const uses = ["grain"];
+export const defaultGrain = "week";
+
+export const words = {
+  en: {
+    "overview.title": "Overview",
+    "overview.north_star": "North star",
+    "overview.supporting": "Supporting KPIs",
+    "overview.vs_prev": "vs previous {grain}",
+    "overview.target": "target {value}",
+    "overview.trend": "{metric}: last {n} {grain}s",
+    "overview.period": "Period {period}",
+    "overview.no_kpis": "This project names no north star or supporting metrics (project.north_star, supporting).",
+    "overview.more": "Details",
+  },
+  zh: {
+    "overview.title": "总览",
+    "overview.north_star": "北极星指标",
+    "overview.supporting": "支撑指标",
+    "overview.vs_prev": "较上一{grain}",
+    "overview.target": "目标 {value}",
+    "overview.trend": "{metric}：最近 {n} 个{grain}",
+    "overview.period": "周期 {period}",
+    "overview.no_kpis": "项目未指定北极星指标或支撑指标（project.north_star、supporting）。",
+    "overview.more": "详情",
+  },
+};
+
+export function title() {
+  return t("overview.title");
+}
+
+function changeClass(kpi) {
+  if (kpi.change === null || kpi.change === 0) return "flat";
+  const good = kpi.direction === "lower" ? kpi.change < 0 : kpi.change > 0;
+  return good ? "good" : "bad";
+}
+
+function card(kpi) {
+  const spark = h("div", { class: "spark" });
+  const el = h(
+    "a",
+    { class: `kpi kpi-${kpi.role}`, href: link(`/metric/${encodeURIComponent(kpi.metric)}`), dataset: { metric: kpi.metric } },
+    h("div", { class: "kpi-label" }, label(kpi)),
+    h("div", { class: "kpi-value" }, fmt(kpi.value, kpi.format, kpi.unit)),
+    h(
+      "div",
+      { class: "kpi-meta" },
+      h("span", { class: `change ${changeClass(kpi)}` }, pct(kpi.change_pct)),
+      " ",
+      t("overview.vs_prev", { grain: t(`grain.${param("grain", defaultGrain)}`) }),
+    ),
+    h(
+      "div",
+      { class: "kpi-meta" },
+      statusBadge(kpi.status),
+      kpi.bands ? [" ", t("overview.target", { value: fmt(kpi.bands.target, kpi.format, kpi.unit) })] : null,
+    ),
+    h("div", { class: "kpi-period" }, t("overview.period", { period: kpi.period || "—" })),
+    spark,
+  );
+  return { el, spark };
+}
+
+export async function render(main) {
+  const grain = param("grain", defaultGrain);
+  const data = await api("overview", { grain });
+  main.append(h("h1", {}, t("overview.title")));
+  if (!data.kpis.length) {
+    main.append(h("p", { class: "note" }, t("overview.no_kpis")));
+    return;
+  }
+  const star = data.kpis.filter((k) => k.role === "north_star");
+  const rest = data.kpis.filter((k) => k.role !== "north_star");
+  const sparks = [];
+  for (const [title, kpis] of [
+    [t("overview.north_star"), star],
+    [t("overview.supporting"), rest],
+  ]) {
+    if (!kpis.length) continue;
+    const grid = h("div", { class: "kpis" });
+    section(main, title).append(grid);
+    for (const k of kpis) {
+      const c = card(k);
+      grid.append(c.el);
+      sparks.push([c.spark, k]);
+    }
+  }
+  for (const [el, k] of sparks) {
+    chart(
+      el,
+      {
+        grid: { left: 2, right: 2, top: 4, bottom: 2 },
+        xAxis: { type: "category", show: false, data: k.sparkline.map((p) => p.period) },
+        yAxis: { type: "value", show: false, scale: true },
+        tooltip: { show: false },
+        series: [{ type: "line", data: k.sparkline.map((p) => p.value), symbol: "none", lineStyle: { width: 1.5 } }],
+      },
+      { height: 48, name: `spark-${k.metric}` },
+    );
+  }
+  // the north star's (or the first KPI's) trend with its bands
+  const lead = star[0] || rest[0];
+  const series = await api(`metrics/${encodeURIComponent(lead.metric)}/series`, { grain, from: data.start, to: data.end });
+  const body = section(main, t("overview.trend", { metric: label(lead), n: series.points.length, grain: t(`grain.${grain}`) }));
+  const x = series.points.map((p) => periodText(p, grain));
+  chart(
+    body,
+    {
+      tooltip: { trigger: "axis", valueFormatter: (v) => fmt(v, lead.format, lead.unit) },
+      legend: { top: 0 },
+      grid: { left: 60, right: 20, top: 36, bottom: 30 },
+      xAxis: { type: "category", data: x },
+      yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
+      series: [
+        { name: label(lead), type: "line", data: series.points.map((p) => p.value), symbolSize: 6 },
+        ...bandSeries(series.points, lead.format, lead.unit),
+      ],
+    },
+    { height: 300, name: "trend" },
+  );
+  const notes = pick(data, "notes") || [];
+  if (notes.length) main.append(h("ul", { class: "notes" }, notes.map((n) => h("li", {}, n))));
+}

@@ -1,0 +1,26 @@
+// Trend helpers shared by the overview and the KPI page: period labels and target-band lines.
+import { fmt, t } from "./core.js";
+
+/** A series point's period as text: its goal-period label (2026-W47) or the day. */
+export function periodText(point, grain) {
+  if (point.period_label) return point.period_label;
+  const p = point.period || "";
+  return grain === "hour" ? p.slice(0, 16).replace("T", " ") : p.slice(0, 10);
+}
+
+/** Dashed step lines for the floor, target and stretch of each point (null where none). */
+export function bandSeries(points, format, unit) {
+  if (!points.some((p) => p.bands)) return [];
+  const line = (key, color) => ({
+    name: t(`band.${key}`),
+    type: "line",
+    step: "middle",
+    symbol: "none",
+    connectNulls: false,
+    lineStyle: { type: "dashed", width: 1.2, color },
+    itemStyle: { color },
+    tooltip: { valueFormatter: (v) => fmt(v, format, unit) },
+    data: points.map((p) => (p.bands && p.bands[key] !== null && p.bands[key] !== undefined ? p.bands[key] : null)),
+  });
+  return [line("floor", "#d9534f"), line("target", "#2e7d32"), line("stretch", "#1565c0")];
+}

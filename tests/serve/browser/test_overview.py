@@ -1,0 +1,63 @@
+"""The overview and the KPI page in Chromium: they load without console errors, their charts
+paint, the grain and filters travel in the URL, and the language switch works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.serve.browser.conftest import canvas_painted, wait_drawn
+
+
+def test_overview_shows_the_kpis_with_their_sparklines(open_page: Any) -> None:
+    page = open_page("/")
+    cards = page.locator("a.kpi")
+    assert cards.count() == 3  # the demo's north star and two supporting KPIs
+    assert "30-day repurchase rate" in cards.first.inner_text()
+    assert canvas_painted(page, "[data-name='trend']")
+    assert canvas_painted(page, "[data-name='spark-repurchase_30d']")
+
+
+def test_grain_change_redraws_and_stays_in_the_url(open_page: Any) -> None:
+    page = open_page("/")
+    before = page.locator("a.kpi").first.inner_text()
+    page.select_option("select[name=grain]", "month")
+    wait_drawn(page)
+    assert "grain=month" in page.url
+    after = page.locator("a.kpi").first.inner_text()
+    assert before != after
+    page.reload()
+    wait_drawn(page)
+    assert page.locator("select[name=grain]").input_value() == "month"
+
+
+def test_language_switch_and_browser_default(open_page: Any) -> None:
+    page = open_page("/", locale="zh-CN")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert "北极星指标" in page.locator("main").inner_text()
+    page.click("button[data-lang=en]")
+    wait_drawn(page)
+    assert "North star" in page.locator("main").inner_text()
+    assert "lang=en" in page.url
+
+
+def test_kpi_page_filter_updates_the_chart(open_page: Any) -> None:
+    page = open_page("/metric/revenue")
+    assert canvas_painted(page, "[data-name='trend']")
+    total = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().series[0].data.reduce((a, b) => a + (b || 0), 0)"
+    )
+    page.fill("input[name=value]", "paid_search")
+    page.select_option("select[name=dimension]", "channel")
+    page.click("form.filter-add button")
+    wait_drawn(page)
+    assert "f=channel%3Apaid_search" in page.url
+    filtered = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().series[0].data.reduce((a, b) => a + (b || 0), 0)"
+    )
+    assert 0 < filtered < total
+
+
+def test_unknown_metric_says_so(open_page: Any) -> None:
+    page = open_page("/metric/revenu", expect_errors=True)
+    text = page.locator(".error").inner_text()
+    assert "revenue" in text  # did you mean
