@@ -20,6 +20,7 @@ from northstar.serve.jsonable import jsonable
 from northstar.serve.models import (
     AlertDetailOut,
     AlertOut,
+    MeOut,
     RatingsIn,
     RatingsOut,
     ReviewIn,
@@ -68,6 +69,14 @@ def _get_alert(ctx: ServerContext, alert_id: str) -> StoredAlert:
     return stored
 
 
+# -- the caller -----------------------------------------------------------------------------------
+
+
+@router.get("/me", response_model=MeOut, summary="Who is calling and whether they may write")
+def get_me(caller: Caller = Depends(reader)) -> Any:
+    return {"name": caller.name, "role": caller.role, "can_write": caller.can_write}
+
+
 # -- targets --------------------------------------------------------------------------------------
 
 
@@ -97,7 +106,7 @@ def post_target(body: TargetIn, caller: Caller = Depends(editor), ctx: ServerCon
     return {
         "metric": saved.metric, "period": saved.period, "per": saved.per, "floor": saved.floor,
         "target": saved.target, "stretch": saved.stretch, "set_by": saved.set_by, "why": saved.why,
-        "origin": "app", "set_at": saved.set_at.isoformat(),
+        "origin": "app", "set_at": saved.set_at.isoformat(), "where": None,
     }  # fmt: skip
 
 
