@@ -198,6 +198,7 @@ class TargetOut(BaseModel):
     why: str | None
     origin: str
     set_at: str | None
+    where: str | None = Field(default=None, description="file:line of a YAML entry (origin yaml)")
 
 
 class TargetIn(BaseModel):
@@ -313,3 +314,11 @@ class RatingsOut(BaseModel):
 
 class SavedOut(BaseModel):
     saved: int
+
+
+class MeOut(BaseModel):
+    """Who is calling: the token's name (``local`` on a token-less loopback server) and its role."""
+
+    name: str
+    role: str
+    can_write: bool = Field(description="an editor: may set targets, write reviews and rate leads")
