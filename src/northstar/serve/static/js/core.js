@@ -329,6 +329,7 @@ addWords({
     "band.floor": "floor",
     "band.target": "target",
     "band.stretch": "stretch",
+    "trend.provisional": "Hollow grey points are provisional: the window of a repeat rate or conversion is still open, so the value will still rise.",
   },
   zh: {
     Error: "错误",
@@ -343,5 +344,6 @@ addWords({
     "band.floor": "底线",
     "band.target": "目标",
     "band.stretch": "挑战",
+    "trend.provisional": "空心灰点为暂定值：复购率或转化率的观察窗口尚未结束，数值还会上升。",
   },
 });

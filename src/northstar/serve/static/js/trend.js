@@ -24,3 +24,16 @@ export function bandSeries(points, format, unit) {
   });
   return [line("floor", "#d9534f"), line("target", "#2e7d32"), line("stretch", "#1565c0")];
 }
+
+/** A line's data: each point's value, drawn hollow and grey where it is provisional (a repeat rate
+ *  or conversion whose window is still open: its value will still rise). */
+export function valueData(points) {
+  return points.map((p) =>
+    p.provisional ? { value: p.value, symbol: "emptyCircle", symbolSize: 7, itemStyle: { color: "#9e9e9e" } } : p.value,
+  );
+}
+
+/** Whether any point is provisional (the page then says what the grey points mean). */
+export function anyProvisional(points) {
+  return points.some((p) => p.provisional);
+}

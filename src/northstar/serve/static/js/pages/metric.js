@@ -19,7 +19,7 @@ import {
   t,
   whereOf,
 } from "../core.js";
-import { bandSeries, periodText } from "../trend.js";
+import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
 
 export const uses = ["range", "grain", "where"];
 export const defaultGrain = "day";
@@ -169,7 +169,7 @@ export async function render(main, { project, arg }) {
       {
         name: label(m),
         type: "line",
-        data: points.map((p) => p.value),
+        data: valueData(points),
         symbolSize: 5,
         markPoint: marks.length ? { symbol: "pin", symbolSize: 34, itemStyle: { color: "#c62828" }, data: marks } : undefined,
       },
@@ -198,6 +198,7 @@ export async function render(main, { project, arg }) {
       { height: 340, name: "trend" },
     );
     if (filters().length) trend.append(h("p", { class: "note" }, t("metric.bands_hidden")));
+    if (anyProvisional(points)) trend.append(h("p", { class: "note" }, t("trend.provisional")));
     // the table of values, newest first
     const rows = [...points].reverse();
     const table = h(

@@ -1,7 +1,7 @@
 // Overview: the north star and the supporting KPIs — value, target and status, change vs the
 // previous period, a sparkline — and the north star's trend against its bands.
 import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t } from "../core.js";
-import { bandSeries, periodText } from "../trend.js";
+import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
 
 export const uses = ["grain"];
 export const defaultGrain = "week";
@@ -67,9 +67,14 @@ function card(kpi) {
   return { el, spark };
 }
 
-export async function render(main) {
+export async function render(main, { project }) {
   const grain = param("grain", defaultGrain);
-  const data = await api("overview", { grain });
+  // the overview and the lead KPI's trend are fetched at once (the trend's range is the overview's)
+  const leadName = project.north_star || project.supporting[0];
+  const [data, series] = await Promise.all([
+    api("overview", { grain }),
+    leadName ? api(`metrics/${encodeURIComponent(leadName)}/series`, { grain }) : null,
+  ]);
   main.append(h("h1", {}, t("overview.title")));
   if (!data.kpis.length) {
     main.append(h("p", { class: "note" }, t("overview.no_kpis")));
@@ -105,8 +110,7 @@ export async function render(main) {
     );
   }
   // the north star's (or the first KPI's) trend with its bands
-  const lead = star[0] || rest[0];
-  const series = await api(`metrics/${encodeURIComponent(lead.metric)}/series`, { grain, from: data.start, to: data.end });
+  const lead = data.kpis.find((k) => k.metric === leadName) || star[0] || rest[0];
   const body = section(main, t("overview.trend", { metric: label(lead), n: series.points.length, grain: t(`grain.${grain}`) }));
   const x = series.points.map((p) => periodText(p, grain));
   chart(
@@ -118,12 +122,13 @@ export async function render(main) {
       xAxis: { type: "category", data: x },
       yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
       series: [
-        { name: label(lead), type: "line", data: series.points.map((p) => p.value), symbolSize: 6 },
+        { name: label(lead), type: "line", data: valueData(series.points), symbolSize: 6 },
         ...bandSeries(series.points, lead.format, lead.unit),
       ],
     },
     { height: 300, name: "trend" },
   );
+  if (anyProvisional(series.points)) body.append(h("p", { class: "note" }, t("trend.provisional")));
   const notes = pick(data, "notes") || [];
   if (notes.length) main.append(h("ul", { class: "notes" }, notes.map((n) => h("li", {}, n))));
 }
