@@ -1,6 +1,5 @@
-"""What the goals page reads beyond the analyses: who is calling (``/api/me``: the target form is
-shown to editors only) and where each target setting comes from (``where``: file:line of a YAML
-entry, null for one set in the app)."""
+"""What the goals page reads beyond the analyses: where each target setting comes from (``where``:
+file:line of a YAML entry, null for one set in the app), and the refusal of bands out of order."""
 
 from __future__ import annotations
 
@@ -9,28 +8,8 @@ from typing import Any
 
 import yaml
 
-from northstar.serve.auth import create_token
 from northstar.watch.store import AlertStore
 from tests.serve.conftest import assert_error
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def test_me_says_who_is_calling_and_whether_they_may_write(make_client: Any, store: AlertStore) -> None:
-    local = make_client()
-    assert local.get("/api/me").json() == {"name": "local", "role": "editor", "can_write": True}
-    viewer, _ = create_token(store, "viewer", "wall-screen")
-    editor, _ = create_token(store, "editor", "maya")
-    client = make_client(tokens=True)
-    assert_error(client.get("/api/me"), 401, "token_required")
-    assert client.get("/api/me", headers=_bearer(viewer)).json() == {
-        "name": "wall-screen", "role": "viewer", "can_write": False,
-    }  # fmt: skip
-    assert client.get("/api/me", headers=_bearer(editor)).json() == {
-        "name": "maya", "role": "editor", "can_write": True,
-    }  # fmt: skip
 
 
 def _yaml_lines(project_file: Path) -> dict[tuple[str, str], int]:

@@ -20,7 +20,6 @@ from northstar.serve.jsonable import jsonable
 from northstar.serve.models import (
     AlertDetailOut,
     AlertOut,
-    MeOut,
     RatingsIn,
     RatingsOut,
     ReviewIn,
@@ -67,14 +66,6 @@ def _get_alert(ctx: ServerContext, alert_id: str) -> StoredAlert:
     if stored is None:
         raise unknown_name("alert", "告警", alert_id, [a.id for a in ctx.store.list()])
     return stored
-
-
-# -- the caller -----------------------------------------------------------------------------------
-
-
-@router.get("/me", response_model=MeOut, summary="Who is calling and whether they may write")
-def get_me(caller: Caller = Depends(reader)) -> Any:
-    return {"name": caller.name, "role": caller.role, "can_write": caller.can_write}
 
 
 # -- targets --------------------------------------------------------------------------------------

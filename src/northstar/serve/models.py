@@ -314,11 +314,3 @@ class RatingsOut(BaseModel):
 
 class SavedOut(BaseModel):
     saved: int
-
-
-class MeOut(BaseModel):
-    """Who is calling: the token's name (``local`` on a token-less loopback server) and its role."""
-
-    name: str
-    role: str
-    can_write: bool = Field(description="an editor: may set targets, write reviews and rate leads")
