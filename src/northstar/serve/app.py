@@ -19,12 +19,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from northstar.serve import app_routes, pages, read_routes
+from northstar.serve import app_routes, lead_routes, pages, read_routes, session_routes
 from northstar.serve.auth import authenticate, is_loopback
 from northstar.serve.context import ServerContext
 from northstar.serve.errors import ApiError, error_body, install_error_handlers
@@ -82,6 +83,9 @@ def create_app(
     install_error_handlers(app)
     app.include_router(read_routes.router)
     app.include_router(app_routes.router)
+    app.include_router(lead_routes.router)
+    app.include_router(session_routes.api_router)
+    app.include_router(session_routes.page_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
@@ -99,12 +103,18 @@ def create_app(
                 ),
                 status_code=403,
             )
-        # /api/* checks its caller in its dependencies; the other paths (/openapi.json, /docs) here
-        if ctx.require_token and not request.url.path.startswith("/api/"):
+        # /api/* checks its caller in its dependencies; the other paths (/openapi.json, /docs) here.
+        # /login and /static (scripts, styles, ECharts: no data) are public; a page asked for
+        # without a valid token or cookie sends the browser to /login
+        path = request.url.path
+        if ctx.require_token and not path.startswith("/api/") and not _public(path):
             try:
                 with ctx.lock:
                     authenticate(request, ctx.store, True)
             except ApiError as exc:
+                if request.method in ("GET", "HEAD") and path not in _NOT_PAGES:
+                    target = path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
                 return JSONResponse(
                     error_body(exc.code, exc.message, exc.message_zh),
                     status_code=exc.status,
@@ -118,6 +128,15 @@ def create_app(
         return response
 
     return app
+
+
+#: non-API paths that answer JSON errors rather than a redirect to /login
+_NOT_PAGES = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+def _public(path: str) -> bool:
+    """Paths served without a token: the sign-in page and the static files (no data in them)."""
+    return path == "/login" or path.startswith("/static/")
 
 
 def _hostname(host: str) -> str:

@@ -126,6 +126,7 @@ def get_alert(alert_id: str, ctx: ServerContext = Ctx) -> Any:
     with ctx.lock:
         stored = _get_alert(ctx, alert_id)
         history = ctx.store.history(alert_id)
+        reviews = ctx.store.reviews(alert_id)
     a = stored.alert
     return {
         **_alert(stored),
@@ -134,6 +135,7 @@ def get_alert(alert_id: str, ctx: ServerContext = Ctx) -> Any:
         "explanation": jsonable(stored.explanation),
         "history": jsonable([{"kind": e.kind, "at": e.at, "actor": e.actor, "from_state": e.from_state,
                               "to_state": e.to_state, "note": e.note} for e in history]),
+        "reviews": [_review(r) for r in reviews],
     }  # fmt: skip
 
 

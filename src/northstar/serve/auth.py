@@ -10,6 +10,11 @@
   app database holds no valid token. A token sent to a server that needs none is still checked.
   A server that needs no token answers only requests whose ``Host`` is a loopback name (DNS
   rebinding: a page on evil.example whose name now points at 127.0.0.1 gets 403).
+- **In a browser** the dashboard's ``/login`` page posts the token to ``POST /api/session``, which
+  puts it in an ``HttpOnly``, ``SameSite=Strict`` cookie (:data:`COOKIE`; ``Secure`` over https).
+  A server that needs tokens accepts that cookie where no ``Authorization`` header is sent; a
+  server that needs none ignores it (every caller is the local editor there anyway, and a stale
+  cookie from another server on the same host must not lock the pages out).
 - **Answers**: no token where one is needed, an unknown token or a revoked one → 401 (with
   ``WWW-Authenticate: Bearer``); a viewer calling a write → 403.
 - **Writes** (every POST) must send ``Content-Type: application/json`` (else 415): a cross-site
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
     from northstar.watch.store import AlertStore, StoredToken
 
 __all__ = [
+    "COOKIE",
     "ROLES",
     "Caller",
     "authenticate",
@@ -50,6 +56,8 @@ __all__ = [
 
 ROLES = ("viewer", "editor")
 LOCAL = "local"
+#: the cookie ``POST /api/session`` sets: the token itself (HttpOnly, SameSite=Strict)
+COOKIE = "northstar_token"
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,10 @@ def _unauthorised(en: str, zh: str, code: str = "unauthorized") -> ApiError:
 def authenticate(request: Request, store: AlertStore, require_token: bool) -> Caller:
     """The caller of ``request`` (module docstring), or an ``ApiError`` 401."""
     header = request.headers.get("authorization")
+    if header is None and require_token:
+        cookie = request.cookies.get(COOKIE)
+        if cookie:
+            header = f"Bearer {cookie}"
     if header is None:
         if require_token:
             raise _unauthorised(

@@ -260,6 +260,9 @@ class AlertDetailOut(AlertOut):
     root_causes: list[dict[str, Any]]
     explanation: dict[str, Any] | None
     history: list[EventOut]
+    reviews: list[ReviewOut] = Field(
+        default_factory=list, description="every version of its review, oldest first"
+    )
 
 
 class TransitionIn(BaseModel):

@@ -53,7 +53,7 @@ _SHELL = """<!doctype html>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/northstar.css">
 <script src="/static/vendor/echarts.min.js"></script>
-<script type="module" src="/static/js/app.js"></script>
+<script type="module" src="{script}"></script>
 </head>
 <body>
 <header id="top"></header>
@@ -67,9 +67,14 @@ _SHELL = """<!doctype html>
 router = APIRouter(include_in_schema=False)
 
 
-def shell(page: str, arg: str = "") -> HTMLResponse:
-    """The HTML of page ``page`` (``arg``: its path parameter, e.g. a metric's name)."""
-    body = _SHELL.format(page=html.escape(page, quote=True), arg=html.escape(arg, quote=True))
+def shell(page: str, arg: str = "", *, script: str = "/static/js/app.js") -> HTMLResponse:
+    """The HTML of page ``page`` (``arg``: its path parameter, e.g. a metric's name; ``script``: the
+    module that draws it, ``login.js`` for the sign-in page)."""
+    body = _SHELL.format(
+        page=html.escape(page, quote=True),
+        arg=html.escape(arg, quote=True),
+        script=html.escape(script, quote=True),
+    )
     return HTMLResponse(body, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
