@@ -43,6 +43,7 @@ export const words = {
     "explain.others": "{n} others",
     "explain.residual": "residual (identity does not hold)",
     "explain.residual_target": "not explained by the drivers' targets",
+    "explain.unsplit": "not split (the parts overlap)",
     "explain.parts": "By {dim} (the parts add up to the whole)",
     "explain.before": "Baseline",
     "explain.after": "Now",
@@ -95,6 +96,7 @@ export const words = {
     "explain.others": "其他 {n} 项",
     "explain.residual": "残差（恒等式不成立）",
     "explain.residual_target": "驱动因素目标未覆盖的差距",
+    "explain.unsplit": "未拆分部分（各部分有重叠）",
     "explain.parts": "按{dim}拆分（各部分之和 = 总量）",
     "explain.before": "基准",
     "explain.after": "本期",
@@ -473,6 +475,12 @@ function waterfallItems(r, wf, info) {
     if (dims.length) items = r.mix[dims[0]].map((x) => [String(x[dims[0]] ?? "—"), x.effect]);
   }
   if (!items.length || !num(r.change) || items.some(([, c]) => !num(c))) return [];
+  // parts whose values overlap (an entity in two values) do not add up to the whole: say so with
+  // one bar rather than draw a waterfall that misses the change
+  const sum = items.reduce((s, [, c]) => s + c, 0);
+  if (Math.abs(r.change - sum) > 1e-9 * Math.max(Math.abs(r.change), Math.abs(r.value || 0), 1)) {
+    items.push([t("explain.unsplit"), r.change - sum]);
+  }
   items.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
   if (items.length > TOP + 1) {
     const rest = items.slice(TOP);
