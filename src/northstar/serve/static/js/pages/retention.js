@@ -219,13 +219,13 @@ export async function render(main, { project }) {
     {
       tooltip: {
         formatter: (p) =>
-          t("retention.tooltip", {
+          escapeTip(t("retention.tooltip", {
             cohort: cohortText(p.data.cohort, all.period),
             size: fmt(p.data.size, "integer"),
             n: p.data.value[0],
             period: periodWord,
             value: pct(p.data.value[2]),
-          }),
+          })),
       },
       grid: { left: 150, right: 96, top: 16, bottom: 40 },
       xAxis: { type: "category", data: ns.map(nText), splitArea: { show: true }, name: "", axisLabel: { interval: 0, rotate: ns.length > 14 ? 45 : 0 } },
@@ -338,4 +338,9 @@ export async function render(main, { project }) {
 function labelOf(project, dim) {
   const d = project.dimensions.find((x) => x.name === dim);
   return d ? label(d) : dim;
+}
+
+/** Tooltip text is HTML in ECharts: escape what comes from the data. */
+function escapeTip(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
