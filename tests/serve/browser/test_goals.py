@@ -117,3 +117,20 @@ def test_okrs_show_progress_guardrails_and_render_in_chinese(open_page: Any) -> 
     wait_drawn(page)
     assert "tab=scorecards" in page.url and "计分卡" in page.locator("main").inner_text()
     assert canvas_painted(page, "[data-name='scorecard']")
+
+
+def test_viewers_see_no_target_form(server: Any, browser: Any) -> None:
+    context = browser.new_context(locale="en-US", viewport={"width": 1360, "height": 900})
+    try:
+        page = context.new_page()
+        viewer = '{"name": "wall-screen", "role": "viewer", "token_required": true}'
+        page.route(
+            "**/api/me", lambda route: route.fulfill(status=200, content_type="application/json", body=viewer)
+        )
+        page.goto(server.url + "/goals?tab=targets")
+        wait_drawn(page)
+        assert page.locator("form.target-form").count() == 0
+        assert "Only editors may set targets." in page.locator("section.target-form").inner_text()
+        assert page.locator("table.target-settings tbody tr").count() > 0
+    finally:
+        context.close()
