@@ -116,7 +116,21 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     target = tmp_path_factory.mktemp("browser") / "demo"
     generate_demo(target)
+    watch_demo(target)
     return target
+
+
+def watch_demo(project_dir: Path) -> None:
+    """Alerts for the alerts inbox: ``northstar watch`` on 2026-11-01 … 07 (9 alerts, none notified)."""
+    from datetime import date, timedelta
+
+    from northstar.project import Project
+    from northstar.watch.run import run_watch
+
+    project = Project.load(project_dir)
+    with project.app_store() as store:
+        for i in range(7):
+            run_watch(project, store, day=date(2026, 11, 1) + timedelta(days=i), channels={})
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,9 @@ import {
   label,
   lang,
   link,
+  me,
   param,
+  post,
   project,
   select,
   setLang,
@@ -54,6 +56,9 @@ addWords({
     "grain.quarter": "quarter",
     "grain.year": "year",
     language: "Language",
+    "account.logout": "Sign out",
+    "role.viewer": "viewer",
+    "role.editor": "editor",
   },
   zh: {
     "nav.overview": "总览",
@@ -80,6 +85,9 @@ addWords({
     "grain.quarter": "季度",
     "grain.year": "年",
     language: "语言",
+    "account.logout": "退出登录",
+    "role.viewer": "查看者",
+    "role.editor": "编辑者",
   },
 });
 
@@ -210,6 +218,39 @@ function filterBar(proj, uses) {
   }
 }
 
+// a server that needs tokens: who is signed in, and a way out; a lost session goes to /login
+async function account() {
+  let who = null;
+  try {
+    who = await me();
+  } catch (_) {
+    return;
+  }
+  if (!who.token_required) return;
+  const top = document.getElementById("top");
+  if (top.querySelector(".account")) return;
+  const logout = async () => {
+    await post("session/logout", {});
+    window.location.assign("/login");
+  };
+  top.insertBefore(
+    h(
+      "div",
+      { class: "account" },
+      h("span", { class: "who", dataset: { role: who.role } }, `${who.name} · ${t(`role.${who.role}`)}`),
+      " ",
+      h("button", { type: "button", class: "link", dataset: { action: "logout" }, onclick: logout }, t("account.logout")),
+    ),
+    top.querySelector(".lang"),
+  );
+}
+
+function toLogin(err) {
+  if (!err || err.status !== 401) return false;
+  window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+  return true;
+}
+
 async function draw() {
   document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   disposeCharts();
@@ -222,12 +263,14 @@ async function draw() {
     }
     proj = await project();
   } catch (err) {
+    if (toLogin(err)) return;
     header(null);
     main.replaceChildren();
     showError(main, err);
     return;
   }
   header(proj);
+  await account();
   filterBar(proj, mod.uses || []);
   document.title = `${mod.title ? mod.title(pageArg, proj) : t(`nav.${pageName}`)} · ${proj.name} · Northstar`;
   main.replaceChildren();

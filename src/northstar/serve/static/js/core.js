@@ -192,6 +192,23 @@ export function project() {
   return projectPromise;
 }
 
+let mePromise = null;
+/** /api/me — who is calling ({name, role, token_required}) — fetched once per page load. */
+export function me() {
+  if (!mePromise) mePromise = api("me");
+  return mePromise;
+}
+
+/** Whether the caller may write targets, reviews and ratings (an editor; the server refuses
+ *  viewers with 403 anyway — pages hide or disable those forms for them). */
+export async function canEdit() {
+  try {
+    return (await me()).role === "editor";
+  } catch (_) {
+    return false;
+  }
+}
+
 /** The project's metric `name` (from /api/project), or undefined. */
 export function metricOf(proj, name) {
   return proj.metrics.find((m) => m.name === name);
