@@ -11,6 +11,9 @@ Modules:
 - ``dashboard.py``: the overview (value, previous, change, bands, status, sparkline) and the anomaly
   heatmap (metric × day deviation from the detector's expected).
 - ``auth.py``: tokens (stored as SHA-256), roles, the loopback rule and the same-origin check for writes.
+- ``session_routes.py``: ``/login``, ``POST /api/session`` (the token as an HttpOnly cookie) and its
+  logout, ``GET /api/me``.
+- ``lead_routes.py``: a lead set's clean leads (search, paging) and sales' ratings by channel.
 - ``cache.py``: results cached per (endpoint, parameters, data version); the data version.
 - ``errors.py``: the one error shape and the handlers that produce it.
 - ``models.py``: pydantic request and response models (they make ``/openapi.json``).

@@ -7,7 +7,9 @@ The routers: ``read_routes`` (analyses, cached) and ``app_routes`` (targets, ale
 Every error has one shape (``errors.py``); authentication and the same-origin rule for writes are
 in ``auth.py``. With ``tokens=True`` (what ``northstar serve`` passes when bound to a
 non-loopback address or given ``--require-token``) every request — ``/openapi.json`` and ``/docs``
-too — needs a bearer token; without it, only requests whose ``Host`` is a loopback name
+too — needs a bearer token or the session cookie of ``/login`` (``session_routes.py``); a page
+without one is redirected to ``/login``, and only ``/login`` and ``/static`` are public. Without
+tokens, only requests whose ``Host`` is a loopback name
 (localhost, 127.0.0.1, [::1]) are answered (403 ``host_not_allowed`` otherwise), so a web page
 cannot reach the token-less server by rebinding its own DNS name to 127.0.0.1. The dashboard's
 pages (``pages.py``) and their scripts and ECharts (``/static``) are served by the same app.
