@@ -3,7 +3,7 @@
 // for editors to set them, and the chosen metric's trend against its bands) and OKRs (key results'
 // progress, the weighted roll-up, guardrails). The tab, the card, the period and the metric live in
 // the URL (tab, card, period, metric, tgrain).
-import { api, chart, fmt, h, label, link, metricOf, param, pick, post, section, select, setParams, showError, statusBadge, t } from "../core.js";
+import { api, canEdit, chart, fmt, h, label, link, metricOf, param, pick, post, section, select, setParams, showError, statusBadge, t } from "../core.js";
 import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
 
 export const uses = [];
@@ -515,16 +515,8 @@ function drawCard(body, project, data) {
 
 // ---- targets -------------------------------------------------------------------------------
 
-async function whoAmI() {
-  try {
-    return await api("me");
-  } catch (_) {
-    return null; // an older server: show the form, the server refuses a viewer anyway
-  }
-}
-
 async function targets(body, project) {
-  const [all, me] = await Promise.all([api("targets"), whoAmI()]);
+  const [all, editor] = await Promise.all([api("targets"), canEdit()]);
   const withTargets = Object.keys(all);
   const known = (n) => Boolean(metricOf(project, n));
   const fallback = withTargets[0] || project.north_star || project.metrics[0].name;
@@ -588,7 +580,7 @@ async function targets(body, project) {
   } catch (err) {
     showError(trend, err);
   }
-  targetForm(formBox, project, metric, me, saved);
+  targetForm(formBox, project, metric, editor, saved);
 
   // every metric's settings
   const list = section(body, t("goals.targets"));
@@ -650,8 +642,8 @@ async function targets(body, project) {
   if (row) row.scrollIntoView({ block: "nearest" });
 }
 
-function targetForm(box, project, metric, me, saved) {
-  if (me && me.role !== "editor") {
+function targetForm(box, project, metric, editor, saved) {
+  if (!editor) {
     box.append(h("p", { class: "note" }, t("goals.viewer")));
     return;
   }
