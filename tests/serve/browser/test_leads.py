@@ -72,3 +72,6 @@ def test_rating_errors_and_chinese(open_page: Any) -> None:
     assert (
         "原因" in page.locator("table.leads-table .form-errors .error").inner_text()
     )  # the server's words, in Chinese
+    page.click("button[data-lang=en]")
+    wait_drawn(page)
+    assert "lang=en" in page.url and "Average sales rating by channel" in page.locator("main").inner_text()
