@@ -25,7 +25,11 @@ detector's ``expected`` (:func:`northstar.analysis.detector.score` run over the 
 up to 400 days before ``from``, so it has a past to learn from — causal: each day is scored from the
 days before it only), ``deviation`` = value − expected, ``deviation_pct`` = deviation / |expected|
 (null when expected is 0 or missing), the robust ``z``, the ``score`` in [0, 1) and its reason
-in en/zh.
+in en/zh. ``where`` filters every series (the query's ``where``). With ``by`` (a dimension; one
+metric): one row per value of the dimension instead of per metric — the metric's daily series
+within that value (``Project.query`` with ``by=[dim]``) scored by the same detector — limited to
+the ``limit`` values with the most *volume*: rows of the metric's sources inside [from, to] (and
+``where``) carrying that value; ``groups`` lists them, largest first, with their volume.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import pandas as pd
 from northstar.analysis.bands import Bands, bands_for, is_additive, length_dependent, target_entries
 from northstar.analysis.scorecards import item_status, window_open
 from northstar.compile.request import parse_date
-from northstar.errors import QueryError
+from northstar.errors import ExpressionError, QueryError
 from northstar.serve.jsonable import jsonable
 from northstar.spec.periods import GOAL_GRAINS, period_of
 
@@ -49,7 +53,7 @@ if TYPE_CHECKING:
     from northstar.results import QueryResult
     from northstar.watch.store import AlertStore
 
-__all__ = ["headline_metrics", "heatmap", "overview", "series"]
+__all__ = ["funnel_over_time", "headline_metrics", "heatmap", "overview", "series"]
 
 HISTORY_DAYS = 400
 
@@ -214,13 +218,28 @@ def series(
     }
 
 
-def heatmap(project: Project, metrics: Sequence[str], start: str | None, end: str | None) -> dict[str, Any]:
-    """Metric × day deviations from the detector's expected (module docstring)."""
-    from northstar.analysis.detector import score
-
+def heatmap(
+    project: Project,
+    metrics: Sequence[str],
+    start: str | None,
+    end: str | None,
+    *,
+    by: str | None = None,
+    limit: int = 12,
+    where: str | None = None,
+) -> dict[str, Any]:
+    """Metric × day (or, with ``by``, dimension value × day) deviations from the detector's
+    expected (module docstring)."""
     names = list(dict.fromkeys(metrics)) or headline_metrics(project)
+    if by is not None:
+        names = names[:1] if not metrics else names
+        if len(names) != 1:
+            raise QueryError(
+                f"a heatmap by {by!r} shows one metric, not {len(names)}: name one in metrics",
+                f"按 {by!r} 拆分的热力图只显示一个指标，而不是 {len(names)} 个：请在 metrics 中只指定一个",
+            )
     if not names:
-        return {"metrics": [], "days": [], "cells": []}
+        return {"metrics": [], "days": [], "cells": [], "by": by, "groups": [], "skipped": []}
     last = (
         parse_date(end, "to") if end is not None else project.default_range(names, project.engine, "day")[1]
     )
@@ -234,42 +253,159 @@ def heatmap(project: Project, metrics: Sequence[str], start: str | None, end: st
     history = first - timedelta(days=HISTORY_DAYS)
     if span is not None:
         history = min(first, max(history, span[0].date()))
-    result = project.query(names, grain="day", start=history, end=last)
-    frame = result.frame.sort_values("period").reset_index(drop=True)
-    index = pd.DatetimeIndex(pd.to_datetime(frame["period"]))
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    cells = []
-    for name in names:
-        scored = score(
-            pd.Series(pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy(), index=index)
-        )
-        by_day = {ts.date(): i for i, ts in enumerate(index)}
-        for day in days:
-            row = scored.iloc[by_day[day]] if day in by_day else None
-            value = _num(row["value"]) if row is not None else None
-            expected = _num(row["expected"]) if row is not None else None
-            deviation = value - expected if value is not None and expected is not None else None
-            cells.append(
-                {
-                    "metric": name,
-                    "day": day.isoformat(),
-                    "value": value,
-                    "expected": expected,
-                    "deviation": deviation,
-                    "deviation_pct": deviation / abs(expected)
-                    if deviation is not None and expected
-                    else None,
-                    "z": _num(row["z"]) if row is not None else None,
-                    "score": _num(row["score"]) if row is not None else None,
-                    "reason": (row["reason"] or None) if row is not None else None,
-                    "reason_zh": (row["reason_zh"] or None) if row is not None else None,
-                }
+    cells: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
+    if by is None and where and len(names) > 1:
+        # a filter on a dimension that some metrics' sources lack: those metrics are left out
+        # (listed in ``skipped`` with the reason), the others are filtered
+        kept = []
+        for name in names:
+            try:
+                one = project.query([name], grain="day", start=history, end=last, where=where)
+            except ExpressionError as exc:
+                skipped.append({"metric": name, "message": str(exc), "message_zh": exc.zh})
+                continue
+            kept.append(name)
+            cells.extend(
+                _heat_cells(project, one.frame.sort_values("period").reset_index(drop=True), name, days)
             )
+        if not kept:
+            raise ExpressionError(skipped[0]["message"], skipped[0]["message_zh"])
+        names = kept
+    elif by is None:
+        result = project.query(names, grain="day", start=history, end=last, where=where)
+        frame = result.frame.sort_values("period").reset_index(drop=True)
+        for name in names:
+            cells.extend(_heat_cells(project, frame, name, days))
+    else:
+        result = project.query(names, grain="day", start=history, end=last, by=[by], where=where)
+        frame = result.frame.sort_values("period").reset_index(drop=True)
+        volumes = _volumes(project, names[0], by, first, last, where)
+        top = sorted(volumes.items(), key=lambda kv: (-kv[1], kv[0] is None, str(kv[0])))[: max(limit, 1)]
+        column = frame[by]
+        for value, volume in top:
+            rows = frame[column.isna()] if value is None else frame[column.astype(str) == value]
+            groups.append({"value": value, "volume": volume})
+            cells.extend(_heat_cells(project, rows, names[0], days, group=value))
     return {
         "metrics": [
             {"metric": n, "label": project.metric_info(n).label, "label_zh": project.metric_info(n).label_zh}
             for n in names
         ],
         "days": [d.isoformat() for d in days],
+        "by": by,
+        "groups": groups,
+        "skipped": skipped,
         "cells": cells,
+    }
+
+
+def _heat_cells(
+    project: Project, frame: pd.DataFrame, name: str, days: Sequence[date], *, group: str | None = None
+) -> list[dict[str, Any]]:
+    """One cell per day of ``days``: the detector's score of ``frame``'s daily ``name`` series;
+    ``provisional``: a repeat rate or conversion whose window is still open on that day (its value
+    will still rise, so a low value there is no verdict)."""
+    from northstar.analysis.detector import score
+
+    index = pd.DatetimeIndex(pd.to_datetime(frame["period"]))
+    scored = score(
+        pd.Series(pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy(), index=index)
+    )
+    by_day = {ts.date(): i for i, ts in enumerate(index)}
+    cells = []
+    for day in days:
+        row = scored.iloc[by_day[day]] if day in by_day else None
+        value = _num(row["value"]) if row is not None else None
+        expected = _num(row["expected"]) if row is not None else None
+        deviation = value - expected if value is not None and expected is not None else None
+        cell = {
+            "metric": name,
+            "day": day.isoformat(),
+            "value": value,
+            "expected": expected,
+            "deviation": deviation,
+            "deviation_pct": deviation / abs(expected) if deviation is not None and expected else None,
+            "z": _num(row["z"]) if row is not None else None,
+            "score": _num(row["score"]) if row is not None else None,
+            "reason": (row["reason"] or None) if row is not None else None,
+            "reason_zh": (row["reason_zh"] or None) if row is not None else None,
+            "provisional": value is not None and window_open(project, name, day, project.engine) is not None,
+            "group": group,
+        }
+        cells.append(cell)
+    return cells
+
+
+def _volumes(
+    project: Project, metric: str, by: str, first: date, last: date, where: str | None
+) -> dict[str | None, int]:
+    """Rows of ``metric``'s sources in [first, last] (and ``where``) per value of dimension ``by``
+    (as text; None for a missing value), summed over the sources that have the dimension."""
+    from northstar.compile.plan import Slice, _where
+    from northstar.compile.request import range_bounds
+    from northstar.engine.base import TS
+
+    engine = project.engine
+    lo, hi = range_bounds(first, last)
+    sl = Slice(start=lo, end=hi, grain="day", by=(by,), where=where)
+    dims = project.spec.dimensions
+    out: dict[str | None, int] = {}
+    for source in project.sources_of([metric]):
+        table = project.table(engine, source)
+        column = dims[by].column_in(by, source)
+        if column not in table.columns:
+            continue
+        cond = (table[TS] >= lo) & (table[TS] < hi)
+        extra = _where(table, source, sl, dims)
+        rows = table.filter(cond & extra if extra is not None else cond)
+        counted = engine.execute(rows.group_by(value=rows[column]).aggregate(rows=rows.count()))
+        for value, n in zip(counted["value"], counted["rows"], strict=True):
+            key = None if value is None or (isinstance(value, float) and value != value) else str(value)
+            out[key] = out.get(key, 0) + int(n)
+    return out
+
+
+def funnel_over_time(
+    project: Project, name: str, grain: str, start: str | None, end: str | None, by: str | None
+) -> dict[str, Any]:
+    """A funnel's conversion by entry period (``Project.funnel_over_time``): one row per period
+    (and ``by`` value) with ``entered``, ``converted``, ``conversion`` and ``complete``, and the
+    period's label (2026-W47). ``to`` defaults to the funnel source's last day, ``from`` to the
+    start of the period 12 periods back (30 days for ``day``), not before the data's first whole period."""
+    from northstar.analysis.funnels import funnel_spec
+    from northstar.project import default_start
+
+    if grain not in GOAL_GRAINS:
+        raise QueryError(
+            f"unknown grain {grain!r} for a funnel over time: choose one of {', '.join(GOAL_GRAINS)}",
+            f"漏斗随时间变化不支持时间粒度 {grain!r}：可选 {', '.join(GOAL_GRAINS)}",
+        )
+    spec = funnel_spec(project, name)
+    cov = project.coverage(project.engine, spec.source)
+    last = parse_date(end, "to") if end is not None else cov[1].date() if cov else date.today()
+    if start is not None:
+        first = parse_date(start, "from")
+    else:
+        first = period_of(default_start(last, grain), grain).start
+        if cov is not None:  # not before the data's first whole period
+            opening = period_of(cov[0].date(), grain)
+            whole = opening.start if opening.start == cov[0].date() else opening.end + timedelta(days=1)
+            first = min(max(first, whole), last)
+    frame = project.funnel_over_time(name, grain, start=first, end=last, by=by)
+    rows = []
+    for row in frame.to_dict("records"):
+        day = pd.Timestamp(row["period"]).date()
+        rows.append({**{k: jsonable(v) for k, v in row.items()}, "period_label": period_of(day, grain).label})
+    return {
+        "name": name,
+        "grain": grain,
+        "by": by,
+        "start": first.isoformat(),
+        "end": last.isoformat(),
+        "within": jsonable(spec.within),
+        "steps": [s.name or s.event or s.filter or "" for s in spec.steps],
+        "periods": rows,
     }

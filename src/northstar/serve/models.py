@@ -173,6 +173,21 @@ class HeatCell(BaseModel):
     score: Number
     reason: str | None
     reason_zh: str | None
+    provisional: bool = Field(False, description="a repeat rate or conversion whose window is still open")
+    group: str | None = Field(None, description="the dimension's value (heatmap by a dimension)")
+
+
+class HeatGroup(BaseModel):
+    value: str | None
+    volume: int = Field(description="rows of the metric's sources in the range with this value")
+
+
+class HeatSkipped(BaseModel):
+    """A metric left out of the heatmap: the ``where`` filter does not fit its sources."""
+
+    metric: str
+    message: str
+    message_zh: str
 
 
 class HeatmapMetric(BaseModel):
@@ -184,6 +199,9 @@ class HeatmapMetric(BaseModel):
 class HeatmapOut(BaseModel):
     metrics: list[HeatmapMetric]
     days: list[str]
+    by: str | None = None
+    groups: list[HeatGroup] = []
+    skipped: list[HeatSkipped] = []
     cells: list[HeatCell]
 
 

@@ -183,6 +183,24 @@ def get_funnel(
     return ctx.cached("funnel", {"name": name, "from": start, "to": end, "by": by}, run)
 
 
+@router.get("/funnels/{name}/over-time", summary="A funnel's conversion by the period it was entered")
+def get_funnel_over_time(
+    name: str,
+    grain: str = Query("week", description="day, week, month, quarter or year"),
+    start: str | None = Query(None, alias="from", description="default: 12 periods back"),
+    end: str | None = Query(None, alias="to", description="default: the source's last day"),
+    by: str | None = Query(None, description="a dimension or column"),
+    ctx: ServerContext = Ctx,
+) -> dict[str, Any]:
+    def run(project: Project) -> dict[str, Any]:
+        if name not in project.spec.funnels:
+            raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
+        return dashboard.funnel_over_time(project, name, grain, start, end, by or None)
+
+    params = {"name": name, "grain": grain, "from": start, "to": end, "by": by or None}
+    return ctx.cached("funnel_over_time", params, run)
+
+
 @router.get("/retention/{name}", summary="Cohort retention: cohorts and the weighted curve")
 def get_retention(
     name: str,
@@ -233,14 +251,27 @@ def get_heatmap(
     metrics: str | None = Query(None, description="comma-separated; default: north star and supporting"),
     start: str | None = Query(None, alias="from"),
     end: str | None = Query(None, alias="to"),
+    by: str | None = Query(None, description="a dimension: one row per value (one metric only)"),
+    limit: int = Query(12, ge=1, le=100, description="with by: the values with the most rows"),
+    where: str | None = Query(None, description="a filter such as channel = 'ads'"),
     ctx: ServerContext = Ctx,
 ) -> Any:
     def run(project: Project) -> dict[str, Any]:
         for m in split(metrics):
             check_metric(project, m)
-        return dashboard.heatmap(project, split(metrics), start, end)
+        if by:
+            check_dimensions(project, [by])
+        return dashboard.heatmap(project, split(metrics), start, end, by=by or None, limit=limit, where=where)
 
-    return ctx.cached("heatmap", {"metrics": split(metrics), "from": start, "to": end}, run)
+    params = {
+        "metrics": split(metrics),
+        "from": start,
+        "to": end,
+        "by": by or None,
+        "limit": limit,
+        "where": where,
+    }
+    return ctx.cached("heatmap", params, run)
 
 
 @router.get("/scorecards/{name}", summary="A scorecard for a period")
