@@ -268,6 +268,7 @@ export async function render(main, { project }) {
         name: t(`severity.${s}`),
         type: "bar",
         stack: "alerts",
+        barMaxWidth: 48,
         itemStyle: { color: SEVERITY_COLOURS[s] },
         data: days.map((d) => shown.filter((a) => a.severity === s && String(a.period).slice(0, 10) === d).length),
       })),

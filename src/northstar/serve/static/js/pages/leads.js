@@ -165,6 +165,7 @@ export async function render(main, { project }) {
         {
           name: t("leads.avg"),
           type: "bar",
+          barMaxWidth: 64,
           data: rows.map((c) => c.avg_rating),
           label: { show: true, position: "top", formatter: (p) => (p.value === null ? "" : p.value.toFixed(2)) },
           itemStyle: { color: "#3b5bdb" },
