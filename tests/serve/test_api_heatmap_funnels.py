@@ -218,3 +218,13 @@ def test_funnel_over_time_rejects_bad_input(client: Any) -> None:
         "bad_request",
         en="swap",
     )
+
+
+def test_heatmap_marks_days_whose_repeat_window_is_still_open(client: Any, orders: pd.DataFrame) -> None:
+    params = {"metrics": "repeat_30d,orders", "from": "2026-10-01", "to": "2026-11-20"}
+    body = client.get("/api/heatmap", params=params).json()
+    last = orders["ordered_at"].max()  # a day's 30-day window closes at the end of day + 30
+    for cell in body["cells"]:
+        closes = pd.Timestamp(cell["day"]) + pd.Timedelta(days=31)
+        assert cell["provisional"] == (cell["metric"] == "repeat_30d" and closes > last), cell["day"]
+    assert any(c["provisional"] for c in body["cells"]) and not all(c["provisional"] for c in body["cells"])

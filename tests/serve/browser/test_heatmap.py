@@ -79,3 +79,25 @@ def test_filter_and_chinese(open_page: Any) -> None:
     assert "f=device%3Amobile" in page.url
     after = _cells(page)
     assert len(after) == len(before) and after != before
+
+
+def test_a_cells_tooltip_and_click_open_the_explanation_of_its_day(open_page: Any) -> None:
+    page = open_page("/heatmap?metrics=orders")
+    cells = _cells(page)
+    x, y = cells[-3][0], cells[-3][1]  # orders, three days before the end
+    day = page.evaluate(f"() => ({OPTION})().xAxis[0].data[{x}]")
+    box = page.locator("[data-name='heatmap']").bounding_box()
+    px, py = page.evaluate(
+        "([x, y]) => echarts.getInstanceByDom(document.querySelector(\"[data-name='heatmap']\"))"
+        ".convertToPixel({seriesIndex: 0}, [x, y])",
+        [x, y],
+    )
+    page.mouse.move(box["x"] + px, box["y"] + py)
+    tip = page.locator(".heat-tip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert "Orders" in text and "Expected" in text and "Robust z" in text and day in text
+    page.mouse.click(box["x"] + px, box["y"] + py)
+    page.wait_for_url("**/explain?**")
+    wait_drawn(page)
+    assert "metric=orders" in page.url and f"date=2026-{day}" in page.url and "grain=day" in page.url

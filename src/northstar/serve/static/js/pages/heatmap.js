@@ -11,6 +11,7 @@ export const uses = ["range", "where"];
 
 const CLIP = 6; // colour saturates at 6 robust deviations (the detector flags beyond 4)
 const NO_DATA = 99; // outside the colour scale: drawn grey
+const STANDS_OUT = 2; // the list below the chart: days at least this many robust deviations away
 const LIMITS = [6, 12, 24, 50];
 
 export const words = {
@@ -41,8 +42,8 @@ export const words = {
     "heatmap.no_data": "no data",
     "heatmap.missing": "(missing)",
     "heatmap.none": "Nothing to show: pick at least one metric.",
-    "heatmap.top": "Largest anomalies in the range",
-    "heatmap.no_top": "No day stands out.",
+    "heatmap.top": "Days that stand out (at least {n} robust deviations from expected), by anomaly score",
+    "heatmap.no_top": "No day stands out in this range.",
     "heatmap.day": "Day",
     "heatmap.row": "Row",
     "heatmap.reason": "Reason",
@@ -50,7 +51,7 @@ export const words = {
     "heatmap.kpi": "KPI",
     "heatmap.explain": "Explain",
     "heatmap.skipped": "Left out (the filter does not apply to it): {metric} — {message}",
-    "heatmap.provisional": "Faded cells are provisional: a repeat rate or conversion whose window is still open on that day, so its value will still rise. They are left out of the anomalies below.",
+    "heatmap.provisional": "Faded cells are provisional: a repeat rate or conversion whose window is still open on that day, so its value will still rise. They are left out of the list below.",
     "heatmap.provisional_tip": "provisional: the window is still open",
   },
   zh: {
@@ -80,7 +81,7 @@ export const words = {
     "heatmap.no_data": "无数据",
     "heatmap.missing": "（缺失）",
     "heatmap.none": "没有可显示的内容：请至少选择一个指标。",
-    "heatmap.top": "区间内最显著的异常",
+    "heatmap.top": "明显偏离的日子（偏离预期至少 {n} 个稳健标准差），按异常分排序",
     "heatmap.no_top": "没有明显异常的日子。",
     "heatmap.day": "日期",
     "heatmap.row": "行",
@@ -89,7 +90,7 @@ export const words = {
     "heatmap.kpi": "指标页",
     "heatmap.explain": "归因",
     "heatmap.skipped": "未显示（筛选条件不适用）：{metric} — {message}",
-    "heatmap.provisional": "淡色单元格为暂定值：复购率或转化率在当天的观察窗口尚未结束，数值还会上升；下方的异常列表不包含它们。",
+    "heatmap.provisional": "淡色单元格为暂定值：复购率或转化率在当天的观察窗口尚未结束，数值还会上升；下方列表不包含它们。",
     "heatmap.provisional_tip": "暂定：观察窗口尚未结束",
   },
 };
@@ -344,10 +345,10 @@ export async function render(main, { project }) {
 
   // the largest anomalies in the range, as a table with links
   const top = items
-    .filter((it) => it.cell.score !== null && it.cell.value !== null && it.cell.reason && !it.cell.provisional)
+    .filter((it) => it.cell.score !== null && it.cell.value !== null && Math.abs(it.cell.z) >= STANDS_OUT && !it.cell.provisional)
     .sort((a, b) => b.cell.score - a.cell.score)
     .slice(0, 10);
-  const list = section(main, t("heatmap.top"));
+  const list = section(main, t("heatmap.top", { n: STANDS_OUT }));
   if (!top.length) {
     list.append(h("p", { class: "note" }, t("heatmap.no_top")));
     return;
