@@ -3,11 +3,29 @@ API's numbers, the breakdown and the grain redraw and stay in the URL, and it sp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.serve.browser.conftest import Server, canvas_painted, wait_drawn
+from tests.serve.browser.conftest import Server, canvas_painted, copy_project, wait_drawn
+
+
+@pytest.fixture(scope="module")
+def two_funnels(demo_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server over a copy of the demo with a second funnel (listed first), so the page can switch."""
+    project = copy_project(demo_project, tmp_path_factory.mktemp("funnels") / "demo")
+    yml = project / "northstar.yml"
+    browse = (
+        "funnels:\n  browse:\n    source: events\n    label: {en: Browse to cart, zh: 浏览到加购}\n"
+        "    within: 1h\n    steps: [view_item, add_to_cart]\n"
+    )
+    yml.write_text(yml.read_text().replace("funnels:\n", browse, 1))
+    s = Server(project)
+    yield s
+    s.stop()
 
 
 def _option(page: Any, name: str) -> Any:
@@ -66,3 +84,19 @@ def test_chinese_and_an_unknown_funnel(open_page: Any) -> None:
     assert canvas_painted(page, "[data-name='steps']")
     page = open_page("/funnels?funnel=chekout", expect_errors=True)
     assert "checkout" in page.locator(".error").inner_text()  # did you mean
+
+
+def test_switching_the_funnel_redraws_and_stays_in_the_url(open_page: Any, two_funnels: Server) -> None:
+    page = open_page("/funnels", base=two_funnels.url)
+    assert page.locator("select[name=funnel] option").count() == 2
+    assert page.locator("select[name=funnel]").input_value() == "browse"  # the first by default
+    assert len(_option(page, "steps")["series"][0]["data"]) == 2
+    page.select_option("select[name=funnel]", "checkout")
+    wait_drawn(page)
+    assert "funnel=checkout" in page.url
+    steps = _option(page, "steps")["xAxis"][0]["data"]
+    assert steps == ["1. view_item", "2. add_to_cart", "3. begin_checkout", "4. purchase"]
+    assert canvas_painted(page, "[data-name='over-time']")
+    page.reload()
+    wait_drawn(page)
+    assert page.locator("select[name=funnel]").input_value() == "checkout"
