@@ -39,6 +39,12 @@ def test_metric_rows_paint_and_the_metric_list_redraws(open_page: Any) -> None:
     page.reload()
     wait_drawn(page)
     assert len(_rows(page)) == 4
+    # the shared date range: two weeks ending on the demo's last day
+    page.fill("input[name=from]", "2026-11-13")
+    wait_drawn(page)
+    assert "from=2026-11-13" in page.url
+    days = page.evaluate(f"() => ({OPTION})().xAxis[0].data")
+    assert days[0] == "11-13" and days[-1] == "11-26" and len(_cells(page)) == 4 * 14
 
 
 def test_dimension_view_switches_metric_and_dimension(open_page: Any) -> None:
