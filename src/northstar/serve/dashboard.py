@@ -17,7 +17,9 @@ range (the last 12 periods ending on the last day with data):
 **Series**: ``Project.query([metric], grain, from, to, by, where, compare)``, one point per period
 (and value of ``by``), each comparison's base value, change and fractional change. Without ``by``
 and ``where`` and for a goal grain (not ``hour``), each point carries its period's bands and status
-like the overview's (a period cut by ``to`` or by the data gets the prorated bands).
+like the overview's (a period cut by ``to`` or by the data gets the prorated bands). ``provisional``:
+the point is a repeat rate or conversion whose window is still open at the period's last day (its
+value will still rise; its status is then ``provisional`` rather than a verdict).
 
 **Heatmap**: for each metric (default: the north star and the supporting ones) and each day of
 [from, to] (default: the 30 days ending on the last day with data), the daily value, the
@@ -158,6 +160,16 @@ def overview(project: Project, store: AlertStore | None, grain: str = "week") ->
     }
 
 
+def _provisional(project: Project, metric: str, row: Any, grain: str | None, end: date, columns: Any) -> bool:
+    """Whether the point's value may still rise: a repeat rate or conversion whose window has not
+    closed for everyone who entered by the point's last day (:func:`window_open`)."""
+    if "period" not in columns or grain not in GOAL_GRAINS:
+        through = end
+    else:
+        through = min(period_of(pd.Timestamp(row["period"]).date(), grain or "day").end, end)
+    return window_open(project, metric, through, project.engine) is not None
+
+
 def series(
     project: Project,
     store: AlertStore | None,
@@ -200,6 +212,9 @@ def series(
             point["period_label"] = label
             point["bands"] = _bands_dict(bands)
             point["status"] = item_status(point["value"], bands, direction)
+        point["provisional"] = _provisional(project, metric, row, grain, result.end, frame.columns)
+        if point["provisional"] and point["value"] is not None and "status" in point:
+            point["status"] = "provisional"
         points.append(point)
     info = project.metric_info(metric)
     return {

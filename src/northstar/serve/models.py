@@ -145,6 +145,7 @@ class SeriesPoint(BaseModel):
     period_label: str | None = None
     bands: BandsOut | None = None
     status: str | None = None
+    provisional: bool = False
 
 
 class SeriesOut(BaseModel):
