@@ -72,41 +72,9 @@ def register(app: typer.Typer) -> None:
         lang: LangOpt = None,
     ) -> None:
         """Serve the project's JSON API (the dashboard's pages build on it) with uvicorn."""
-        import uvicorn
-
-        from northstar.cli.main import _fail, _language, err
-        from northstar.serve.app import create_app
-        from northstar.serve.auth import is_loopback
-        from northstar.watch.store import AlertStore
-
-        language = lang or _language(project)
-        needs_token = require_token or not is_loopback(host)
-        db = None
-        try:
-            db = AlertStore.open(_store_target(project, store))
-            if needs_token and not db.tokens():
-                raise UserError(
-                    f"bound to {host} the server needs a token, and the app database has none:"
-                    " create one with 'northstar token create --role viewer' (or bind to 127.0.0.1)",
-                    f"绑定到 {host} 时服务器需要令牌，而应用数据库中还没有：请先运行"
-                    " 'northstar token create --role viewer'（或绑定到 127.0.0.1）",
-                )
-            api = create_app(project, store=db, tokens=needs_token, engine=engine)
-        except NorthstarError as exc:
-            if db is not None:
-                db.close()
-            _fail(exc, language)
-            return
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{port}"
-        name = api.state.northstar.project().spec.project.name
-        err.print(escape(word("serving", language, name=name, url=url)))
-        err.print(escape(word("token_needed" if needs_token else "no_token", language)))
-        err.print(escape(word("api", language, url=url)))
-        try:
-            uvicorn.run(api, host=host, port=port, log_level="warning")
-        finally:
-            db.close()
+        serve_project(
+            project, host=host, port=port, require_token=require_token, store=store, engine=engine, lang=lang
+        )
 
     @token_app.command("create")
     def token_create(
@@ -179,3 +147,52 @@ def register(app: typer.Typer) -> None:
             return
         for t in revoked:
             console.print(escape(word("revoked", language, name=t.name, id=t.id)))
+
+
+def serve_project(
+    project: Path | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    require_token: bool = False,
+    store: str | None = None,
+    engine: str = "duckdb",
+    lang: str | None = None,
+) -> None:
+    """Serve the project at ``project`` (``northstar.yml`` or its folder) with uvicorn until stopped,
+    after printing its address: ``northstar serve`` and ``northstar demo``. The cache is warmed
+    with the pages' default queries in the background from the start. A project that does not
+    load, or a non-loopback address with no token in the app database, is reported as every
+    command reports errors (``cli.main._fail``)."""
+    import uvicorn
+
+    from northstar.cli.main import _fail, _language, err
+    from northstar.serve.app import create_app
+    from northstar.serve.auth import is_loopback
+    from northstar.watch.store import AlertStore
+
+    language = lang or _language(project)
+    needs_token = require_token or not is_loopback(host)
+    try:
+        target = _store_target(project, store)
+        with AlertStore.open(target) as db:
+            tokens = db.tokens()
+        if needs_token and not tokens:
+            raise UserError(
+                f"bound to {host} the server needs a token, and the app database has none:"
+                " create one with 'northstar token create --role viewer' (or bind to 127.0.0.1)",
+                f"绑定到 {host} 时服务器需要令牌，而应用数据库中还没有：请先运行"
+                " 'northstar token create --role viewer'（或绑定到 127.0.0.1）",
+            )
+        # the database by its place: the server opens its own connections (context.py)
+        api = create_app(project, store=target, tokens=needs_token, engine=engine, warm=True)
+    except NorthstarError as exc:
+        _fail(exc, language)
+        return
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    name = api.state.northstar.project().spec.project.name
+    err.print(escape(word("serving", language, name=name, url=url)))
+    err.print(escape(word("token_needed" if needs_token else "no_token", language)))
+    err.print(escape(word("api", language, url=url)))
+    uvicorn.run(api, host=host, port=port, log_level="warning")

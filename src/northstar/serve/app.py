@@ -32,6 +32,7 @@ from northstar.serve.auth import authenticate, is_loopback
 from northstar.serve.context import ServerContext
 from northstar.serve.errors import ApiError, error_body, install_error_handlers
 from northstar.serve.models import ErrorBody
+from northstar.serve.warm import Warmer
 from northstar.watch.store import AlertStore
 
 if TYPE_CHECKING:
@@ -58,19 +59,25 @@ def create_app(
     store: AlertStore | str | Path | None = None,
     tokens: bool = False,
     engine: Engine | str | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The API over the project at ``project_path`` (``northstar.yml`` or its folder).
 
     ``store``: the app database (an open ``AlertStore``, a path or URL; default: the project's,
     ``$NORTHSTAR_ALERT_STORE`` or ``.northstar/alerts.db``). ``tokens``: every request needs a
     bearer token from that database (otherwise a token is checked only when one is sent).
-    ``engine``: duckdb (default) or spark. The project is loaded now: a ``SpecError`` is raised
-    here rather than served."""
+    ``engine``: duckdb (default) or spark. ``warm``: compute the pages' default queries in a
+    background thread from the start (``warm.py``; ``northstar serve`` does). The project is
+    loaded now: a ``SpecError`` is raised here rather than served."""
     ctx = ServerContext(project_path, store, require_token=tokens, engine=engine)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmer = Warmer(app, ctx).start() if warm else None
+        app.state.warmer = warmer
         yield
+        if warmer is not None:
+            warmer.stop()
         ctx.close()
 
     app = FastAPI(

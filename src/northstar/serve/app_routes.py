@@ -179,16 +179,18 @@ def get_ratings(
 ) -> Any:
     """The ratings in force: the ratings file's and the app's, the latest per lead (as ``northstar
     leads ratings``: read from the lead set's table); with ``history``, every rating saved in the app."""
+    _check_set(ctx, lead_set)
+    if not history:  # cached JSON: not held up by another request's computation
+        return ctx.cached_json(
+            "ratings", {"set": lead_set}, lambda p: _ratings_in_force(p, lead_set), RatingsOut
+        )
     with ctx.lock:
-        _check_set(ctx, lead_set)
-        if history:
-            found = [
-                {"lead": r.lead_id, "score": r.score, "reason": r.reason, "note": r.note, "rated_by": r.rated_by,
-                 "rated_at": r.rated_at}
-                for r in ctx.store.lead_ratings(lead_set, history=True)
-            ]  # fmt: skip
-            return jsonable({"lead_set": lead_set, "ratings": found})
-        return ctx.cached("ratings", {"set": lead_set}, lambda p: _ratings_in_force(p, lead_set))
+        found = [
+            {"lead": r.lead_id, "score": r.score, "reason": r.reason, "note": r.note, "rated_by": r.rated_by,
+             "rated_at": r.rated_at}
+            for r in ctx.store.lead_ratings(lead_set, history=True)
+        ]  # fmt: skip
+    return jsonable({"lead_set": lead_set, "ratings": found})
 
 
 def _ratings_in_force(project: Project, lead_set: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -95,22 +96,49 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, endpoint: str, params: Mapping[str, Any], version: Any, compute: Callable[[], T]) -> T:
-        """The cached result of ``compute`` for this key, computing it on a miss. Errors are not cached."""
+    def get(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        version: Any,
+        compute: Callable[[], T],
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> T:
+        """The cached result of ``compute`` for this key, computing it on a miss. Errors are not cached.
+
+        With ``lock``, a miss computes holding it, after looking again once it holds it: a request
+        that waited for another's computation of the same key is answered by it."""
         key = (endpoint, normalise(params), version)
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]  # type: ignore[no-any-return]
-            self.misses += 1
-        value = compute()
+        found, value = self._lookup(key, count_miss=lock is None)
+        if found:
+            return value  # type: ignore[no-any-return]
+        if lock is None:
+            value = compute()
+            self._store(key, value)
+            return value
+        with lock:  # stored before the lock is let go: whoever waited for it finds the answer
+            found, value = self._lookup(key, count_miss=True)
+            if not found:
+                value = compute()
+                self._store(key, value)
+        return value  # type: ignore[no-any-return]
+
+    def _store(self, key: Any, value: Any) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.max_entries:
                 self._items.popitem(last=False)
-        return value
+
+    def _lookup(self, key: Any, *, count_miss: bool) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return True, self._items[key]
+            if count_miss:
+                self.misses += 1
+        return False, None
 
     def __len__(self) -> int:
         return len(self._items)

@@ -104,11 +104,10 @@ def get_leads(
     offset: int = Query(0, ge=0),
     ctx: ServerContext = Ctx,
 ) -> Any:
-    with ctx.lock:
-        _check_set(ctx.project(), lead_set)
-        query = (q or "").strip() or None
-        params = {"set": lead_set, "q": query, "limit": limit, "offset": offset}
-        return ctx.cached("leads", params, lambda p: _leads(p, lead_set, query, limit, offset))
+    _check_set(ctx.project(), lead_set)
+    query = (q or "").strip() or None
+    params = {"set": lead_set, "q": query, "limit": limit, "offset": offset}
+    return ctx.cached_json("leads", params, lambda p: _leads(p, lead_set, query, limit, offset), LeadsOut)
 
 
 def _leads(project: Project, lead_set: str, q: str | None, limit: int, offset: int) -> dict[str, Any]:
@@ -166,9 +165,8 @@ def _leads(project: Project, lead_set: str, q: str | None, limit: int, offset: i
 @router.get("/leads/{lead_set}/channels", response_model=ChannelsOut,
             summary="Sales' ratings of a lead set's clean leads by channel")  # fmt: skip
 def get_lead_channels(lead_set: str, ctx: ServerContext = Ctx) -> Any:
-    with ctx.lock:
-        _check_set(ctx.project(), lead_set)
-        return ctx.cached("lead_channels", {"set": lead_set}, lambda p: _channels(p, lead_set))
+    _check_set(ctx.project(), lead_set)
+    return ctx.cached_json("lead_channels", {"set": lead_set}, lambda p: _channels(p, lead_set), ChannelsOut)
 
 
 def _channels(project: Project, lead_set: str) -> dict[str, Any]:

@@ -117,14 +117,16 @@ def project_info(project: Project) -> dict[str, Any]:
 
 @router.get("/project", response_model=ProjectOut, summary="The project: metrics, teams, definitions")
 def get_project(ctx: ServerContext = Ctx) -> Any:
-    return ctx.cached("project", {}, project_info)
+    return ctx.cached_json("project", {}, project_info, ProjectOut)
 
 
 @router.get("/overview", response_model=OverviewOut, summary="North star and supporting KPIs")
 def get_overview(
     grain: str = Query("week", description="day, week, month, quarter or year"), ctx: ServerContext = Ctx
 ) -> Any:
-    return ctx.cached("overview", {"grain": grain}, lambda p: dashboard.overview(p, ctx.store, grain))
+    return ctx.cached_json(
+        "overview", {"grain": grain}, lambda p: dashboard.overview(p, ctx.store, grain), OverviewOut
+    )
 
 
 @router.get("/metrics/{name}/series", response_model=SeriesOut, summary="A metric's trend")
@@ -149,7 +151,7 @@ def get_series(
             compare=_comparisons(split(compare)),
         )  # fmt: skip
 
-    return ctx.cached("series", params, run)
+    return ctx.cached_json("series", params, run, SeriesOut)
 
 
 def _comparisons(names: list[str]) -> list[str]:
@@ -180,7 +182,7 @@ def get_funnel(
              "notes": list(r.notes), "notes_zh": list(r.notes_zh)}
         )  # type: ignore[no-any-return]  # fmt: skip
 
-    return ctx.cached("funnel", {"name": name, "from": start, "to": end, "by": by}, run)
+    return ctx.cached_json("funnel", {"name": name, "from": start, "to": end, "by": by}, run)
 
 
 @router.get("/funnels/{name}/over-time", summary="A funnel's conversion by the period it was entered")
@@ -198,7 +200,7 @@ def get_funnel_over_time(
         return dashboard.funnel_over_time(project, name, grain, start, end, by or None)
 
     params = {"name": name, "grain": grain, "from": start, "to": end, "by": by or None}
-    return ctx.cached("funnel_over_time", params, run)
+    return ctx.cached_json("funnel_over_time", params, run)
 
 
 @router.get("/retention/{name}", summary="Cohort retention: cohorts and the weighted curve")
@@ -224,7 +226,7 @@ def get_retention(
 
     params = {"name": name, "from": start, "to": end, "period": period, "periods": periods, "mode": mode,
               "by": by}  # fmt: skip
-    return ctx.cached("retention", params, run)
+    return ctx.cached_json("retention", params, run)
 
 
 @router.get("/explain/{metric}", summary="Why a metric changed: driver tree, parts, root causes")
@@ -243,7 +245,7 @@ def get_explain(
         return jsonable(r.to_dict())  # type: ignore[no-any-return]
 
     params = {"metric": metric, "date": day, "vs": vs, "grain": grain, "by": split(by)}
-    return ctx.cached("explain", params, run)
+    return ctx.cached_json("explain", params, run)
 
 
 @router.get("/heatmap", response_model=HeatmapOut, summary="Metric × day deviation from expected")
@@ -271,7 +273,7 @@ def get_heatmap(
         "limit": limit,
         "where": where,
     }
-    return ctx.cached("heatmap", params, run)
+    return ctx.cached_json("heatmap", params, run, HeatmapOut)
 
 
 @router.get("/scorecards/{name}", summary="A scorecard for a period")
@@ -285,7 +287,7 @@ def get_scorecard(
             raise unknown_name("scorecard", "计分卡", name, project.spec.scorecards)
         return jsonable(project.scorecard(name, period, store=ctx.store).to_dict())  # type: ignore[no-any-return]
 
-    return ctx.cached("scorecard", {"name": name, "period": period}, run)
+    return ctx.cached_json("scorecard", {"name": name, "period": period}, run)
 
 
 @router.get("/okrs", summary="Progress of every OKR (or those named)")
@@ -296,4 +298,4 @@ def get_okrs(names: str | None = Query(None, description="comma-separated"), ctx
                 raise unknown_name("OKR", "OKR", n, project.spec.okrs)
         return [jsonable(o.to_dict()) for o in project.okrs(split(names) or None)]
 
-    return ctx.cached("okrs", {"names": split(names)}, run)
+    return ctx.cached_json("okrs", {"names": split(names)}, run)
