@@ -137,6 +137,7 @@ def _show(value: object) -> str:
 def plateau(nab_dir: Path) -> None:
     """Corpus scores (3 profiles) with each constant moved by ±50 %, one at a time."""
     from northstar.analysis import detector_channels as channels
+    from northstar.analysis import detector_novelty as novelty
 
     profiles = load_profiles(nab_dir)
     series, files, categories = load_corpus(nab_dir)
@@ -156,6 +157,14 @@ def plateau(nab_dir: Path) -> None:
         (channels, "RANGE_DAYS", 15 * day, 45 * day),
         (channels, "RANGE_MARGIN", 0.025, 0.075),
         (channels, "MASK", 3 * hour, 9 * hour),
+        (channels, "REPEAT_SPAN", 1.5 * day, 4.5 * day),
+        (channels, "REPEAT_SCALE", 0.4, 1.0),
+        (detector, "SETTLE_ROWS", 25, 75),
+        (novelty, "BINS", 8, 24),
+        (novelty, "NEW_BAND_SCORE", 0.3, 0.9),
+        (novelty, "SHAPE_BLOCK", 2, 4),
+        (novelty, "SHAPE_BAND", 1.5, 4.5),
+        (novelty, "SHAPE_REST", 6 * hour, 18 * hour),
     ]
 
     def run() -> str:

@@ -147,7 +147,8 @@ def brute_force(values: list[float], band: float, rows: int) -> pd.DataFrame:
         az = abs(z[t])
         raw = az / (az + band)
         recent = max(np.abs(z[max(0, t - 3) : t]), default=0.0)  # 3 days of a daily series
-        longest = max(np.abs(z[max(0, t - 50) : t]), default=0.0)  # 50 days
+        # 50 days, without the first 50 rows (SETTLE_ROWS)
+        longest = max(np.abs(z[max(50, t - 50) : t]), default=0.0)
         s[t] = raw * (0.01 if az <= recent else 0.5 if az <= longest else 1.0)
     return pd.DataFrame({"expected": expected, "z": z, "score": s, "lower": expected - band * scale})
 
@@ -250,7 +251,7 @@ def point_channel(z: np.ndarray, cooldown_rows: int, memory_rows: int, band: flo
     for t in range(len(z)):
         raw = az[t] / (az[t] + band)
         recent = max(az[max(0, t - cooldown_rows) : t], default=0.0)
-        longest = max(az[max(0, t - memory_rows) : t], default=0.0)
+        longest = max(az[max(50, t - memory_rows) : t], default=0.0)  # not the first 50 rows
         out[t] = raw * (0.01 if az[t] <= recent else 0.5 if az[t] <= longest else 1.0)
     return out
 
@@ -279,6 +280,8 @@ def channels_by_loops(
             continue
         shown = 1e-3 if p[t] <= 1e-5 and t > 0 and not math.isnan(p[t - 1]) and p[t - 1] <= 1e-5 else p[t]
         lk[t] = min(1.0, math.log10(1.0 / max(shown, 1e-300)) / 10.0)
+    repeat = rows(pd.Timedelta(days=3))
+    lk = np.array([lk[t] * (0.8 if (lk[max(0, t - repeat) : t] >= 0.5).any() else 1.0) for t in range(n)])
     rg = np.zeros(n)
     span = rows(pd.Timedelta(days=30))
     was_out = False
@@ -294,7 +297,8 @@ def channels_by_loops(
             if is_out and not was_out:
                 rg[t] = 0.5 + 0.5 * e / (e + hi - lo)
         was_out = is_out
-    final = np.maximum(np.maximum(point, lk), rg)
+    band, shape = novelty_by_loops(y, rows(pd.Timedelta(hours=12)))
+    final = np.maximum.reduce([point, lk, rg, band, shape])
     mask = round(pd.Timedelta(hours=6) / interval)
     last_alert = -(10**9)
     for t in range(n):
@@ -303,6 +307,43 @@ def channels_by_loops(
         elif final[t] >= 0.5:
             last_alert = t
     return final
+
+
+def bin_loop(v: float, lo: float, hi: float) -> int | None:
+    if math.isnan(v) or math.isnan(lo):
+        return None
+    if v < lo:
+        return -1
+    if v > hi:
+        return 16
+    return min(math.floor(16 * (v - lo) / ((hi - lo) if hi > lo else 1.0)), 15)
+
+
+def novelty_by_loops(y: np.ndarray, rest: int) -> tuple[np.ndarray, np.ndarray]:
+    """The new-band and new-shape channels, loops from detector_novelty's docstring."""
+    n = len(y)
+    band = np.zeros(n)
+    shape = np.zeros(n)
+    d = np.zeros(n)
+    seen_pairs: list[tuple[int, int]] = []
+    for t in range(n):
+        past = y[:t][~np.isnan(y[:t])]
+        lo, hi = (past.min(), past.max()) if len(past) else (math.nan, math.nan)
+        enough = len(past) >= 300
+        b = bin_loop(y[t], lo, hi)
+        if enough and b is not None and 0 <= b < 16:
+            step = (hi - lo) / 16 if hi > lo else 1 / 16
+            in_band = (past >= lo + b * step) & ((past < lo + (b + 1) * step) | ((b == 15) & (past <= hi)))
+            band[t] = 0.0 if in_band.any() else 0.6
+        if t >= 5:
+            a1, a2 = bin_loop(y[t - 5 : t - 2].mean(), lo, hi), bin_loop(y[t - 2 : t + 1].mean(), lo, hi)
+            if a1 is not None and a2 is not None and (a1, a2) not in seen_pairs:
+                if seen_pairs:
+                    d[t] = min(max(abs(a1 - p1), abs(a2 - p2)) for p1, p2 in seen_pairs)
+                seen_pairs.append((a1, a2))
+        if enough and d[t] > max(d[max(0, t - rest) : t], default=0.0):
+            shape[t] = d[t] / (d[t] + 3.0)
+    return band, shape
 
 
 def five_minute_series(
@@ -406,3 +447,44 @@ def test_the_mask_and_the_channels_leave_daily_series_alone() -> None:
     s.iloc[351] += 200  # the next day, larger: no mask for a daily series
     out = score(s)
     assert out["score"].iloc[350] > 0.5 and out["score"].iloc[351] > 0.5
+
+
+def test_a_value_in_a_band_never_reached_alerts_with_its_reason() -> None:
+    rng = np.random.default_rng(12)
+    idx = pd.date_range("2026-05-01", periods=700, freq="5min")
+    square = np.where((np.arange(700) // 50) % 2 == 0, 10.0, 90.0)  # two levels, 50 rows each
+    s = pd.Series(square + rng.normal(0, 1, 700), index=idx)
+    s.iloc[620] = 50.0  # between the two levels: inside the range, in a band no earlier value reached
+    out = score(s)
+    row = out.iloc[620]
+    assert row["score"] >= 0.5
+    assert (
+        "; in a band of values no earlier point reached (" in row["reason"]
+        and "1/16 of the range" in row["reason"]
+    )
+    assert "；落在此前从未出现过的取值区间（" in row["reason_zh"]
+    ref = channels_by_loops(s.to_numpy(), out["z"].to_numpy(), pd.Timedelta(minutes=5))
+    np.testing.assert_allclose(out["score"].to_numpy(), ref, rtol=1e-9, atol=1e-12)
+    band, _ = novelty_by_loops(s.to_numpy(), 144)
+    assert band[620] == 0.6  # the new band itself, not only the point channel
+
+
+def test_a_movement_never_seen_alerts_by_shape_with_its_reason() -> None:
+    rng = np.random.default_rng(13)
+    idx = pd.date_range("2026-05-01", periods=700, freq="5min")
+    wave = 50 + 40 * np.sin(2 * np.pi * np.arange(700) / 200)  # slow: neighbouring bands only
+    values = wave + rng.normal(0, 0.5, 700)
+    low = int(np.argmin(wave[550:650])) + 550
+    values[low : low + 3] = 85.0  # a jump from the bottom to a height the wave reaches slowly
+    out = score(pd.Series(values, index=idx))
+    ref = channels_by_loops(values, out["z"].to_numpy(), pd.Timedelta(minutes=5))
+    np.testing.assert_allclose(out["score"].to_numpy(), ref, rtol=1e-9, atol=1e-12)
+    _, shape = novelty_by_loops(values, 144)
+    assert shape[low : low + 3].max() >= 0.5
+    hits = out.iloc[low : low + 3]
+    shaped = hits[hits["reason"].str.contains("move as never before")]
+    assert len(shaped) >= 1 and shaped["score"].max() >= 0.5
+    assert (
+        "；最近 6 个点（均值" in shaped["reason_zh"].iloc[0]
+        and "的走势此前从未出现" in shaped["reason_zh"].iloc[0]
+    )

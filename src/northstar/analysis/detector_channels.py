@@ -21,7 +21,13 @@ deviations instead of HTM's prediction errors):
    m_t ≤ μ_t);
 5. score ``min(1, log10(1/p_t) / 10)``: p = 10⁻⁵ scores 0.5 and p ≤ 10⁻¹⁰ scores 1; a row
    whose p and the previous row's p are both ≤ 10⁻⁵ scores 0.3 (p = 10⁻³; Numenta's filter:
-   the start of an unusual stretch alerts, not every row of it).
+   the start of an unusual stretch alerts, not every row of it);
+6. repeats: when this score (step 5) reached 0.5 at any of the ``REPEAT_SPAN`` (3 days, in rows:
+   round(3 days / Δ)) rows before t, the row's score is × ``REPEAT_SCALE`` (0.8): a series that
+   had an unusual stretch in the last 3 days needs p ≤ 10^−6.25 to alert again. Bursty series
+   (tweets, CPU) have such stretches every few days; the first in 3 days still alerts at 10⁻⁵.
+   3 days is the point channel's cooldown; 0.8 was chosen on NAB (0.9 and 0.8, 1 to 14 days
+   were tried: ``benchmarks/README.md``).
 
 **Range**: ``hi_t`` / ``lo_t`` = the highest / lowest value of the last ``RANGE_DAYS`` (30 days,
 in rows: round(30 days / Δ)) before t, once at least ``LEARN_ROWS`` earlier rows have a value;
@@ -54,6 +60,8 @@ RED = 1e-5  # a tail probability this small scores 0.5
 YELLOW = 1e-3  # what a red row right after a red row is lowered to
 RANGE_DAYS = pd.Timedelta(days=30)
 RANGE_MARGIN = 0.05
+REPEAT_SPAN = pd.Timedelta(days=3)
+REPEAT_SCALE = 0.8
 MASK = pd.Timedelta(hours=6)
 MASK_FACTOR = 0.01
 ALERT = 0.5
@@ -85,6 +93,12 @@ def likelihood(az: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarr
     shown = np.where(repeat, YELLOW, p)
     score = np.where(known, log_score(np.nan_to_num(shown, nan=1.0)), 0.0)
     return score, p, m_now, np.where(known, mu, np.nan)
+
+
+def likelihood_repeats(score: np.ndarray, rows: int) -> np.ndarray:
+    """The likelihood score × ``REPEAT_SCALE`` where it reached ``ALERT`` in the ``rows`` rows before."""
+    reached = pd.Series((score >= ALERT).astype(float)).shift(1).rolling(max(1, rows), min_periods=1).max()
+    return np.where(reached.fillna(0.0).to_numpy() > 0, score * REPEAT_SCALE, score)
 
 
 def out_of_range(y: np.ndarray, rows: int, history: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
