@@ -311,7 +311,10 @@ export function fmt(value, format = "number", unit = null, decimals = null) {
     case "currency":
       return `${unit ? `${unit} ` : ""}${n(value, decimals ?? 2)}`;
     case "duration":
-      return value >= 3600 ? `${n(value / 3600, 1)} h` : value >= 60 ? `${n(value / 60, 1)} min` : `${n(value, 1)} s`;
+      if (lang() === "zh") {
+        return value >= 86400 ? `${n(value / 86400, 1)} 天` : value >= 3600 ? `${n(value / 3600, 1)} 小时` : value >= 60 ? `${n(value / 60, 1)} 分钟` : `${n(value, 1)} 秒`;
+      }
+      return value >= 86400 ? `${n(value / 86400, 1)} d` : value >= 3600 ? `${n(value / 3600, 1)} h` : value >= 60 ? `${n(value / 60, 1)} min` : `${n(value, 1)} s`;
     default: {
       const abs = Math.abs(value);
       const text = n(value, decimals ?? (abs >= 100 ? 0 : abs >= 1 ? 2 : 4));
