@@ -310,7 +310,10 @@ def test_demo_project_lifecycle_and_active_users(runner: CliRunner, tmp_path: Pa
     from northstar.project import Project
 
     target = tmp_path / "demo"
-    assert runner.invoke(app, ["demo", str(target), "--users", "2000", "--days", "60"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["demo", str(target), "--users", "2000", "--days", "60", "--no-serve"]).exit_code
+        == 0
+    )
     out = runner.invoke(app, ["lifecycle", "shoppers", "--project", str(target)])
     assert out.exit_code == 0, out.output
     assert "✓ every week" in out.output

@@ -44,13 +44,13 @@ def test_init_refuses_unknown_template(runner: CliRunner, tmp_path: Path) -> Non
 
 def test_demo_generates_checks_and_reports(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60"])
+    result = runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60", "--no-serve"])
     assert result.exit_code == 0, result.output
     assert "30-day repurchase rate" in result.output
     assert "Week by week" in result.output
     assert (target / "ground_truth.json").exists()
     # a second run reuses the folder instead of regenerating it
-    again = runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60"])
+    again = runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60", "--no-serve"])
     assert again.exit_code == 0
     project = Project.load(target)
     result = runner.invoke(
@@ -73,7 +73,10 @@ def test_demo_generates_checks_and_reports(runner: CliRunner, tmp_path: Path) ->
 
 def test_demo_checkout_funnel(runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "demo"
-    assert runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["demo", str(target), "--users", "3000", "--days", "60", "--no-serve"]).exit_code
+        == 0
+    )
     result = runner.invoke(app, ["funnel", "checkout", "--by", "device", "--project", str(target)])
     assert result.exit_code == 0, result.output
     assert "4. purchase" in result.output

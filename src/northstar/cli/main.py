@@ -548,9 +548,19 @@ def demo(
     users: Annotated[int, typer.Option(help="number of users (size of the company)")] = 100_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     force: Annotated[bool, typer.Option(help="regenerate even if the folder exists")] = False,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="then serve its dashboard (--no-serve: only the report)"),
+    ] = True,
+    host: Annotated[str, typer.Option("--host", help="address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port to serve on")] = 8765,
     lang: LangOpt = None,
 ) -> None:
-    """Generate a realistic cross-border e-commerce company and print its north-star report."""
+    """Generate a realistic e-commerce company, print its report and serve its dashboard.
+
+    After the north-star report, the dashboard is served as by ``northstar serve <folder>``: its
+    address is printed (http://127.0.0.1:8765 by default) and Ctrl-C stops it. ``--no-serve``
+    only prints the report."""
     from northstar.cli.report import north_star_report
     from northstar.project import Project
     from northstar.scaffold.demo import generate_demo
@@ -571,6 +581,11 @@ def demo(
         north_star_report(proj, console, lang or proj.spec.project.language)
     except NorthstarError as exc:
         _fail(exc, lang or _language(target))
+        return
+    if serve:
+        from northstar.cli.serve import serve_project
+
+        serve_project(target, host=host, port=port, lang=lang)
 
 
 @app.command()
