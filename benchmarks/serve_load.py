@@ -137,6 +137,7 @@ def urls(base: str, overview: dict[str, Any]) -> list[tuple[str, str]]:
     for grain in ("day", "week", "month", "quarter"):
         out.append(("overview", f"/api/overview?grain={grain}"))
     # the overview page's own trend call, then the KPI page's defaults and its controls
+    out.append(("series", f"/api/metrics/{kpis[0]}/series?grain=week"))
     out.append(
         ("series", f"/api/metrics/{kpis[0]}/series?grain=week&from={overview['start']}&to={overview['end']}")
     )

@@ -6,7 +6,7 @@ after the other and each under the engine lock like any request (a request that 
 answer waits for it and is then served from the cache), the requests the dashboard's pages make
 when opened without parameters (:func:`default_requests`): the project, the overview and its
 trend, each headline KPI's page, the heatmap, the first funnel, retention and scorecard, the north
-star's explanation, the OKRs and the lead sets' ratings. Afterwards it looks at the data version
+star's explanation, the OKRs and the lead sets' first page, channels and ratings. Afterwards it looks at the data version
 every ``interval`` seconds and warms again when it changed (a source file, the YAML or the app
 database), until the app stops.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, get_type_hints
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -41,12 +41,9 @@ __all__ = ["Warmer", "call", "default_requests"]
 log = logging.getLogger("northstar.serve")
 
 
-def default_requests(
-    project_info: dict[str, Any], overview: Callable[[], dict[str, Any] | None]
-) -> list[str]:
+def default_requests(project_info: dict[str, Any]) -> list[str]:
     """The GET requests the pages make when opened as they are linked from the navigation, for a
-    project described by ``/api/project``'s answer. ``overview`` gives ``/api/overview?grain=week``'s
-    answer (its dates are the overview trend's) or None."""
+    project described by ``/api/project``'s answer."""
 
     def q(path: str, **params: Any) -> str:
         given = {k: v for k, v in params.items() if v not in (None, "")}
@@ -58,11 +55,8 @@ def default_requests(
     star = project_info.get("north_star")
     kpis = [m for m in [star, *project_info.get("supporting", [])] if m]
     out = [q("project"), q("overview", grain="week")]
-    found = overview()
-    if kpis and found is not None:  # overview.js: the first KPI's trend over the overview's dates
-        out.append(
-            q(f"metrics/{name(kpis[0])}/series", grain="week", **{"from": found["start"], "to": found["end"]})
-        )
+    if kpis:  # overview.js: the lead KPI's weekly trend beside the overview
+        out.append(q(f"metrics/{name(kpis[0])}/series", grain="week"))
     out += [q(f"metrics/{name(m)}/series", grain="day") for m in kpis]  # metric.js, from the KPI cards
     if kpis:
         out.append(q("heatmap", metrics=",".join(dict.fromkeys(kpis))))  # heatmap.js: the headline KPIs
@@ -165,8 +159,7 @@ class Warmer:
             return json.loads(got.body) if hasattr(got, "body") else got
 
         warmed: list[str] = []
-        project_info = answer("/api/project")
-        for url in default_requests(project_info, lambda: answer("/api/overview?grain=week")):
+        for url in default_requests(answer("/api/project")):
             if self._stop.is_set():
                 return
             try:
