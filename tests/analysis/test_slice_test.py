@@ -144,7 +144,7 @@ def test_planted_causes_on_wide_data_are_found_with_pandas_figures(
     result = project.explain("events", day=DAY, vs="previous", by=DIMS)
     assert result.causes is not None
     assert {c.combination for c in result.causes.causes} == {tuple(sorted(c.items())) for c in CAUSES}
-    assert any("moved unlike the other values" in n for n in result.notes), result.notes
+    assert any("root causes on wide data" in n for n in result.notes), result.notes
     local = events["ts"].dt.tz_localize("UTC").dt.tz_convert(TZ).dt.date
     today, before = events[local == DAY], events[local == DAY - timedelta(days=1)]
     total = len(today) - len(before)

@@ -685,8 +685,13 @@ def _causes(
     memo: dict[tuple[tuple[str, ...], tuple[str, ...]], pd.DataFrame],
 ) -> RootCauses | None:
     from northstar.analysis.rootcause import localize, localize_ratio
+    from northstar.analysis.wide_tables import wide_root_causes
 
     kind = project.catalog.metrics[metric].kind
+    measures = list(num_den) if num_den is not None else [metric]
+    fast = wide_root_causes(project, engine, measures, dims, period, base, max_causes, memo, _is_wide, notes)
+    if fast is not None:
+        return fast
     if num_den is not None:
         num, den = num_den
         leaves, kept, slices = _leaves(
@@ -812,6 +817,11 @@ def _drilled(
 MAX_LEAF_DIMS = 6  # dimensions the leaf table keeps: C(6,1)+C(6,2)+C(6,3) = 41 cuboids to search
 MAX_VALUES = 50  # values kept per dimension; the others are pooled as "(other)"
 OTHER = "(other)"
+
+
+def _is_wide(labels: list[list[str]]) -> bool:
+    """More than :data:`MAX_LEAF_DIMS` dimensions, or one of more than :data:`MAX_VALUES` values."""
+    return len(labels) > MAX_LEAF_DIMS or any(len(v) > MAX_VALUES for v in labels)
 
 
 def _leaves(
