@@ -26,8 +26,9 @@ every call at p95 ≤ 300 ms warm; the overview painted within 1.5 s.
 **Paint** (``--paint``): Chromium (``/usr/bin/chromium``, Playwright) opens ``/`` in a fresh
 context, and the time from navigation start to every ``[data-chart]`` being ``ready`` (the same
 condition as the browser tests' ``wait_drawn``) is read with ``performance.now()``. "cold" is the
-first page load after a fresh server start (server and browser cache empty), "warm" the median of
-``--paint-runs`` later loads, each in a fresh browser context (no HTTP cache).
+first page load on a freshly started server, right after it answers (its warm-up has only just
+begun), on each of ``--cold-paints`` servers; "warm" the ``--paint-runs`` later loads on the last
+one, each in a fresh browser context (no HTTP cache). The medians are judged against the goal.
 """
 
 from __future__ import annotations
@@ -248,8 +249,10 @@ def quantile(values: list[float], q: float) -> float:
     return v[max(0, min(len(v) - 1, int(-(-q * len(v) // 1)) - 1))]
 
 
-def paint(base: str, runs: int) -> tuple[float, list[float]]:
-    """Seconds from navigation start to every chart drawn on ``/``: the first load, then ``runs`` more."""
+def paint(project: Path, cold_runs: int, runs: int) -> tuple[list[float], list[float]]:
+    """Seconds from navigation start to every chart drawn on ``/``: the first load on each of
+    ``cold_runs`` freshly started servers (right after it answers), then ``runs`` more loads on the
+    last one."""
     from playwright.sync_api import sync_playwright
 
     script = (
@@ -257,22 +260,38 @@ def paint(base: str, runs: int) -> tuple[float, list[float]]:
         " return m && m.dataset.state === 'ready' && document.querySelectorAll('[data-chart]').length > 0"
         " && [...document.querySelectorAll('[data-chart]')].every(c => c.dataset.chart === 'ready'); }"
     )
-    out: list[float] = []
+
+    def load(browser: Any, base: str) -> float:
+        context = browser.new_context(locale="en-US", viewport={"width": 1360, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(base + "/", wait_until="commit")
+            page.wait_for_function(script, timeout=60_000, polling="raf")
+            return float(page.evaluate("() => performance.now()")) / 1000
+        finally:
+            context.close()
+
+    cold: list[float] = []
+    warm: list[float] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
         )
         try:
-            for _ in range(runs + 1):
-                context = browser.new_context(locale="en-US", viewport={"width": 1360, "height": 900})
-                page = context.new_page()
-                page.goto(base + "/", wait_until="commit")
-                page.wait_for_function(script, timeout=60_000, polling="raf")
-                out.append(page.evaluate("() => performance.now()") / 1000)
-                context.close()
+            first = browser.new_context()  # the browser's own first start is not the page's
+            first.new_page().goto("data:text/html,")
+            first.close()
+            for i in range(cold_runs):
+                server = Server(project)
+                try:
+                    cold.append(load(browser, server.url))
+                    if i == cold_runs - 1:
+                        warm = [load(browser, server.url) for _ in range(runs)]
+                finally:
+                    server.stop()
         finally:
             browser.close()
-    return out[0], out[1:]
+    return cold, warm
 
 
 def machine() -> str:
@@ -294,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--settle", type=float, default=0.0, help="seconds to wait before the cold pass")
     ap.add_argument("--paint", action="store_true", help="also time the overview's paint in Chromium")
-    ap.add_argument("--paint-runs", type=int, default=5)
+    ap.add_argument("--paint-runs", type=int, default=5, help="warm page loads")
+    ap.add_argument("--cold-paints", type=int, default=3, help="first page loads, each on a fresh server")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
     args = ap.parse_args(argv)
 
@@ -313,13 +333,13 @@ def main(argv: list[str] | None = None) -> int:
         times, wall = warm(server.url, paths, args.clients, args.rounds)
     finally:
         server.stop()
-    if args.paint:  # on a server of its own: the first load is a first visitor's
-        server = Server(project)
-        try:
-            first, later = paint(server.url, args.paint_runs)
-            report["paint_cold_s"], report["paint_warm_s"] = first, sorted(later)[len(later) // 2]
-        finally:
-            server.stop()
+    if args.paint:  # on servers of their own: each first load is a first visitor's
+        cold_paints, warm_paints = paint(project, args.cold_paints, args.paint_runs)
+        report["paint_cold_s"], report["paint_warm_s"] = (
+            quantile(cold_paints, 0.5),
+            quantile(warm_paints, 0.5),
+        )
+        report["paint_cold_all_s"], report["paint_warm_all_s"] = cold_paints, warm_paints
 
     everything = [ms for v in times.values() for ms in v]
     width = max(len(p) for p in paths)
@@ -352,8 +372,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"goal: every URL's warm p95 <= {GOAL_MS:.0f} ms: {'met' if ok else 'NOT met'}")
     if args.paint:
         paint_ok = report["paint_cold_s"] <= PAINT_GOAL_S and report["paint_warm_s"] <= PAINT_GOAL_S
-        print(f"paint of /: cold {report['paint_cold_s']:.2f} s, warm (median of {args.paint_runs}) "
-              f"{report['paint_warm_s']:.2f} s; goal <= {PAINT_GOAL_S} s: {'met' if paint_ok else 'NOT met'}")  # fmt: skip
+        shown = {k: " ".join(f"{x:.2f}" for x in report[f"paint_{k}_all_s"]) for k in ("cold", "warm")}
+        print(f"paint of /: cold (first load on {args.cold_paints} fresh servers) median {report['paint_cold_s']:.2f} s "
+              f"[{shown['cold']}], warm median {report['paint_warm_s']:.2f} s [{shown['warm']}]; "
+              f"goal (medians) <= {PAINT_GOAL_S} s: {'met' if paint_ok else 'NOT met'}")  # fmt: skip
         ok = ok and paint_ok
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
