@@ -93,10 +93,11 @@ class Tables:
     cells: dict[Key, np.ndarray] = field(default_factory=dict)
 
 
-# (tables, slice to drill as ((dimension, label index), ...)) -> {combination: vector}
-Drill = Callable[[Tables, Key], dict[Key, np.ndarray]]
-# (tables, dimension triples) -> {triple: array}
-FetchTriples = Callable[[Tables, list[tuple[int, int, int]]], dict[tuple[int, int, int], np.ndarray]]
+# (tables, slices to drill, dimension triples) -> ({slice + one more value: vector}, {triple: array})
+Fetch = Callable[
+    [Tables, list[Key], list[tuple[int, int, int]]],
+    tuple[dict[Key, np.ndarray], dict[tuple[int, int, int], np.ndarray]],
+]
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,21 @@ class _Counts:
             if dims in t.triples:
                 return t.triples[dims][:, codes[0], codes[1], codes[2]]
         return None
+
+    def joint(self, parts: tuple[Key, ...], union: Key) -> np.ndarray:
+        """The vector of the rows under every one of ``parts`` (whose union is ``union``): exact
+        when a table holds it, else built part by part, each new part's rows taken as
+        independent of the earlier parts given what they share:
+        n(P ∪ Q) ≈ n(P)·n(Q)/n(P ∩ Q). A cause's own move thus stays in the estimate."""
+        got = self.exact(union)
+        if got is not None:
+            return got
+        cur_key, cur = parts[0], self.vec(parts[0])
+        for q in parts[1:]:
+            shared = tuple(x for x in cur_key if x in q)
+            cur = _div(cur * self.vec(q), self.vec(shared))
+            cur_key = _union(cur_key, q) or cur_key
+        return cur
 
     def vec(self, key: Key) -> np.ndarray:
         if key in self.memo:
@@ -238,15 +254,15 @@ class _Search:
             return np.zeros_like(self.n.total)
         v = np.zeros_like(self.n.total)
 
-        def add(k: Key, rest: list[Key], sign: float) -> None:
+        def add(parts: tuple[Key, ...], union: Key, rest: list[Key], sign: float) -> None:
             nonlocal v
-            v = v + sign * self.n.vec(k)
+            v = v + sign * self.n.joint(parts, union)
             for i, a in enumerate(rest):
-                u = _union(k, a)
+                u = _union(union, a)
                 if u is not None:
-                    add(u, rest[i + 1 :], -sign)
+                    add((*parts, a), u, rest[i + 1 :], -sign)
 
-        add(key, accepted, 1.0)
+        add((key,), key, accepted, 1.0)
         return np.maximum(v, 0.0)
 
     def z(self, key: Key, accepted: list[Key]) -> float:
@@ -366,21 +382,19 @@ class _Search:
         return list(zip(accepted, zs, strict=True))
 
 
-def search(
-    t: Tables, phi1: float, drill: Drill, fetch_triples: FetchTriples, max_causes: int = 10
-) -> list[Found]:
+def search(t: Tables, phi1: float, fetch: Fetch, max_causes: int = 10) -> list[Found]:
     """The causes, in the order found (see the module docstring)."""
     s = _Search(t, phi1)
     values = s.value_candidates()
     pairs = s.pair_candidates()
     first = s.greedy(values + pairs, max_causes)
-    fetched: dict[Key, np.ndarray] = {}
-    for key, _ in first:
-        if len(key) == 2 or (len(key) == 1 and key[0][1] not in s.n.code[key[0][0]]):
-            fetched.update(drill(t, key))
-    t.cells.update(fetched)
+    drills: list[Key] = [
+        key for key, _ in first if len(key) == 2 or (len(key) == 1 and key[0][1] not in s.n.code[key[0][0]])
+    ]
     wanted = s.evidence([k for k, _ in first], TRIPLE_TABLES)
-    t.triples.update(fetch_triples(t, wanted))
+    fetched, triples = fetch(t, drills, wanted)
+    t.cells.update(fetched)
+    t.triples.update(triples)
     s.n.memo.clear()
     drilled_pairs = [k for k in fetched if len(k) == 2]
     candidates = values + pairs + drilled_pairs + s.triple_candidates(fetched)

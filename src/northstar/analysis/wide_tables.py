@@ -154,24 +154,25 @@ class RowSource:
                 self.codes.release()
             self.codes = None
 
-    def _grouped(self, table: Any, groups: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
-        """One array per group of dimensions: GROUP BY period and their codes over ``table``."""
-        if not groups:
+    def _grouped(self, parts: Sequence[tuple[Any, tuple[int, ...]]]) -> list[np.ndarray]:
+        """One array per (table, dimensions): GROUP BY period and those dimensions' codes, all in
+        one query (leaving out the rows where a code is "other" made DuckDB slower, not faster)."""
+        if not parts:
             return []
-        sums = {f"__s{i}": table[f"__m{i}"].sum() for i in range(self.measures)}
-        width = max(len(g) for g in groups)
-        parts = []
-        for n, g in enumerate(groups):
+        width = max(len(g) for _, g in parts)
+        exprs = []
+        for n, (table, g) in enumerate(parts):
             keys = {f"__k{x}": table[f"__c{d}"] for x, d in enumerate(g)}
             keys.update({f"__k{x}": ibis.literal(0).cast("int16") for x in range(len(g), width)})
-            parts.append(
+            sums = {f"__s{i}": table[f"__m{i}"].sum() for i in range(self.measures)}
+            exprs.append(
                 table.group_by(**{_P: table[_P]}, **keys)
                 .aggregate(**sums)
                 .mutate(__g=ibis.literal(n).cast("int32"))
             )
-        frame = self.engine.execute(ibis.union(*parts, distinct=False))
+        frame = self.engine.execute(ibis.union(*exprs, distinct=False))
         out = []
-        for n, g in enumerate(groups):
+        for n, (_, g) in enumerate(parts):
             f = frame[frame["__g"] == n]
             shape = tuple(len(self.top[d]) + 1 for d in g)
             out.append(self._vectors(f, [f"__k{x}" for x in range(len(g))], shape))
@@ -179,28 +180,21 @@ class RowSource:
 
     def pairs(self) -> dict[tuple[int, int], np.ndarray]:
         groups = list(combinations(range(len(self.dims)), 2))
-        return dict(zip(groups, self._grouped(self.codes, groups), strict=True))  # type: ignore[arg-type]
+        arrays = self._grouped([(self.codes, g) for g in groups])
+        return dict(zip(groups, arrays, strict=True))  # type: ignore[arg-type]
 
-    def triples(
-        self, _: Tables, wanted: list[tuple[int, int, int]]
-    ) -> dict[tuple[int, int, int], np.ndarray]:
-        return dict(zip(wanted, self._grouped(self.codes, list(wanted)), strict=True))  # type: ignore[arg-type]
-
-    def drill(self, t: Tables, key: Key) -> dict[Key, np.ndarray]:
-        """Within the slice ``key``, each other dimension's coded values: {slice + value: vector}."""
-        fixed = dict(key)
+    def _slice(self, t: Tables, key: Key) -> Any:
+        """The cached codes within the slice ``key`` (the rows, coded again, when a value of
+        ``key`` is pooled as "other" and only its text can name it)."""
         coded = {d: t.top[d].index(v) for d, v in key if v in t.top[d]}
         if len(coded) == len(key):
             table = self.codes
-            cond = None
-            for d, c in coded.items():
-                term = table[f"__c{d}"] == c
-                cond = term if cond is None else cond & term
-        else:  # a value the codes pool as "other": filter on its text
+            conds = [table[f"__c{d}"] == c for d, c in coded.items()]
+        else:
             table = self.rows.select(
                 **{_P: self.rows[_P]},
                 **{f"__m{i}": self.rows[f"__m{i}"] for i in range(self.measures)},
-                **{f"__d{d}": self.rows[f"__d{d}"] for d in fixed},
+                **{f"__d{d}": self.rows[f"__d{d}"] for d, _ in key},
                 **{
                     f"__c{j}": self.rows[f"__d{j}"]
                     .substitute({t.labels[j][v]: c for c, v in enumerate(kept)}, else_=len(kept))
@@ -208,19 +202,38 @@ class RowSource:
                     for j, kept in enumerate(t.top)
                 },
             )
-            cond = None
+            conds = []
             for d, v in key:
-                label = t.labels[d][v]
-                col = table[f"__d{d}"]
-                term = col.isnull() if label == NONE_LABEL else col == label
-                cond = term if cond is None else cond & term
-        inner = table.filter(cond)
-        others = [(k,) for k in range(len(self.dims)) if k not in fixed]
-        out: dict[Key, np.ndarray] = {}
-        for (k,), arr in zip(others, self._grouped(inner, others), strict=True):
+                label, col = t.labels[d][v], table[f"__d{d}"]
+                conds.append(col.isnull() if label == NONE_LABEL else col == label)
+        return table.filter(*conds)
+
+    def fetch(
+        self, t: Tables, drills: list[Key], triples: list[tuple[int, int, int]]
+    ) -> tuple[dict[Key, np.ndarray], dict[tuple[int, int, int], np.ndarray]]:
+        """In one query: within each slice of ``drills``, each other dimension's coded values
+        ({slice + value: vector}); and the tables of the dimension ``triples``."""
+        parts: list[tuple[Any, tuple[int, ...]]] = []
+        owners: list[Key | None] = []
+        for key in drills:
+            inner = self._slice(t, key)
+            fixed = {d for d, _ in key}
+            for k in range(len(self.dims)):
+                if k not in fixed:
+                    parts.append((inner, (k,)))
+                    owners.append(key)
+        parts += [(self.codes, g) for g in triples]
+        owners += [None] * len(triples)
+        cells: dict[Key, np.ndarray] = {}
+        tables: dict[tuple[int, int, int], np.ndarray] = {}
+        for (_, g), owner, arr in zip(parts, owners, self._grouped(parts), strict=True):
+            if owner is None:
+                tables[g] = arr  # type: ignore[index]
+                continue
+            (k,) = g
             for c, v in enumerate(t.top[k]):
-                out[tuple(sorted([*key, (k, v)]))] = arr[:, c]
-        return out
+                cells[tuple(sorted([*owner, (k, v)]))] = arr[:, c]
+        return cells, tables
 
 
 def top_values(
@@ -281,7 +294,7 @@ def wide_root_causes(
     try:
         rows.cache_codes(labels, top)
         tables = Tables(list(dims), labels, margins, top, rows.pairs(), ratio)
-        found = wide_search.search(tables, test.phi, rows.drill, rows.triples, max_causes)
+        found = wide_search.search(tables, test.phi, rows.fetch, max_causes)
     finally:
         rows.release()
     pairs = sum(a * b for a, b in combinations([len(x) for x in top], 2))
