@@ -154,15 +154,16 @@ class RowSource:
                 self.codes.release()
             self.codes = None
 
-    def _grouped(self, parts: Sequence[tuple[Any, tuple[int, ...]]]) -> list[np.ndarray]:
-        """One array per (table, dimensions): GROUP BY period and those dimensions' codes, all in
-        one query (leaving out the rows where a code is "other" made DuckDB slower, not faster)."""
+    def _grouped(self, parts: Sequence[tuple[Any, Sequence[tuple[str, int]]]]) -> list[np.ndarray]:
+        """One array per (table, [(key column, its number of codes), …]): GROUP BY period and
+        those keys, all in one query. (Leaving out the rows where a code is "other" made DuckDB
+        slower, not faster.)"""
         if not parts:
             return []
         width = max(len(g) for _, g in parts)
         exprs = []
         for n, (table, g) in enumerate(parts):
-            keys = {f"__k{x}": table[f"__c{d}"] for x, d in enumerate(g)}
+            keys = {f"__k{x}": table[col].cast("int16") for x, (col, _) in enumerate(g)}
             keys.update({f"__k{x}": ibis.literal(0).cast("int16") for x in range(len(g), width)})
             sums = {f"__s{i}": table[f"__m{i}"].sum() for i in range(self.measures)}
             exprs.append(
@@ -174,65 +175,91 @@ class RowSource:
         out = []
         for n, (_, g) in enumerate(parts):
             f = frame[frame["__g"] == n]
-            shape = tuple(len(self.top[d]) + 1 for d in g)
-            out.append(self._vectors(f, [f"__k{x}" for x in range(len(g))], shape))
+            out.append(self._vectors(f, [f"__k{x}" for x in range(len(g))], tuple(size for _, size in g)))
         return out
+
+    def _codes_of(self, dims: Sequence[int]) -> list[tuple[str, int]]:
+        return [(f"__c{d}", len(self.top[d]) + 1) for d in dims]
 
     def pairs(self) -> dict[tuple[int, int], np.ndarray]:
         groups = list(combinations(range(len(self.dims)), 2))
-        arrays = self._grouped([(self.codes, g) for g in groups])
+        arrays = self._grouped([(self.codes, self._codes_of(g)) for g in groups])
         return dict(zip(groups, arrays, strict=True))  # type: ignore[arg-type]
 
-    def _slice(self, t: Tables, key: Key) -> Any:
-        """The cached codes within the slice ``key`` (the rows, coded again, when a value of
-        ``key`` is pooled as "other" and only its text can name it)."""
-        coded = {d: t.top[d].index(v) for d, v in key if v in t.top[d]}
-        if len(coded) == len(key):
-            table = self.codes
-            conds = [table[f"__c{d}"] == c for d, c in coded.items()]
-        else:
-            table = self.rows.select(
-                **{_P: self.rows[_P]},
-                **{f"__m{i}": self.rows[f"__m{i}"] for i in range(self.measures)},
-                **{f"__d{d}": self.rows[f"__d{d}"] for d, _ in key},
-                **{
-                    f"__c{j}": self.rows[f"__d{j}"]
-                    .substitute({t.labels[j][v]: c for c, v in enumerate(kept)}, else_=len(kept))
-                    .cast("int16")
-                    for j, kept in enumerate(t.top)
-                },
-            )
-            conds = []
-            for d, v in key:
-                label, col = t.labels[d][v], table[f"__d{d}"]
-                conds.append(col.isnull() if label == NONE_LABEL else col == label)
+    def _recoded(self, t: Tables, key: Key) -> Any:
+        """The rows within the slice ``key``, coded again: a value of ``key`` is pooled as
+        "other" in the cached codes, and only its text can name it."""
+        table = self.rows.select(
+            **{_P: self.rows[_P]},
+            **{f"__m{i}": self.rows[f"__m{i}"] for i in range(self.measures)},
+            **{f"__d{d}": self.rows[f"__d{d}"] for d, _ in key},
+            **{
+                f"__c{j}": self.rows[f"__d{j}"]
+                .substitute({t.labels[j][v]: c for c, v in enumerate(kept)}, else_=len(kept))
+                .cast("int16")
+                for j, kept in enumerate(t.top)
+            },
+        )
+        conds = []
+        for d, v in key:
+            label, col = t.labels[d][v], table[f"__d{d}"]
+            conds.append(col.isnull() if label == NONE_LABEL else col == label)
         return table.filter(*conds)
 
     def fetch(
         self, t: Tables, drills: list[Key], triples: list[tuple[int, int, int]]
     ) -> tuple[dict[Key, np.ndarray], dict[tuple[int, int, int], np.ndarray]]:
         """In one query: within each slice of ``drills``, each other dimension's coded values
-        ({slice + value: vector}); and the tables of the dimension ``triples``."""
-        parts: list[tuple[Any, tuple[int, ...]]] = []
-        owners: list[Key | None] = []
-        for key in drills:
-            inner = self._slice(t, key)
-            fixed = {d for d, _ in key}
+        ({slice + value: vector}); and the tables of the dimension ``triples``.
+
+        Slices of coded values share one GROUP BY per dimension: each row carries a bit per
+        slice it is in (slices may overlap), and a slice's cells sum the bit patterns holding
+        its bit."""
+        coded = [k for k in drills if all(v in t.top[d] for d, v in k)]
+        other = [k for k in drills if k not in coded]
+        parts: list[tuple[Any, Sequence[tuple[str, int]]]] = []
+        owners: list[tuple[str, Any]] = []
+        if coded:
+            bits: Any = ibis.literal(0)
+            for b, key in enumerate(coded):
+                inside = None
+                for d, v in key:
+                    term = self.codes[f"__c{d}"] == t.top[d].index(v)
+                    inside = term if inside is None else inside & term
+                bits = bits + ibis.ifelse(inside, 1 << b, 0)
+            table = self.codes.mutate(__bits=bits)
+            table = table.filter(table["__bits"] > 0)
             for k in range(len(self.dims)):
-                if k not in fixed:
-                    parts.append((inner, (k,)))
-                    owners.append(key)
-        parts += [(self.codes, g) for g in triples]
-        owners += [None] * len(triples)
+                parts.append((table, [("__bits", 1 << len(coded)), *self._codes_of([k])]))
+                owners.append(("bits", k))
+        for key in other:
+            inner = self._recoded(t, key)
+            for k in range(len(self.dims)):
+                if k not in dict(key):
+                    parts.append((inner, self._codes_of([k])))
+                    owners.append(("slice", (key, k)))
+        for g in triples:
+            parts.append((self.codes, self._codes_of(g)))
+            owners.append(("triple", g))
         cells: dict[Key, np.ndarray] = {}
         tables: dict[tuple[int, int, int], np.ndarray] = {}
-        for (_, g), owner, arr in zip(parts, owners, self._grouped(parts), strict=True):
-            if owner is None:
-                tables[g] = arr  # type: ignore[index]
+        patterns = np.arange(1 << len(coded))
+        for (kind, what), arr in zip(owners, self._grouped(parts), strict=True):
+            if kind == "triple":
+                tables[what] = arr
                 continue
-            (k,) = g
-            for c, v in enumerate(t.top[k]):
-                cells[tuple(sorted([*owner, (k, v)]))] = arr[:, c]
+            if kind == "slice":
+                key, k = what
+                for c, v in enumerate(t.top[k]):
+                    cells[tuple(sorted([*key, (k, v)]))] = arr[:, c]
+                continue
+            k = what
+            for b, key in enumerate(coded):
+                if k in dict(key):
+                    continue
+                within = arr[:, (patterns >> b) & 1 == 1, :].sum(axis=1)
+                for c, v in enumerate(t.top[k]):
+                    cells[tuple(sorted([*key, (k, v)]))] = within[:, c]
         return cells, tables
 
 
