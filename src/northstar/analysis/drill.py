@@ -14,7 +14,9 @@ of the dimensions tested) and moved the same way as the slice; this repeats unti
 passes and the cause stays as found.
 
 Cost: two engine queries (period and baseline) per other dimension of ``by`` and step, for each
-cause; on ``benchmarks/rca_wide.py`` (20 dimensions, 1M events) about half of ``explain``'s time.
+cause. ``explain`` drills this way only for metrics that do not add up row by row (distinct counts
+…); counts, sums and their ratios take :mod:`northstar.analysis.wide_search`, whose drills are one
+GROUP BY per dimension for all causes at once.
 
 Slices holding a pooled value (``(other)``) or a missing one (``(none)``) are not drilled: no
 filter names them.

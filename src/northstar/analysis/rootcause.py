@@ -102,13 +102,16 @@ HotSpot and Adtributor, with three changes marked *(ours)* below. Per leaf:
 - ``max_layer = 3``: the issue asks for combinations of 1 to 3 attributes; ``max_causes = 10``
   caps the list a person reads.
 
-**Wide data.** ``localize(..., slices=SliceSearch(...))`` replaces steps 2–6 and the merge of pieces by
-the slice search of :mod:`northstar.analysis.slice_test` (a combination is a cause when its
-aggregate log ratio differs from the rest's beyond Poisson noise and a measured wobble, at 1 %
-family-wise; the largest ``|z|`` first). ``explain`` asks for it when the leaf table is wide (see
-:func:`northstar.analysis.explain._leaves`); the reported figures (real, expected, change, share,
-explained) are defined as above either way, and ``risk`` then holds the cause's ``|z|`` (for a
-cause ``explain`` drilled down, that of the slice it was drilled from).
+**Wide data.** ``explain`` does not build a leaf table over tens of dimensions of thousands of
+values: for metrics that add up row by row it runs the interaction search of
+:mod:`northstar.analysis.wide_search` on margins, pair and triple tables the engine aggregates;
+for other metrics, ``localize(..., slices=SliceSearch(...))`` replaces steps 2–6 and the merge of
+pieces by the slice search of :mod:`northstar.analysis.slice_test` (a combination is a cause when
+its aggregate log ratio differs from the rest's beyond Poisson noise and a measured wobble, at 1 %
+family-wise; the largest ``|z|`` first; see :func:`northstar.analysis.explain_causes._leaves`).
+The reported figures (real, expected, change, share, explained) are defined as above either way,
+and ``risk`` then holds the cause's ``|z|`` (for a cause ``explain`` drilled down, that of the
+slice it was drilled from).
 
 **Cost.** With n leaves and m attributes, each step of the search makes one pass per cuboid over
 the leaves it keeps after pruning (integer codes combined per cuboid, ``np.bincount`` over the

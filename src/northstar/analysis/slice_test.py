@@ -1,5 +1,9 @@
 """Slices that moved unlike the rest: the test the root-cause search uses on wide data.
 
+``explain`` uses the slice search below for metrics that do not add up row by row (distinct
+counts …); counts, sums and their ratios take :mod:`northstar.analysis.wide_search`, which reuses
+:func:`value_test`'s wobble φ for single values.
+
 A *slice* is a dimension value (``d03=d03_2``) or a combination of 1–3 of them. Its totals in the
 period are ``r`` (real) and in the baseline ``e`` (expected); for a ratio num/den, ``r`` is its
 real numerator and ``e`` what its real denominator would have brought at its expected ratio, as in
