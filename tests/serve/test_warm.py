@@ -14,8 +14,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+import pytest
+
 from northstar.serve import dashboard
 from northstar.serve.app import create_app
+from northstar.serve.auth import create_token
 from northstar.serve.models import OverviewOut, ProjectOut, SeriesOut
 from northstar.serve.read_routes import project_info
 from northstar.serve.warm import Warmer, call, default_requests
@@ -48,8 +51,13 @@ def test_cached_json_is_what_the_response_model_gives(client: TestClient) -> Non
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_name"
 
 
-def test_a_cached_answer_does_not_wait_for_a_computation(client: TestClient) -> None:
-    ctx = client.app.state.northstar  # type: ignore[attr-defined]
+@pytest.mark.parametrize("tokens", [False, True])
+def test_a_cached_answer_does_not_wait_for_a_computation(make_client: Any, tokens: bool) -> None:
+    client = make_client(tokens=tokens)
+    ctx = client.app.state.northstar
+    if tokens:  # the token is looked up on the app database's second connection
+        token, _ = create_token(ctx.store, "viewer", "reader")
+        client.headers["Authorization"] = f"Bearer {token}"
     assert client.get("/api/overview").status_code == 200  # cached now
     computing, done = threading.Event(), threading.Event()
 

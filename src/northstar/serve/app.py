@@ -118,8 +118,8 @@ def create_app(
         path = request.url.path
         if ctx.require_token and not path.startswith("/api/") and not _public(path):
             try:
-                with ctx.lock:
-                    authenticate(request, ctx.store, True)
+                with ctx.reading() as store:
+                    authenticate(request, store, True)
             except ApiError as exc:
                 if request.method in ("GET", "HEAD") and path not in _NOT_PAGES:
                     target = path + (f"?{request.url.query}" if request.url.query else "")

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -105,11 +106,20 @@ class ServerContext:
             return self._project, (self._files, app)
 
     def _app_version(self) -> tuple[int, ...]:
+        with self.reading() as store:
+            return store.data_version()
+
+    @contextmanager
+    def reading(self) -> Iterator[AlertStore]:
+        """The app database for a short read that must not wait for a computation (the data
+        version, a token): the second connection under a lock of its own, or, when the database
+        was handed over open, the shared one under the lock."""
         if self._versions is None:
             with self.lock:
-                return self.store.data_version()
-        with self._versions_lock:
-            return self._versions.data_version()
+                yield self.store
+        else:
+            with self._versions_lock:
+                yield self._versions
 
     def cached(self, endpoint: str, params: Mapping[str, Any], compute: Callable[[Project], T]) -> T:
         """``compute(project)`` cached under (endpoint, params, data version); a cached answer does

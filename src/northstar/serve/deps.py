@@ -21,12 +21,8 @@ def context(request: Request) -> ServerContext:
 
 def reader(request: Request, _: object = Depends(bearer)) -> Caller:
     ctx = context(request)
-    if not ctx.require_token and "authorization" not in request.headers:
-        # the loopback caller: no token to look up, so no wait for the lock (a cached answer is
-        # not held up by another request's computation)
-        return authenticate(request, ctx.store, False)
-    with ctx.lock:
-        return authenticate(request, ctx.store, ctx.require_token)
+    with ctx.reading() as store:  # not held up by another request's computation
+        return authenticate(request, store, ctx.require_token)
 
 
 def writer(request: Request, caller: Caller = Depends(reader)) -> Caller:
