@@ -30,7 +30,11 @@ def test_echarts_is_served_from_the_package(client: Any) -> None:
     r = client.get("/static/vendor/echarts.min.js")
     assert r.status_code == 200
     assert "echarts" in r.text[:2000].lower()
-    assert client.get("/static/js/core.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert (
+        client.get("/static/js/core.js")
+        .headers["content-type"]
+        .startswith(("text/javascript", "application/javascript"))
+    )
 
 
 def test_pages_refuse_a_foreign_host(client: Any) -> None:
