@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from northstar.project import Project
 
 NONE_LABEL = "(none)"
-_P, _OTHER = "__p", "__other"
+_P = "__p"
 
 
 class RowSource:
@@ -162,14 +162,12 @@ class RowSource:
             return []
         width = max(len(g) for _, g in parts)
         exprs = []
-        for n, (table, g) in enumerate(parts):
-            keys = {f"__k{x}": table[col].cast("int16") for x, (col, _) in enumerate(g)}
-            keys.update({f"__k{x}": ibis.literal(0).cast("int16") for x in range(len(g), width)})
+        for n, (table, g) in enumerate(parts):  # every key column is int16 (fewer nodes to compile)
+            keys = {f"__k{x}": table[col] for x, (col, _) in enumerate(g)}
+            keys.update({f"__k{x}": ibis.literal(0, type="int16") for x in range(len(g), width)})
             sums = {f"__s{i}": table[f"__m{i}"].sum() for i in range(self.measures)}
             exprs.append(
-                table.group_by(**{_P: table[_P]}, **keys)
-                .aggregate(**sums)
-                .mutate(__g=ibis.literal(n).cast("int32"))
+                table.group_by(__g=ibis.literal(n, type="int32"), **{_P: table[_P]}, **keys).aggregate(**sums)
             )
         frame = self.engine.execute(ibis.union(*exprs, distinct=False))
         out = []
@@ -227,7 +225,7 @@ class RowSource:
                     term = self.codes[f"__c{d}"] == t.top[d].index(v)
                     inside = term if inside is None else inside & term
                 bits = bits + ibis.ifelse(inside, 1 << b, 0)
-            table = self.codes.mutate(__bits=bits)
+            table = self.codes.mutate(__bits=bits.cast("int16"))
             table = table.filter(table["__bits"] > 0)
             for k in range(len(self.dims)):
                 parts.append((table, [("__bits", 1 << len(coded)), *self._codes_of([k])]))
