@@ -40,6 +40,8 @@ def test_demo_serves_its_dashboard_and_prints_the_address(tmp_path: Path) -> Non
                 except httpx.HTTPError:
                     time.sleep(0.2)
             assert answer.status_code == 200 and answer.json()["north_star"] == "repurchase_30d"
+            alerts = httpx.get(f"{base}/api/alerts", timeout=30).json()
+            assert alerts and all(a["state"] == "open" for a in alerts)  # the last 28 days' watch
             page = httpx.get(f"{base}/", timeout=30)
             assert page.status_code == 200 and 'data-page="overview"' in page.text
         finally:

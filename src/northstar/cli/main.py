@@ -559,8 +559,10 @@ def demo(
     """Generate a realistic e-commerce company, print its report and serve its dashboard.
 
     After the north-star report, the dashboard is served as by ``northstar serve <folder>``: its
-    address is printed (http://127.0.0.1:8765 by default) and Ctrl-C stops it. ``--no-serve``
-    only prints the report."""
+    address is printed (http://127.0.0.1:8765 by default) and Ctrl-C stops it. Before serving an
+    app database with no alerts, the demo's watch rules run on each of the last 28 days (as if
+    ``northstar watch`` had run every morning; nobody is notified), so the alerts inbox has some.
+    ``--no-serve`` only prints the report."""
     from northstar.cli.report import north_star_report
     from northstar.project import Project
     from northstar.scaffold.demo import generate_demo
@@ -579,6 +581,17 @@ def demo(
                 )
         proj = Project.load(target)
         north_star_report(proj, console, lang or proj.spec.project.language)
+        if serve:
+            with proj.app_store() as store:
+                empty = not store.list()
+            if empty:  # the inbox: the watch as if it had run each morning (nobody notified)
+                from northstar.scaffold.demo_alerts import WATCHED_DAYS, seed_alerts
+
+                with _progress() as bar:
+                    task = bar.add_task(f"watching the last {WATCHED_DAYS} days", total=1.0)
+                    seed_alerts(
+                        target, progress=lambda step, frac: bar.update(task, description=step, completed=frac)
+                    )
     except NorthstarError as exc:
         _fail(exc, lang or _language(target))
         return

@@ -122,15 +122,11 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def watch_demo(project_dir: Path) -> None:
     """Alerts for the alerts inbox: ``northstar watch`` on 2026-11-01 … 07 (9 alerts, none notified)."""
-    from datetime import date, timedelta
+    from datetime import date
 
-    from northstar.project import Project
-    from northstar.watch.run import run_watch
+    from northstar.scaffold.demo_alerts import seed_alerts
 
-    project = Project.load(project_dir)
-    with project.app_store() as store:
-        for i in range(7):
-            run_watch(project, store, day=date(2026, 11, 1) + timedelta(days=i), channels={})
+    seed_alerts(project_dir, end=date(2026, 11, 7), days=7)
 
 
 @pytest.fixture(scope="session")
