@@ -163,14 +163,23 @@ class Watched:
 
 @pytest.fixture
 def open_page(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
-    """``open_page(path, locale="en-US", expect_errors=False)`` → a Playwright page at ``server.url + path``,
+    """``open_page(path, locale="en-US", expect_errors=False, record=None)`` → a Playwright page at
+    ``server.url + path`` (``record``: a list that receives the URL of each GET request it makes),
     waited until the page script has drawn (``main[data-state]`` is ready or error). At the end of
     the test each page is screenshot and must have logged no console error."""
     opened: list[tuple[Watched, Any, bool]] = []
 
-    def open_(path: str, locale: str = "en-US", expect_errors: bool = False, base: str | None = None) -> Any:
+    def open_(
+        path: str,
+        locale: str = "en-US",
+        expect_errors: bool = False,
+        base: str | None = None,
+        record: list[str] | None = None,
+    ) -> Any:
         context = browser.new_context(locale=locale, viewport={"width": 1360, "height": 900})
         page = context.new_page()
+        if record is not None:  # the URL of every GET request the page makes, in order
+            page.on("request", lambda r: record.append(r.url) if r.method == "GET" else None)
         watched = Watched(page)
         opened.append((watched, context, expect_errors))
         page.goto((base or server.url) + path)
