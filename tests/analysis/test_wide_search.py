@@ -6,6 +6,7 @@ test_slice_test.py (figures against pandas, a ratio, no cause, Spark)."""
 from __future__ import annotations
 
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 
@@ -123,3 +124,87 @@ def test_outside_is_exact_inclusion_exclusion_when_the_tables_hold_every_overlap
             out &= ~np.logical_and.reduce([codes[:, d] == v for d, v in a])
         want = [np.sum(out & (day == 1)), np.sum(out & (day == 0))]
         assert np.allclose(s.outside(key, accepted), want), key
+
+
+def test_engine_tables_equal_project_query_over_several_baselines(tmp_path: Path) -> None:
+    """wide_tables' margins, pair tables and drills for a filtered count and a sum, over four
+    baseline periods (a forecast's), equal Project.query's GROUP BYs (their mean over the
+    baselines, a value absent from one counting 0); a missing value is ``(none)``."""
+    from datetime import date, timedelta
+
+    import pandas as pd
+    import yaml
+
+    from northstar.analysis.wide_tables import RowSource, top_values
+    from northstar.project import Project
+
+    rng = np.random.default_rng(5)
+    n, day = 6000, date(2026, 5, 29)
+    frame = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2026-05-01") + pd.to_timedelta(rng.integers(0, 29 * 86400, n), unit="s"),
+            "a": rng.choice(["x", "y", "z"], n),
+            "b": [f"b{v}" for v in rng.integers(0, 20, n)],
+            "c": rng.choice(["p", "q", None], n),
+            "amount": rng.uniform(0, 10, n).round(2),
+            "ok": rng.integers(0, 2, n),
+        }
+    )
+    frame.to_parquet(tmp_path / "e.parquet", index=False)
+    spec = {
+        "project": {"name": "t", "timezone": "UTC"},
+        "sources": {"e": {"path": "e.parquet", "time": "ts"}},
+        "dimensions": {d: {} for d in "abc"},
+        "metrics": {
+            "oks": {"type": "count", "source": "e", "filter": "ok = 1"},
+            "amount": {"type": "sum", "source": "e", "column": "amount"},
+        },
+    }
+    (tmp_path / "northstar.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    project = Project.load(tmp_path)
+    base = [(day - timedelta(days=7 * k),) * 2 for k in range(1, 5)]
+    measures, dims = ["oks", "amount"], ["a", "b", "c"]
+    rows = RowSource(project, project.engine, measures, dims, (day, day), base)
+    labels, margins = rows.margins()
+
+    def query(by: list[str], where: str | None = None) -> pd.DataFrame:
+        parts = []
+        for k, (s, e) in enumerate([(day, day), *base]):
+            f = project.query(measures, by=by, start=s, end=e, where=where).frame
+            parts.append(f.assign(__k=0 if k == 0 else 1))
+        f = pd.concat(parts)
+        for d in by:
+            f[d] = f[d].astype("object").where(f[d].notna(), "(none)").astype(str)
+        real = f[f["__k"] == 0].groupby(by)[measures].sum()
+        expected = f[f["__k"] == 1].groupby(by)[measures].sum() / len(base)
+        return real.join(expected, how="outer", suffixes=("_r", "_e")).fillna(0.0)
+
+    for j, d in enumerate(dims):
+        want = query([d])
+        assert labels[j] == sorted(want.index)
+        for i, m in enumerate(measures):
+            assert np.allclose(margins[j][2 * i], want[f"{m}_r"].to_numpy())
+            assert np.allclose(margins[j][2 * i + 1], want[f"{m}_e"].to_numpy())
+    top = top_values(labels, margins, 2, [set(), set(), set()])
+    assert all(labels[2][v] != "(none)" for v in top[2])
+    rows.cache_codes(labels, top)
+    try:
+        pairs = rows.pairs()
+        want = query(["a", "b"])
+        for (va, vb), got in want.iterrows():
+            ca, cb = top[0].index(labels[0].index(va)), labels[1].index(vb)
+            if cb not in top[1]:
+                continue
+            cell = pairs[(0, 1)][:, ca, top[1].index(cb)]
+            assert np.allclose(cell, [got["oks_r"], got["oks_e"], got["amount_r"], got["amount_e"]])
+        t = ws.Tables(dims, labels, margins, top, pairs, ratio=False)
+        key = ((0, labels[0].index("y")),)
+        cells, _ = rows.fetch(t, [key], [])
+        within = query(["c"], where="a = 'y'")
+        for vc, got in within.iterrows():
+            if vc == "(none)":
+                continue
+            cell = cells[(key[0], (2, labels[2].index(vc)))]
+            assert np.allclose(cell, [got["oks_r"], got["oks_e"], got["amount_r"], got["amount_e"]])
+    finally:
+        rows.release()
