@@ -84,7 +84,7 @@ class RowSource:
         self.codes: Any = None
 
     @staticmethod
-    def eligible(project: Project, measures: list[str], dims: Sequence[str]) -> bool:
+    def eligible(project: Project, engine: Engine, measures: list[str], dims: Sequence[str]) -> bool:
         """Whether every measure adds up row by row on one source holding every dimension."""
         metrics = [project.catalog.metrics.get(m) for m in measures]
         if any(m is None or m.kind not in ("count", "sum") for m in metrics):
@@ -95,7 +95,7 @@ class RowSource:
         src = next(iter(sources)) or ""
         try:
             cols = dimension_columns(src, dims, project.spec.dimensions)
-            available = set(project.table(project.engine, src).columns)
+            available = set(project.table(engine, src).columns)
         except Exception:  # any doubt: the general path
             return False
         return all(c in available for c in cols.values())
@@ -294,7 +294,7 @@ def wide_root_causes(
     in ``memo`` for the general path, as ``explain._pair`` would have)."""
     from northstar.analysis.slice_test import value_test
 
-    if not RowSource.eligible(project, measures, dims):
+    if not RowSource.eligible(project, engine, measures, dims):
         return None
     rows = RowSource(project, engine, measures, dims, period, base)
     labels, margins = rows.margins()
