@@ -107,18 +107,59 @@ def _goal_grain(grain: str) -> None:
         )
 
 
-def overview(project: Project, store: AlertStore | None, grain: str = "week") -> dict[str, Any]:
-    """The overview's KPIs (module docstring)."""
+def overview(
+    project: Project,
+    store: AlertStore | None,
+    grain: str = "week",
+    *,
+    end: str | None = None,
+    where: str | None = None,
+) -> dict[str, Any]:
+    """The overview's KPIs (module docstring). ``end``: the last day (default: the last with data);
+    ``where``: a filter — a KPI whose sources lack a filtered column is left out and listed in
+    ``skipped``; filtered values get no bands (targets are set for the whole business)."""
     _goal_grain(grain)
     names = headline_metrics(project)
+    empty: dict[str, Any] = {
+        "grain": grain,
+        "start": None,
+        "end": None,
+        "kpis": [],
+        "notes": [],
+        "notes_zh": [],
+        "skipped": [],
+    }
     if not names:
-        return {"grain": grain, "start": None, "end": None, "kpis": [], "notes": [], "notes_zh": []}
-    result = project.query(names, grain=grain, compare=["prev"])
-    frame = result.frame.sort_values("period").reset_index(drop=True)
-    entries = target_entries(project, store)
+        return empty
+    start = None
+    if end is not None:
+        from northstar.project import default_start
+
+        last_day = parse_date(end, "to")
+        span = project.span(names, project.engine)
+        start = default_start(last_day, grain)
+        if span is not None:
+            start = max(start, span[0].date())
+    results: dict[str, QueryResult] = {}
+    skipped: list[dict[str, Any]] = []
+    if where:
+        for name in names:  # one query each: a filter on a column some sources lack skips those KPIs
+            try:
+                results[name] = project.query(
+                    [name], grain=grain, start=start, end=end, where=where, compare=["prev"]
+                )
+            except ExpressionError as exc:
+                skipped.append({"metric": name, "message": str(exc), "message_zh": exc.zh})
+        if not results:
+            raise ExpressionError(skipped[0]["message"], skipped[0]["message_zh"])
+    else:
+        together = project.query(names, grain=grain, start=start, end=end, compare=["prev"])
+        results = dict.fromkeys(names, together)
+    entries = target_entries(project, store) if not where else {}
     kpis = []
-    for name in names:
+    for name, result in results.items():
         info = project.metric_info(name)
+        frame = result.frame.sort_values("period").reset_index(drop=True)
         last = frame.iloc[-1] if len(frame) else None
         value = _num(last[name]) if last is not None else None
         bands, label = (None, None)
@@ -126,6 +167,12 @@ def overview(project: Project, store: AlertStore | None, grain: str = "week") ->
             bands, label = _period_bands(
                 project, name, entries.get(name, []), last["period"], grain, result.end
             )
+        if where:
+            status = "filtered"
+        elif value is not None and window_open(project, name, result.end, project.engine):
+            status = "provisional"
+        else:
+            status = item_status(value, bands, info.direction)
         kpis.append(
             {
                 "metric": name,
@@ -141,22 +188,24 @@ def overview(project: Project, store: AlertStore | None, grain: str = "week") ->
                 "change": _num(last[f"{name}__prev_change"]) if last is not None else None,
                 "change_pct": _num(last[f"{name}__prev_pct"]) if last is not None else None,
                 "bands": _bands_dict(bands),
-                "status": "provisional"
-                if value is not None and window_open(project, name, result.end, project.engine)
-                else item_status(value, bands, info.direction),
+                "status": status,
                 "sparkline": [
                     {"period": jsonable(p), "value": _num(v)}
                     for p, v in zip(frame["period"], frame[name], strict=True)
                 ][-12:],
             }
         )
+    first = next(iter(results.values()))
+    notes = list(dict.fromkeys(n for r in results.values() for n in r.notes))
+    notes_zh = list(dict.fromkeys(n for r in results.values() for n in r.notes_zh))
     return {
         "grain": grain,
-        "start": result.start.isoformat(),
-        "end": result.end.isoformat(),
+        "start": first.start.isoformat(),
+        "end": first.end.isoformat(),
         "kpis": kpis,
-        "notes": list(result.notes),
-        "notes_zh": list(result.notes_zh),
+        "notes": notes,
+        "notes_zh": notes_zh,
+        "skipped": skipped,
     }
 
 

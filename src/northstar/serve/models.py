@@ -130,6 +130,7 @@ class OverviewOut(BaseModel):
     kpis: list[KpiOut]
     notes: list[str]
     notes_zh: list[str]
+    skipped: list[HeatSkipped] = []  # KPIs the where filter does not fit
 
 
 class SeriesPoint(BaseModel):
@@ -184,7 +185,8 @@ class HeatGroup(BaseModel):
 
 
 class HeatSkipped(BaseModel):
-    """A metric left out of the heatmap: the ``where`` filter does not fit its sources."""
+    """A metric left out of the heatmap (or the overview): the ``where`` filter does not fit its
+    sources."""
 
     metric: str
     message: str

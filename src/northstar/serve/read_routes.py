@@ -122,10 +122,18 @@ def get_project(ctx: ServerContext = Ctx) -> Any:
 
 @router.get("/overview", response_model=OverviewOut, summary="North star and supporting KPIs")
 def get_overview(
-    grain: str = Query("week", description="day, week, month, quarter or year"), ctx: ServerContext = Ctx
+    grain: str = Query("week", description="day, week, month, quarter or year"),
+    end: str | None = Query(
+        None, alias="to", description="last day, YYYY-MM-DD (default: the last with data)"
+    ),
+    where: str | None = Query(None, description="a filter such as channel = 'ads' (no bands then)"),
+    ctx: ServerContext = Ctx,
 ) -> Any:
     return ctx.cached_json(
-        "overview", {"grain": grain}, lambda p: dashboard.overview(p, ctx.store, grain), OverviewOut
+        "overview",
+        {"grain": grain, "to": end, "where": where},
+        lambda p: dashboard.overview(p, ctx.store, grain, end=end, where=where),
+        OverviewOut,
     )
 
 

@@ -61,3 +61,19 @@ def test_unknown_metric_says_so(open_page: Any) -> None:
     page = open_page("/metric/revenu", expect_errors=True)
     text = page.locator(".error").inner_text()
     assert "revenue" in text  # did you mean
+
+
+def test_overview_takes_the_end_day_and_the_dimension_filter(open_page: Any) -> None:
+    page = open_page("/?to=2026-10-14")
+    assert "2026-W42" in page.locator("a.kpi").first.inner_text()
+    whole = page.locator("a.kpi[data-metric='add_to_cart_conversion'] .kpi-value").inner_text()
+    page.fill("input[name=value]", "paid_search")
+    page.select_option("select[name=dimension]", "channel")
+    page.click("form.filter-add button")
+    wait_drawn(page)
+    assert "f=channel%3Apaid_search" in page.url and "to=2026-10-14" in page.url
+    card = page.locator("a.kpi[data-metric='add_to_cart_conversion']")
+    assert card.locator(".kpi-value").inner_text() != whole
+    assert card.locator(".badge.status-filtered").count() == 1
+    assert "f=channel%3Apaid_search" in (card.get_attribute("href") or "")  # the KPI page keeps it
+    assert canvas_painted(page, "[data-name='trend']")

@@ -127,18 +127,20 @@ function filterBar(proj, uses) {
   const bar = document.getElementById("filters");
   bar.replaceChildren();
   const off = (what) => !uses.includes(what);
+  // "range" enables both dates; a page may use only one of them ("from" or "to")
+  const offDate = (key) => off("range") && off(key);
   const unused = t("filter.unused");
   const dateInput = (key) =>
     h(
       "label",
-      { class: off("range") ? "off" : null, title: off("range") ? unused : null },
+      { class: offDate(key) ? "off" : null, title: offDate(key) ? unused : null },
       t(`filter.${key}`),
       " ",
       h("input", {
         type: "date",
         name: key,
         value: param(key, ""),
-        disabled: off("range"),
+        disabled: offDate(key),
         onchange: (e) => setParams({ [key]: e.target.value }),
       }),
     );

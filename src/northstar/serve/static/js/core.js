@@ -2,8 +2,8 @@
 // (text only: nothing from the data or the user is ever parsed as HTML), charts and formats.
 //
 // A page module (static/js/pages/<name>.js) exports:
-//   uses   — the shared filters it honours: any of "range", "grain", "where" (the others are
-//            shown disabled on that page);
+//   uses   — the shared filters it honours: any of "range" (from and to), "from", "to", "grain",
+//            "where" (the others are shown disabled on that page);
 //   words  — {en: {...}, zh: {...}}: its own words, looked up by t();
 //   render(main, ctx) — draws the page into <main>; ctx = {project, arg}. Called again (after
 //            main is emptied and its charts disposed) whenever the URL's query changes.
@@ -346,6 +346,7 @@ addWords({
     "status.no_target": "no target",
     "status.no_data": "no data",
     "status.provisional": "provisional",
+    "status.filtered": "filtered: targets are for the whole business",
     "band.floor": "floor",
     "band.target": "target",
     "band.stretch": "stretch",
@@ -361,6 +362,7 @@ addWords({
     "status.no_target": "无目标",
     "status.no_data": "无数据",
     "status.provisional": "暂定",
+    "status.filtered": "已筛选：目标针对整体业务",
     "band.floor": "底线",
     "band.target": "目标",
     "band.stretch": "挑战",

@@ -1,9 +1,9 @@
 // Overview: the north star and the supporting KPIs — value, target and status, change vs the
 // previous period, a sparkline — and the north star's trend against its bands.
-import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t } from "../core.js";
+import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t, whereOf } from "../core.js";
 import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
 
-export const uses = ["grain"];
+export const uses = ["grain", "to", "where"];
 export const defaultGrain = "week";
 
 export const words = {
@@ -17,6 +17,7 @@ export const words = {
     "overview.period": "Period {period}",
     "overview.no_kpis": "This project names no north star or supporting metrics (project.north_star, supporting).",
     "overview.more": "Details",
+    "overview.skipped": "{metric} is left out: the filter does not fit its data.",
   },
   zh: {
     "overview.title": "总览",
@@ -28,6 +29,7 @@ export const words = {
     "overview.period": "周期 {period}",
     "overview.no_kpis": "项目未指定北极星指标或支撑指标（project.north_star、supporting）。",
     "overview.more": "详情",
+    "overview.skipped": "{metric} 未显示：筛选条件不适用于其数据。",
   },
 };
 
@@ -70,15 +72,26 @@ function card(kpi) {
 export async function render(main, { project }) {
   const grain = param("grain", defaultGrain);
   // the overview and the lead KPI's trend are fetched at once (the trend's range is the overview's)
+  // (with an end day, the trend waits for the overview's range)
   const leadName = project.north_star || project.supporting[0];
-  const [data, series] = await Promise.all([
-    api("overview", { grain }),
-    leadName ? api(`metrics/${encodeURIComponent(leadName)}/series`, { grain }) : null,
-  ]);
+  const to = param("to");
+  const where = whereOf();
+  // a filter the lead KPI's source lacks: the overview lists it as skipped; the trend is left out
+  const trendOf = (range) =>
+    leadName
+      ? api(`metrics/${encodeURIComponent(leadName)}/series`, { grain, where, ...range }).catch((err) => (where ? null : Promise.reject(err)))
+      : null;
+  const answers = await Promise.all([api("overview", { grain, to, where }), to ? null : trendOf({})]);
+  const data = answers[0];
+  const series = to ? await trendOf({ from: data.start, to: data.end }) : answers[1];
   main.append(h("h1", {}, t("overview.title")));
   if (!data.kpis.length) {
     main.append(h("p", { class: "note" }, t("overview.no_kpis")));
     return;
+  }
+  for (const sk of data.skipped || []) {
+    const m = project.metrics.find((x) => x.name === sk.metric);
+    main.append(h("p", { class: "note skipped", dataset: { metric: sk.metric } }, t("overview.skipped", { metric: m ? label(m) : sk.metric }), " ", pick(sk, "message")));
   }
   const star = data.kpis.filter((k) => k.role === "north_star");
   const rest = data.kpis.filter((k) => k.role !== "north_star");
@@ -110,25 +123,27 @@ export async function render(main, { project }) {
     );
   }
   // the north star's (or the first KPI's) trend with its bands
-  const lead = data.kpis.find((k) => k.metric === leadName) || star[0] || rest[0];
-  const body = section(main, t("overview.trend", { metric: label(lead), n: series.points.length, grain: t(`grain.${grain}`) }));
-  const x = series.points.map((p) => periodText(p, grain));
-  chart(
-    body,
-    {
-      tooltip: { trigger: "axis", valueFormatter: (v) => fmt(v, lead.format, lead.unit) },
-      legend: { top: 0 },
-      grid: { left: 60, right: 20, top: 36, bottom: 30 },
-      xAxis: { type: "category", data: x },
-      yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
-      series: [
-        { name: label(lead), type: "line", data: valueData(series.points), symbolSize: 6 },
-        ...bandSeries(series.points, lead.format, lead.unit),
-      ],
-    },
-    { height: 300, name: "trend" },
-  );
-  if (anyProvisional(series.points)) body.append(h("p", { class: "note" }, t("trend.provisional")));
+  const lead = data.kpis.find((k) => k.metric === leadName);
+  if (lead && series) {
+    const body = section(main, t("overview.trend", { metric: label(lead), n: series.points.length, grain: t(`grain.${grain}`) }));
+    const x = series.points.map((p) => periodText(p, grain));
+    chart(
+      body,
+      {
+        tooltip: { trigger: "axis", valueFormatter: (v) => fmt(v, lead.format, lead.unit) },
+        legend: { top: 0 },
+        grid: { left: 60, right: 20, top: 36, bottom: 30 },
+        xAxis: { type: "category", data: x },
+        yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
+        series: [
+          { name: label(lead), type: "line", data: valueData(series.points), symbolSize: 6 },
+          ...bandSeries(series.points, lead.format, lead.unit),
+        ],
+      },
+      { height: 300, name: "trend" },
+    );
+    if (anyProvisional(series.points)) body.append(h("p", { class: "note" }, t("trend.provisional")));
+  }
   const notes = pick(data, "notes") || [];
   if (notes.length) main.append(h("ul", { class: "notes" }, notes.map((n) => h("li", {}, n))));
 }

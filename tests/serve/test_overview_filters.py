@@ -1,0 +1,56 @@
+"""The overview as of a day (``to``) and filtered (``where``), against pandas on the shop's orders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).parent / "data" / "shop"
+
+
+@pytest.fixture(scope="module")
+def orders() -> pd.DataFrame:
+    o = pd.read_csv(DATA / "orders.csv", parse_dates=["ordered_at"])
+    return o
+
+
+def _revenue(o: pd.DataFrame, first: str, last: str) -> float:
+    days = o["ordered_at"].dt.normalize()
+    return float(o.loc[(days >= first) & (days <= last), "amount"].sum())
+
+
+def test_as_of_a_day_the_last_week_is_cut_there(client: Any, orders: pd.DataFrame) -> None:
+    body = client.get("/api/overview", params={"grain": "week", "to": "2026-10-14"}).json()
+    assert body["end"] == "2026-10-14"
+    kpi = {k["metric"]: k for k in body["kpis"]}["revenue"]
+    assert kpi["period"] == "2026-W42"  # Monday 2026-10-12
+    assert kpi["value"] == pytest.approx(_revenue(orders, "2026-10-12", "2026-10-14"))
+    assert kpi["previous"] == pytest.approx(_revenue(orders, "2026-10-05", "2026-10-07"))  # the same part
+    assert kpi["bands"] is not None
+    # up to 12 weeks, but not before the data (orders start on Saturday 2026-08-15)
+    assert [p["period"][:10] for p in kpi["sparkline"]][:2] == ["2026-08-10", "2026-08-17"]
+    assert kpi["sparkline"][-1]["period"][:10] == "2026-10-12" and len(kpi["sparkline"]) == 10
+
+
+def test_a_filter_applies_to_every_kpi_and_drops_the_bands(client: Any, orders: pd.DataFrame) -> None:
+    body = client.get(
+        "/api/overview", params={"grain": "week", "to": "2026-10-14", "where": "channel = 'ads'"}
+    ).json()
+    ads = orders[orders["channel"] == "ads"]
+    kpis = {k["metric"]: k for k in body["kpis"]}
+    assert kpis["revenue"]["value"] == pytest.approx(_revenue(ads, "2026-10-12", "2026-10-14"))
+    days = ads["ordered_at"].dt.normalize()
+    week = ads[(days >= "2026-10-12") & (days <= "2026-10-14")]
+    assert kpis["orders"]["value"] == len(week)
+    assert kpis["refund_rate"]["value"] == pytest.approx((week["status"] == "refunded").mean())
+    assert all(k["status"] == "filtered" and k["bands"] is None for k in kpis.values())
+    assert body["skipped"] == []
+
+
+def test_a_filter_no_kpi_can_take_is_refused(client: Any) -> None:
+    r = client.get("/api/overview", params={"where": "device = 'mobile'"})
+    assert r.status_code == 400
+    assert "device" in r.json()["error"]["message"]
