@@ -93,3 +93,30 @@ def test_false_alarm_needs_a_reason_said_in_the_page_language(open_page: Any) ->
     wait_drawn(page)
     assert alert in _alert_ids(page)
     assert all(s == "已关闭" for s in page.locator("table.alerts-table .badge[data-state]").all_inner_texts())
+
+
+def test_a_sliced_alert_says_its_explanation_is_of_the_whole_metric(open_page: Any, server: Any) -> None:
+    import httpx
+
+    alerts = httpx.get(f"{server.url}/api/alerts", timeout=30).json()
+    sliced = next(a for a in alerts if a["slice"] and a["state"] == "open")
+    whole = next(a for a in alerts if not a["slice"])
+    page = open_page(f"/alerts?alert={sliced['id']}")
+    note = page.locator(".alert-explanation .explanation-whole")
+    assert note.count() == 1
+    value = next(iter(sliced["slice"].values()))
+    assert "as a whole" in note.inner_text() and f"= {value}" in note.inner_text()
+    page = open_page(f"/alerts?alert={whole['id']}")
+    assert page.locator(".alert-explanation .explanation-whole").count() == 0
+
+
+def test_dimension_filters_a_page_ignores_are_shown_faded(open_page: Any) -> None:
+    page = open_page("/alerts?f=device:mobile")  # the inbox is not filtered by dimensions
+    chips = page.locator("#filters .chips")
+    assert (
+        "off" in (chips.get_attribute("class") or "")
+        and chips.get_attribute("title") == "not used on this page"
+    )
+    assert page.locator("#filters .chip[data-filter='device:mobile']").count() == 1  # kept for the next page
+    page = open_page("/metric/orders?f=device:mobile")
+    assert "off" not in (page.locator("#filters .chips").get_attribute("class") or "")

@@ -162,7 +162,9 @@ function filterBar(proj, uses) {
   // dimension filters: chips, and a form to add one
   const dims = proj ? proj.dimensions : [];
   const current = filters();
-  const chips = h("span", { class: "chips" });
+  // a page that ignores the dimension filters shows them faded (kept in the URL for the next page),
+  // so nobody reads its numbers as filtered
+  const chips = h("span", { class: off("where") ? "chips off" : "chips", title: off("where") && current.length ? unused : null });
   current.forEach(([d, v], i) => {
     const dim = dims.find((x) => x.name === d);
     const what = `${dim ? label(dim) : d} = ${v}`;

@@ -83,6 +83,7 @@ export const words = {
     "alerts.before": "Before",
     "alerts.after": "After",
     "alerts.no_explanation": "No explanation was stored with this alert.",
+    "alerts.explanation_whole": "This explains {metric} as a whole on that day, not only {slice}: the watch explains the metric, and the slice's own change is the one above.",
     "event.created": "created",
     "event.transition": "moved",
     "event.review": "review",
@@ -152,6 +153,7 @@ export const words = {
     "alerts.before": "之前",
     "alerts.after": "之后",
     "alerts.no_explanation": "该告警没有保存解释。",
+    "alerts.explanation_whole": "以下解释的是当天{metric}的整体变化，而不只是 {slice}：监控对整个指标做归因，该切片自身的变化见上方。",
     "event.created": "创建",
     "event.transition": "状态变更",
     "event.review": "复盘",
@@ -514,6 +516,11 @@ function drawExplanation(body, alert, project, v) {
     return;
   }
   const pct = e.pct === null || e.pct === undefined ? "—" : `${e.pct > 0 ? "+" : ""}${(e.pct * 100).toFixed(1)}%`;
+  // an alert on a slice (device = desktop) carries the explanation of the whole metric: say so,
+  // or its numbers (178 against 191) read as contradicting the alert's (41 against 71)
+  if (Object.keys(alert.slice || {}).length) {
+    body.append(h("p", { class: "note explanation-whole" }, t("alerts.explanation_whole", { metric: label(alert), slice: sliceText(alert.slice, project) })));
+  }
   body.append(
     h(
       "p",
