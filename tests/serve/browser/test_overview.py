@@ -77,3 +77,29 @@ def test_overview_takes_the_end_day_and_the_dimension_filter(open_page: Any) -> 
     assert card.locator(".badge.status-filtered").count() == 1
     assert "f=channel%3Apaid_search" in (card.get_attribute("href") or "")  # the KPI page keeps it
     assert canvas_painted(page, "[data-name='trend']")
+
+
+def test_kpi_page_marks_the_period_under_way_and_names_alert_slices(open_page: Any) -> None:
+    page = open_page("/metric/orders?grain=week")  # the demo's data stop on a Thursday
+    names = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().series.map(s => s.name)"
+    )
+    assert "period under way" in names
+    data = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().series[0].data"
+    )
+    assert data[-1] is None and data[-2] is not None  # the whole weeks' line stops before it
+    assert "runs only to" in page.locator(".note.partial").inner_text()
+    assert "(to 2026-" in page.locator("table.data tbody tr").first.inner_text()
+    assert page.locator(".note.partial").count() == 1
+    alerts = page.locator("ul.alerts li").all_inner_texts()
+    assert any("Device = " in a for a in alerts) and any("Device = " not in a for a in alerts)
+    page = open_page("/metric/orders?lang=zh", locale="zh-CN")  # day grain: nothing under way
+    assert page.locator(".note.partial").count() == 0
+    assert "类型：计数" in page.locator("main p.meta").inner_text()
+    assert set(page.locator("ul.alerts .badge[data-state]").all_inner_texts()) <= {
+        "未处理",
+        "已确认",
+        "已复盘",
+        "已关闭",
+    }

@@ -37,3 +37,20 @@ export function valueData(points) {
 export function anyProvisional(points) {
   return points.some((p) => p.provisional);
 }
+
+/** The indexes of the points whose period runs past `end` (YYYY-MM-DD, the last day the answer
+ *  covers): a week or month still under way. Its sum or count covers only part of the period, so
+ *  drawn like the others it reads as a collapse. */
+export function partialPoints(points, grain, end) {
+  const out = new Set();
+  if (!end || !["week", "month", "quarter", "year"].includes(grain)) return out;
+  const last = Date.UTC(Number(end.slice(0, 4)), Number(end.slice(5, 7)) - 1, Number(end.slice(8, 10)));
+  points.forEach((p, i) => {
+    const s = (p.period || "").slice(0, 10);
+    if (s.length < 10) return;
+    const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)) - 1, Number(s.slice(8, 10))];
+    const next = { week: Date.UTC(y, m, d + 7), month: Date.UTC(y, m + 1, d), quarter: Date.UTC(y, m + 3, d), year: Date.UTC(y + 1, m, d) }[grain];
+    if (next - 86400000 > last) out.add(i);
+  });
+  return out;
+}

@@ -19,7 +19,7 @@ import {
   t,
   whereOf,
 } from "../core.js";
-import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
+import { anyProvisional, bandSeries, partialPoints, periodText, valueData } from "../trend.js";
 
 export const uses = ["range", "grain", "where"];
 export const defaultGrain = "day";
@@ -50,6 +50,28 @@ export const words = {
     "metric.type": "Type: {type}",
     "metric.bands_hidden": "Target bands are shown for the whole metric only (no breakdown or filter).",
     "metric.last": "last period",
+    "metric.type.count": "count",
+    "metric.type.count_distinct": "distinct count",
+    "metric.type.sum": "sum",
+    "metric.type.avg": "average",
+    "metric.type.min": "minimum",
+    "metric.type.max": "maximum",
+    "metric.type.median": "median",
+    "metric.type.percentile": "percentile",
+    "metric.type.ratio": "ratio",
+    "metric.type.formula": "formula",
+    "metric.type.repeat_rate": "repeat rate",
+    "metric.type.relative": "relative",
+    "metric.type.tiered": "tiered",
+    "metric.type.conversion": "conversion",
+    "metric.type.active_users": "active users",
+    "metric.partial": "{period} runs only to {day}: a sum or count over part of a period is not comparable with whole ones (drawn dashed in orange; the comparison uses the same part of the period before).",
+    "metric.to_date": "{period} (to {day})",
+    "metric.partial_series": "period under way",
+    "metric.state.open": "open",
+    "metric.state.acknowledged": "acknowledged",
+    "metric.state.reviewed": "reviewed",
+    "metric.state.closed": "closed",
   },
   zh: {
     "metric.unknown": "未知指标",
@@ -76,6 +98,28 @@ export const words = {
     "metric.type": "类型：{type}",
     "metric.bands_hidden": "目标区间仅在未拆分、未筛选时显示。",
     "metric.last": "最近周期",
+    "metric.type.count": "计数",
+    "metric.type.count_distinct": "去重计数",
+    "metric.type.sum": "求和",
+    "metric.type.avg": "平均值",
+    "metric.type.min": "最小值",
+    "metric.type.max": "最大值",
+    "metric.type.median": "中位数",
+    "metric.type.percentile": "分位数",
+    "metric.type.ratio": "比率",
+    "metric.type.formula": "公式",
+    "metric.type.repeat_rate": "复购率",
+    "metric.type.relative": "相对值",
+    "metric.type.tiered": "分层",
+    "metric.type.conversion": "转化率",
+    "metric.type.active_users": "活跃用户数",
+    "metric.partial": "{period} 只统计到 {day}：部分周期的求和或计数不能与完整周期直接比较（图中为橙色虚线；对比值取上一周期中相同的天数）。",
+    "metric.to_date": "{period}（截至 {day}）",
+    "metric.partial_series": "未结束的周期",
+    "metric.state.open": "未处理",
+    "metric.state.acknowledged": "已确认",
+    "metric.state.reviewed": "已复盘",
+    "metric.state.closed": "已关闭",
   },
 };
 
@@ -94,6 +138,14 @@ function pointOf(points, day) {
 }
 
 export async function render(main, { project, arg }) {
+  // an alert on a slice names it: "Device = desktop · orders fell 42 %", not a fall of all orders
+  const sliceText = (slice) =>
+    Object.entries(slice || {})
+      .map(([d, v]) => {
+        const dim = project.dimensions.find((x) => x.name === d);
+        return `${dim ? label(dim) : d} = ${v} · `;
+      })
+      .join("");
   const m = metricOf(project, arg);
   if (!m) {
     // let the API say it, with its "did you mean"
@@ -110,7 +162,7 @@ export async function render(main, { project, arg }) {
     h(
       "p",
       { class: "meta" },
-      t("metric.type", { type: m.type }),
+      t("metric.type", { type: t(`metric.type.${m.type}`) }),
       m.owner ? [" · ", t("metric.owner", { owner: m.owner })] : null,
       " · ",
       h("a", { href: link("/explain", { metric: m.name }) }, t("metric.explain")),
@@ -160,7 +212,11 @@ export async function render(main, { project, arg }) {
   const trend = section(main, t("metric.trend"));
   if (!by) {
     const points = series.points;
-    const x = points.map((p) => periodText(p, grain));
+    // a period still under way (the data stop inside it) is marked, not drawn as a collapse
+    const partial = partialPoints(points, grain, series.end);
+    const day = String(series.end || "").slice(0, 10);
+    const periodLabel = (p, i) => (partial.has(i) ? t("metric.to_date", { period: periodText(p, grain), day }) : periodText(p, grain));
+    const x = points.map(periodLabel);
     const marks = alerts
       .map((a) => [a, pointOf(points, a.period)])
       .filter(([, i]) => i >= 0)
@@ -169,11 +225,23 @@ export async function render(main, { project, arg }) {
       {
         name: label(m),
         type: "line",
-        data: valueData(points),
+        data: valueData(points).map((v, i) => (partial.has(i) ? null : v)),
         symbolSize: 5,
         markPoint: marks.length ? { symbol: "pin", symbolSize: 34, itemStyle: { color: "#c62828" }, data: marks } : undefined,
       },
     ];
+    if (partial.size) {
+      // the period under way: a dashed orange line from the last whole period, a hollow point
+      base.push({
+        name: t("metric.partial_series"),
+        type: "line",
+        data: points.map((p, i) => (partial.has(i) || partial.has(i + 1) ? p.value : null)),
+        symbol: "emptyCircle",
+        symbolSize: 9,
+        lineStyle: { type: "dashed", color: "#e8590c" },
+        itemStyle: { color: "#e8590c" },
+      });
+    }
     if (compare) {
       base.push({
         name: t(`metric.compare.${compare}`),
@@ -198,9 +266,13 @@ export async function render(main, { project, arg }) {
       { height: 340, name: "trend" },
     );
     if (filters().length) trend.append(h("p", { class: "note" }, t("metric.bands_hidden")));
+    if (partial.size) {
+      const i = Math.max(...partial);
+      trend.append(h("p", { class: "note partial" }, t("metric.partial", { period: periodText(points[i], grain), day })));
+    }
     if (anyProvisional(points)) trend.append(h("p", { class: "note" }, t("trend.provisional")));
     // the table of values, newest first
-    const rows = [...points].reverse();
+    const rows = points.map((p, i) => [p, i]).reverse();
     const table = h(
       "table",
       { class: "data" },
@@ -221,11 +293,11 @@ export async function render(main, { project, arg }) {
       h(
         "tbody",
         {},
-        rows.map((p) =>
+        rows.map(([p, i]) =>
           h(
             "tr",
-            {},
-            h("td", {}, periodText(p, grain)),
+            { class: partial.has(i) ? "partial" : null },
+            h("td", {}, periodLabel(p, i)),
             h("td", { class: "num" }, fmtv(p.value)),
             compare ? h("td", { class: "num" }, fmtv(p[compare])) : null,
             compare ? h("td", { class: "num" }, pct(p[`${compare}_pct`])) : null,
@@ -246,13 +318,20 @@ export async function render(main, { project, arg }) {
       groups.get(key).set(p.period, p.value);
     }
     const byPoint = new Map(series.points.map((p) => [p.period, p]));
+    const partialBy = partialPoints(periods.map((p) => ({ period: p })), grain, series.end);
     chart(
       trend,
       {
         tooltip: { trigger: "axis", valueFormatter: fmtv },
         legend: { top: 0, type: "scroll" },
         grid: { left: 64, right: 20, top: 40, bottom: 30 },
-        xAxis: { type: "category", data: periods.map((p) => periodText(byPoint.get(p) || { period: p }, grain)) },
+        xAxis: {
+          type: "category",
+          data: periods.map((p, i) => {
+            const text = periodText(byPoint.get(p) || { period: p }, grain);
+            return partialBy.has(i) ? t("metric.to_date", { period: text, day: String(series.end || "").slice(0, 10) }) : text;
+          }),
+        },
         yAxis: { type: "value", scale: true, axisLabel: { formatter: fmtv } },
         series: [...groups].map(([key, vals]) => ({
           name: key,
@@ -295,7 +374,13 @@ export async function render(main, { project, arg }) {
         "ul",
         { class: "alerts" },
         alerts.slice(0, 20).map((a) =>
-          h("li", {}, h("a", { href: link("/alerts", { alert: a.id }) }, `${a.period} · `, pick(a, "summary")), " ", h("span", { class: `badge state-${a.state}` }, a.state)),
+          h(
+            "li",
+            {},
+            h("a", { href: link("/alerts", { alert: a.id }) }, `${a.period} · `, sliceText(a.slice), pick(a, "summary")),
+            " ",
+            h("span", { class: `badge state-${a.state}`, dataset: { state: a.state } }, t(`metric.state.${a.state}`)),
+          ),
         ),
       ),
     );
