@@ -4,6 +4,7 @@
     python benchmarks/nab.py --skip-demo     # NAB only
     python benchmarks/nab.py --nab ../shared/data/nab
     python benchmarks/nab.py --skip-demo --plateau   # + every constant moved by ±50 %
+    python benchmarks/nab.py --skip-demo --folds     # + each category scored at a threshold set without it
 
 Steps:
 
@@ -14,10 +15,13 @@ Steps:
    threshold per profile chosen by the sweep over the whole corpus, the normalised corpus
    score, and per category at that threshold (a category against its own Null and Perfect);
    the Null and Perfect detectors are scored too, as a check (0 and 100);
-3. with ``--plateau``: the corpus scores again with each of the detector's constants moved by
+3. with ``--folds``: held-out categories: for each category with windows, the standard
+   threshold chosen by the sweep over the other categories only, then the left-out category
+   scored at it (normalised against its own Null and Perfect);
+4. with ``--plateau``: the corpus scores again with each of the detector's constants moved by
    −50 % and +50 % (one at a time; ``RED`` by ±50 % of its exponent), to see whether the figure
    sits on a plateau or on a peak fitted to this corpus;
-4. the demo: daily series of the incident metrics (overall and for the incident's slice), the
+5. the demo: daily series of the incident metrics (overall and for the incident's slice), the
    detector on each, and precision / recall of flagged days (score ≥ 0.5, i.e. 4 robust
    deviations) against the incident days of ``ground_truth.json``.
 """
@@ -39,11 +43,16 @@ sys.path.insert(0, str(HERE))
 from nab_score import (  # noqa: E402
     NO_WINDOW,
     FileRows,
+    Profile,
+    anchors,
     corpus_score,
     file_rows,
     load_profiles,
     load_windows,
+    normalise,
     perfect_scores,
+    raw_at,
+    sweep,
 )
 
 from northstar.analysis import detector  # noqa: E402
@@ -59,7 +68,23 @@ PUBLISHED = {
 }
 
 
-def run_nab(nab_dir: Path) -> float:
+def held_out(
+    files: list[FileRows], scores: list[np.ndarray], categories: dict[str, str], profile: Profile
+) -> None:
+    """Each category scored at the threshold the sweep chooses on the other categories."""
+    print(f"\nheld-out categories ({profile.name}): threshold chosen without the category, then its score")
+    for cat in sorted(set(categories.values())):
+        out = [i for i, f in enumerate(files) if categories[f.name] == cat]
+        kept = [i for i, f in enumerate(files) if categories[f.name] != cat]
+        null, perfect = anchors([files[i] for i in out], profile)
+        if perfect - null <= 0:
+            continue  # no windows: nothing to normalise against
+        threshold, _ = sweep([files[i] for i in kept], [scores[i] for i in kept], profile).best
+        raw = sum(raw_at([files[i] for i in out], [scores[i] for i in out], profile, threshold))
+        print(f"  {cat}: {normalise(raw, null, perfect):.2f} at {threshold:.4f}")
+
+
+def run_nab(nab_dir: Path, folds: bool = False) -> float:
     """Score the corpus, print the table; return the standard profile's threshold."""
     profiles = load_profiles(nab_dir)
     windows = load_windows(nab_dir)
@@ -110,6 +135,8 @@ def run_nab(nab_dir: Path) -> float:
         f"at the standard threshold: {hit} of {scored} scored windows detected, {false_rows} false-positive rows"
     )
     print("published standard: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
+    if folds:
+        held_out(files, scores, categories, next(p for p in profiles if p.name == "standard"))
     return float(result["standard"]["threshold"])
 
 
@@ -287,8 +314,11 @@ def main() -> None:
     parser.add_argument("--nab", type=Path, default=HERE.parent.parent / "shared" / "data" / "nab")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--plateau", action="store_true", help="also move each constant by ±50 %%")
+    parser.add_argument(
+        "--folds", action="store_true", help="also score each category at a threshold set without it"
+    )
     args = parser.parse_args()
-    threshold = run_nab(args.nab)
+    threshold = run_nab(args.nab, folds=args.folds)
     if args.plateau:
         plateau(args.nab)
     if not args.skip_demo:
