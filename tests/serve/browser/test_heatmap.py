@@ -107,3 +107,10 @@ def test_a_cells_tooltip_and_click_open_the_explanation_of_its_day(open_page: An
     page.wait_for_url("**/explain?**")
     wait_drawn(page)
     assert "metric=orders" in page.url and f"date=2026-{day}" in page.url and "grain=day" in page.url
+
+
+def test_a_percent_metrics_deviation_is_in_points_then_relative(open_page: Any) -> None:
+    page = open_page("/heatmap")  # the north star and supporting KPIs are percentages
+    changes = page.locator("td.change").all_inner_texts()
+    assert changes, "no day stands out in the demo's last 30 days"
+    assert all(" pp (" in c and c.endswith("%)") for c in changes)

@@ -111,6 +111,16 @@ function goodness(cell, direction) {
   return Math.max(-CLIP, Math.min(CLIP, z));
 }
 
+/** A deviation as text, signed: in percentage points for a percent metric (25 % expected, 24.4 %
+ *  seen: −0.6 pp, not "−0.6%", which reads as the relative change), then the relative change. */
+function deviationText(cell, m) {
+  if (cell.deviation === null || cell.deviation === undefined) return "—";
+  const sign = cell.deviation > 0 ? "+" : cell.deviation < 0 ? "−" : "";
+  const size = Math.abs(cell.deviation);
+  const abs = m.format === "percent" ? `${sign}${fmt(size * 100, "number", null, 2)} pp` : `${sign}${fmt(size, m.format, m.unit, m.decimals)}`;
+  return `${abs} (${pct(cell.deviation_pct)})`;
+}
+
 function tip(rowText, cell, m, volume) {
   const fmtv = (v) => fmt(v, m.format, m.unit, m.decimals);
   const line = (key, text) => h("div", {}, h("span", { class: "tip-key" }, `${t(key)}: `), text);
@@ -124,7 +134,7 @@ function tip(rowText, cell, m, volume) {
       : [
           line("heatmap.value", fmtv(cell.value)),
           line("heatmap.expected", fmtv(cell.expected)),
-          line("heatmap.deviation", `${fmtv(cell.deviation)} (${pct(cell.deviation_pct)})`),
+          line("heatmap.deviation", deviationText(cell, m)),
           line("heatmap.z", cell.z === null ? "—" : cell.z.toFixed(2)),
           line("heatmap.score", cell.score === null ? "—" : cell.score.toFixed(3)),
         ],
@@ -391,7 +401,7 @@ export async function render(main, { project }) {
               h("td", {}, rowText(it.row)),
               h("td", { class: "num" }, fmtv(c.value)),
               h("td", { class: "num" }, fmtv(c.expected)),
-              h("td", { class: `num change ${bad ? "bad" : "good"}` }, pct(c.deviation_pct)),
+              h("td", { class: `num change ${bad ? "bad" : "good"}` }, deviationText(c, m)),
               h("td", { class: "num" }, c.score.toFixed(3)),
               h("td", { class: "reason" }, pick(c, "reason") || ""),
               h(
