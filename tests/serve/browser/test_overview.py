@@ -103,3 +103,15 @@ def test_kpi_page_marks_the_period_under_way_and_names_alert_slices(open_page: A
         "已复盘",
         "已关闭",
     }
+
+
+def test_a_provisional_kpis_change_is_not_painted_as_bad_news(open_page: Any) -> None:
+    page = open_page("/")  # the north star's last week: its 30-day window is still open
+    star = page.locator("a.kpi[data-metric='repurchase_30d']")
+    assert "provisional" in star.inner_text()
+    change = star.locator(".change")
+    assert "flat" in (change.get_attribute("class") or "") and "still open" in (
+        change.get_attribute("title") or ""
+    )
+    rest = page.locator("a.kpi[data-metric='return_rate'] .change").get_attribute("class") or ""
+    assert "good" in rest or "bad" in rest  # a final value keeps its colour

@@ -17,6 +17,7 @@ export const words = {
     "overview.period": "Period {period}",
     "overview.no_kpis": "This project names no north star or supporting metrics (project.north_star, supporting).",
     "overview.more": "Details",
+    "overview.provisional_change": "Provisional: the window is still open for part of this period, so the value and its change will still move.",
     "overview.skipped": "{metric} is left out: the filter does not fit its data.",
   },
   zh: {
@@ -29,6 +30,7 @@ export const words = {
     "overview.period": "周期 {period}",
     "overview.no_kpis": "项目未指定北极星指标或支撑指标（project.north_star、supporting）。",
     "overview.more": "详情",
+    "overview.provisional_change": "暂定：本周期部分对象的观察窗口尚未结束，数值及其变化还会变动。",
     "overview.skipped": "{metric} 未显示：筛选条件不适用于其数据。",
   },
 };
@@ -38,7 +40,9 @@ export function title() {
 }
 
 function changeClass(kpi) {
-  if (kpi.change === null || kpi.change === 0) return "flat";
+  // a provisional value (a repeat rate whose window is still open) will still rise: its fall is
+  // not news, so it is not painted red (or green)
+  if (kpi.change === null || kpi.change === 0 || kpi.status === "provisional") return "flat";
   const good = kpi.direction === "lower" ? kpi.change < 0 : kpi.change > 0;
   return good ? "good" : "bad";
 }
@@ -53,7 +57,11 @@ function card(kpi) {
     h(
       "div",
       { class: "kpi-meta" },
-      h("span", { class: `change ${changeClass(kpi)}` }, pct(kpi.change_pct)),
+      h(
+        "span",
+        { class: `change ${changeClass(kpi)}`, title: kpi.status === "provisional" ? t("overview.provisional_change") : null },
+        pct(kpi.change_pct),
+      ),
       " ",
       t("overview.vs_prev", { grain: t(`grain.${param("grain", defaultGrain)}`) }),
     ),
