@@ -120,3 +120,17 @@ def test_dimension_filters_a_page_ignores_are_shown_faded(open_page: Any) -> Non
     assert page.locator("#filters .chip[data-filter='device:mobile']").count() == 1  # kept for the next page
     page = open_page("/metric/orders?f=device:mobile")
     assert "off" not in (page.locator("#filters .chips").get_attribute("class") or "")
+
+
+def test_an_empty_review_is_stopped_by_the_browser_not_a_422(open_page: Any) -> None:
+    page = open_page("/alerts")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
+    page.click("table.alerts-table tbody tr:nth-child(3) a")
+    wait_drawn(page)
+    assert page.locator(".review-version").count() == 0  # the other tests review the first two
+    page.click("form.review-form button[type=submit]")
+    page.wait_for_timeout(300)
+    assert requests == [] and page.locator("form.review-form .error").count() == 0
+    invalid = page.eval_on_selector_all("form.review-form :invalid", "els => els.map(e => e.name)")
+    assert set(invalid) == {"why1", "owner", "due"}

@@ -75,3 +75,16 @@ def test_rating_errors_and_chinese(open_page: Any) -> None:
     page.click("button[data-lang=en]")
     wait_drawn(page)
     assert "lang=en" in page.url and "Average sales rating by channel" in page.locator("main").inner_text()
+
+
+def test_a_rating_without_a_score_is_stopped_by_the_browser(open_page: Any) -> None:
+    page = open_page("/leads?q=L0399")
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if r.method == "POST" else None)
+    row = page.locator("table.leads-table tbody tr").first
+    row.locator("select[name=score]").select_option("")
+    row.locator("select[name=reason]").select_option(index=1)
+    row.locator("button[type=submit]").click()
+    page.wait_for_timeout(300)
+    assert requests == [] and row.locator(".form-errors .error").count() == 0
+    assert row.locator("select[name=score]").evaluate("s => s.validity.valueMissing")

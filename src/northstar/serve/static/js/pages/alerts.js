@@ -468,12 +468,14 @@ function drawDetail(container, alert, project, editor) {
 function reviewForm(alert) {
   const last = alert.review;
   const whys = [1, 2, 3, 4, 5].map((n) =>
-    h("input", { type: "text", name: `why${n}`, maxlength: "1000", value: last && last.whys[n - 1] ? last.whys[n - 1] : "" }),
+    // the first why, the owner and the due date are required (the browser says so before the
+    // server's field-by-field 422 would)
+    h("input", { type: "text", name: `why${n}`, maxlength: "1000", required: n === 1, value: last && last.whys[n - 1] ? last.whys[n - 1] : "" }),
   );
-  const owner = h("input", { type: "text", name: "owner", maxlength: "200", value: last ? last.owner : "" });
+  const owner = h("input", { type: "text", name: "owner", maxlength: "200", required: true, value: last ? last.owner : "" });
   const actions = h("textarea", { name: "actions", rows: "3", maxlength: "4000" });
   actions.value = last ? last.actions.join("\n") : "";
-  const due = h("input", { type: "date", name: "due", value: last ? last.due : "" });
+  const due = h("input", { type: "date", name: "due", required: true, value: last ? last.due : "" });
   const problems = h("div", { class: "form-errors", "aria-live": "polite" });
   const form = h(
     "form",

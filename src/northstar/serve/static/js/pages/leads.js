@@ -338,7 +338,7 @@ function rateForm(lead, data, path) {
   const score = select(
     [["", "–"], ...[5, 4, 3, 2, 1].map((s) => [String(s), String(s)])],
     lead.rating === null ? "" : String(lead.rating),
-    { name: "score", "aria-label": t("leads.score") },
+    { name: "score", "aria-label": t("leads.score"), required: true }, // the browser asks for it, not a 422
   );
   const reason = select(
     [["", t("leads.pick_reason")], ...data.reasons.map((r) => [r.code, label(r)])],
