@@ -115,3 +115,11 @@ def test_a_provisional_kpis_change_is_not_painted_as_bad_news(open_page: Any) ->
     )
     rest = page.locator("a.kpi[data-metric='return_rate'] .change").get_attribute("class") or ""
     assert "good" in rest or "bad" in rest  # a final value keeps its colour
+
+
+def test_a_filter_value_nobody_has_says_so_instead_of_showing_zeros(open_page: Any) -> None:
+    page = open_page("/metric/revenue?f=channel:Paid%20Search")  # the value is paid_search
+    warning = page.locator(".no-match")
+    assert warning.count() == 1 and "Channel = Paid Search" in warning.inner_text()
+    page = open_page("/metric/revenue?f=channel:paid_search&lang=zh", locale="zh-CN")
+    assert page.locator(".no-match").count() == 0

@@ -49,6 +49,7 @@ export const words = {
     "metric.owner": "Owner: {owner}",
     "metric.type": "Type: {type}",
     "metric.bands_hidden": "Target bands are shown for the whole metric only (no breakdown or filter).",
+    "metric.no_match": "No row matches the filter {filter} in this range, so every value is empty or zero. Values are matched exactly (case and spelling): break the metric down by that dimension to see the values it has.",
     "metric.last": "last period",
     "metric.type.count": "count",
     "metric.type.count_distinct": "distinct count",
@@ -97,6 +98,7 @@ export const words = {
     "metric.owner": "负责人：{owner}",
     "metric.type": "类型：{type}",
     "metric.bands_hidden": "目标区间仅在未拆分、未筛选时显示。",
+    "metric.no_match": "在此日期范围内没有任何行符合筛选条件 {filter}，因此所有数值为空或为 0。取值须完全一致（大小写与拼写）：按该维度拆分即可看到它有哪些取值。",
     "metric.last": "最近周期",
     "metric.type.count": "计数",
     "metric.type.count_distinct": "去重计数",
@@ -210,6 +212,17 @@ export async function render(main, { project, arg }) {
   ]);
   const fmtv = (v) => fmt(v, m.format, m.unit, m.decimals);
   const trend = section(main, t("metric.trend"));
+  // a filter value nobody has (a typo, "Paid Search" for paid_search) gives zeros, not an error:
+  // say so, or the page reads as revenue falling to nothing
+  if (filters().length && series.points.every((p) => !p.value)) {
+    const what = filters()
+      .map(([d, v]) => {
+        const dim = project.dimensions.find((x) => x.name === d);
+        return `${dim ? label(dim) : d} = ${v}`;
+      })
+      .join(", ");
+    trend.append(h("p", { class: "warning no-match", role: "status" }, t("metric.no_match", { filter: what })));
+  }
   if (!by) {
     const points = series.points;
     // a period still under way (the data stop inside it) is marked, not drawn as a collapse
