@@ -123,3 +123,10 @@ def test_a_filter_value_nobody_has_says_so_instead_of_showing_zeros(open_page: A
     assert warning.count() == 1 and "Channel = Paid Search" in warning.inner_text()
     page = open_page("/metric/revenue?f=channel:paid_search&lang=zh", locale="zh-CN")
     assert page.locator(".no-match").count() == 0
+
+
+def test_a_comparison_without_data_says_so(open_page: Any) -> None:
+    page = open_page("/metric/orders?compare=yoy")  # the demo's 120 days have no last year
+    assert "No same period last year to compare with" in page.locator(".no-base").inner_text()
+    page = open_page("/metric/orders?compare=prev")
+    assert page.locator(".no-base").count() == 0

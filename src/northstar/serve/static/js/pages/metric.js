@@ -49,6 +49,7 @@ export const words = {
     "metric.owner": "Owner: {owner}",
     "metric.type": "Type: {type}",
     "metric.bands_hidden": "Target bands are shown for the whole metric only (no breakdown or filter).",
+    "metric.no_base": "No {compare} to compare with: the data do not reach that far back.",
     "metric.no_match": "No row matches the filter {filter} in this range, so every value is empty or zero. Values are matched exactly (case and spelling): break the metric down by that dimension to see the values it has.",
     "metric.last": "last period",
     "metric.type.count": "count",
@@ -98,6 +99,7 @@ export const words = {
     "metric.owner": "负责人：{owner}",
     "metric.type": "类型：{type}",
     "metric.bands_hidden": "目标区间仅在未拆分、未筛选时显示。",
+    "metric.no_base": "没有可对比的{compare}：数据没有覆盖到那么早。",
     "metric.no_match": "在此日期范围内没有任何行符合筛选条件 {filter}，因此所有数值为空或为 0。取值须完全一致（大小写与拼写）：按该维度拆分即可看到它有哪些取值。",
     "metric.last": "最近周期",
     "metric.type.count": "计数",
@@ -279,6 +281,9 @@ export async function render(main, { project, arg }) {
       { height: 340, name: "trend" },
     );
     if (filters().length) trend.append(h("p", { class: "note" }, t("metric.bands_hidden")));
+    if (compare && points.every((p) => p[compare] === null || p[compare] === undefined)) {
+      trend.append(h("p", { class: "note no-base" }, t("metric.no_base", { compare: t(`metric.compare.${compare}`) })));
+    }
     if (partial.size) {
       const i = Math.max(...partial);
       trend.append(h("p", { class: "note partial" }, t("metric.partial", { period: periodText(points[i], grain), day })));
