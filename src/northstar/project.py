@@ -281,13 +281,15 @@ class Project:
         end: str | date | None = None,
         by: str | None = None,
         engine: Engine | None = None,
+        where: str | None = None,
     ) -> FunnelResult:
         """Run funnel ``name`` (see :mod:`northstar.analysis.funnels`); dates default to the last
-        30 days of the funnel's source."""
+        30 days of the funnel's source. ``where`` (``channel = 'ads'``: dimensions and the source's
+        columns) keeps only matching source rows: only matching events count as steps."""
         from northstar.analysis.funnels import run_funnel
 
         eng = engine or self.engine
-        return run_funnel(self, eng, name, *self._funnel_range(name, start, end, eng), by)
+        return run_funnel(self, eng, name, *self._funnel_range(name, start, end, eng), by, where)
 
     def funnel_over_time(
         self,
@@ -298,12 +300,15 @@ class Project:
         end: str | date | None = None,
         by: str | None = None,
         engine: Engine | None = None,
+        where: str | None = None,
     ) -> pd.DataFrame:
-        """Conversion of funnel ``name`` by the period it was entered (a DataFrame)."""
+        """Conversion of funnel ``name`` by the period it was entered (a DataFrame); ``where`` as
+        in :meth:`funnel`."""
         from northstar.analysis.funnels import run_funnel_over_time
 
         eng = engine or self.engine
-        return run_funnel_over_time(self, eng, name, *self._funnel_range(name, start, end, eng), grain, by)
+        first, last = self._funnel_range(name, start, end, eng)
+        return run_funnel_over_time(self, eng, name, first, last, grain, by, where)
 
     def _funnel_range(
         self, name: str, start: str | date | None, end: str | date | None, engine: Engine
@@ -441,15 +446,20 @@ class Project:
         mode: str | None = None,
         by: str | None = None,
         engine: Engine | None = None,
+        where: str | None = None,
     ) -> RetentionResult:
         """Cohort retention ``name`` (see :mod:`northstar.analysis.retention`); the range is widened
-        to whole periods and defaults to the last ``periods + 1`` periods of the start source."""
+        to whole periods and defaults to the last ``periods + 1`` periods of the start source.
+        ``where`` (``channel = 'ads'``) keeps only matching rows: cohort entries and returns both
+        come from the filtered rows."""
         from northstar.analysis.retention import run_retention
 
         first = parse_date(start, "--from") if start is not None else None
         last = parse_date(end, "--to") if end is not None else None
         eng = engine or self.engine
-        return run_retention(self, eng, name, first, last, period=period, periods=periods, mode=mode, by=by)
+        return run_retention(
+            self, eng, name, first, last, period=period, periods=periods, mode=mode, by=by, where=where
+        )
 
     def repurchase_curve(
         self,

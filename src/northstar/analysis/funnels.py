@@ -22,6 +22,9 @@ Semantics (docs/spec.md, *Funnels*, says the same for users):
   row of the last step it reached (``attribution: last``; the smallest value when rows tie).
 * Time to reach step k is measured on the best attempt from step 1 to the earliest time it
   reached step k.
+* A ``where`` filter (the dashboard's dimension filter, ``run_funnel(..., where=)``) removes the
+  source rows that do not match it before any of the above: only matching events count as
+  steps, exclusions and strict order see only matching rows.
 
 Order and windows use each row's UTC instant (a DST change neither reorders events nor
 stretches a window); the date range and entry periods use the project's wall-clock time.
@@ -40,7 +43,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from northstar.compile.plan import metric_filter
+from northstar.compile.plan import metric_filter, row_filter
 from northstar.compile.request import IBIS_UNIT, PERIOD_LENGTH, range_bounds
 from northstar.engine.base import TS, UTC
 from northstar.errors import QueryError
@@ -129,17 +132,35 @@ class FunnelResult:
 
 
 def run_funnel(
-    project: Project, engine: Engine, name: str, start: date, end: date, by: str | None = None
+    project: Project,
+    engine: Engine,
+    name: str,
+    start: date,
+    end: date,
+    by: str | None = None,
+    where: str | None = None,
 ) -> FunnelResult:
+    """The funnel ``name`` over [start, end]. ``where`` (a user's filter such as
+    ``channel = 'ads' and device in ('ios', 'android')``: dimensions and the source's columns)
+    keeps only the source rows that match it *before* the steps are matched: only matching events
+    count as steps (an entity whose step-2 row is on another channel does not reach step 2 under
+    ``channel = 'ads'``), and strict order and exclusions see only the matching rows too."""
     spec = funnel_spec(project, name)
     n = len(spec.steps)
     reach = [f"reach_{k}" for k in range(2, n + 1)]
     if project.coverage(engine, spec.source) is None:  # no rows at all: nobody entered
         per_entity = pd.DataFrame({c: [] for c in ["e", "level", "seconds", "entered", *reach, "b0"]})
     else:
-        per_entity = funnel_frame(project, engine, spec, start, end, [by] if by else [])
+        per_entity = funnel_frame(project, engine, spec, start, end, [by] if by else [], where=where)
     result = _summarise(name, spec, per_entity.rename(columns={"b0": "b"}), start, end, by)
     notes = funnel_notes(project, engine, name, spec, start, end)
+    if where:
+        notes.append(
+            (
+                f"filtered: only events where {where} count as steps",
+                f"已筛选：只有满足 {where} 的事件计为漏斗步骤",
+            )
+        )
     label = (
         (spec.label.get("en", name), spec.label.get("zh", spec.label.get("en", name)))
         if spec.label
@@ -219,14 +240,16 @@ def funnel_frame(
     end: date,
     by: Sequence[str] = (),
     grain: str | None = None,
+    where: str | None = None,
 ) -> pd.DataFrame:
     """:func:`funnel_expr`'s rows, executed: by the fast path where it applies (tests hold it
-    equal to the portable expression), else by the engine."""
+    equal to the portable expression), else by the engine. ``where``: the user's filter on the
+    source rows (see :func:`run_funnel`)."""
     if not fast_path_applies(engine, spec):
-        return engine.execute(funnel_expr(project, engine, spec, start, end, by, grain))
+        return engine.execute(funnel_expr(project, engine, spec, start, end, by, grain, row_where=where))
     from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
 
-    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by)
+    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by, where)
     rows = step_rows(table, entity, conds, lo, hi, window, by_cols, one_clock=engine.one_clock(spec.source))
     return ordered_funnel_fast(
         engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
@@ -234,11 +257,21 @@ def funnel_frame(
 
 
 def _setup(
-    project: Project, engine: Engine, spec: Funnel, start: date, end: date, by: Sequence[str]
+    project: Project,
+    engine: Engine,
+    spec: Funnel,
+    start: date,
+    end: date,
+    by: Sequence[str],
+    where: str | None = None,
 ) -> tuple[Any, str, list[str], timedelta, Any, Any, list[Any]]:
-    """What both funnel paths start from: the source table, the entity column, the breakdown
-    columns, the window, the range bounds and one condition per step."""
+    """What both funnel paths start from: the source table (only its rows matching ``where``,
+    the user's filter, when given), the entity column, the breakdown columns, the window, the
+    range bounds and one condition per step."""
     table = project.table(engine, spec.source)
+    keep = row_filter(table, spec.source, where, project.spec.dimensions, "where filter")
+    if keep is not None:
+        table = table.filter(keep)
     entity = spec.count_by or project.spec.sources[spec.source].entity
     if not entity or entity not in table.columns:
         raise QueryError(
@@ -283,13 +316,16 @@ def funnel_expr(
     by: Sequence[str] = (),
     grain: str | None = None,
     where: Callable[[Any], Any] | None = None,
+    row_where: str | None = None,
 ) -> Any:
     """One row per entity (per entity and entry period with ``grain``): its best attempt's level,
     entry time, seconds to its last step (``seconds``) and to each step k ≥ 2 (``reach_k``),
     the entry period and the breakdown values ``b0``, ``b1``… (one per ``by``).
 
-    ``where`` builds an extra row condition from the source table (a metric's ``--where``)."""
-    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by)
+    ``where`` builds an extra row condition from the source table (a metric's ``--where``);
+    ``row_where`` is the user's filter text, applied to the source rows before anything else
+    (see :func:`run_funnel`)."""
+    table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by, row_where)
     bnames = [f"b{i}" for i in range(len(by_cols))]
     n = len(spec.steps)
     excl = [_step_condition(table, spec, i, exclusion=True) for i in range(len(spec.exclude))]
@@ -552,12 +588,20 @@ def _summarise(
 
 
 def run_funnel_over_time(
-    project: Project, engine: Engine, name: str, start: date, end: date, grain: str, by: str | None = None
+    project: Project,
+    engine: Engine,
+    name: str,
+    start: date,
+    end: date,
+    grain: str,
+    by: str | None = None,
+    where: str | None = None,
 ) -> pd.DataFrame:
     """Conversion by entry period: each period's attempts on their own (an entity may enter in
     several periods), best attempt per entity and period. Columns: period, [by], entered,
     converted, conversion, complete (the period lies wholly inside the range and every entrant
-    has had the whole window before the data ends; otherwise the figure may still change)."""
+    has had the whole window before the data ends; otherwise the figure may still change).
+    ``where``: only source rows matching it count as steps (see :func:`run_funnel`)."""
     from northstar.compile.request import GRAINS
 
     if grain not in GRAINS:
@@ -566,7 +610,7 @@ def run_funnel_over_time(
     keys = ["period", *([by] if by else [])]
     if project.coverage(engine, spec.source) is None:
         return pd.DataFrame(columns=[*keys, "entered", "converted", "conversion", "complete"])
-    df = funnel_frame(project, engine, spec, start, end, [by] if by else [], grain)
+    df = funnel_frame(project, engine, spec, start, end, [by] if by else [], grain, where)
     df = df.rename(columns={"b0": by}) if by else df
     df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
     df["done"] = df["level"] == len(spec.steps)

@@ -29,6 +29,12 @@ Exact semantics (docs/spec.md, *Retention*, says the same with an example):
   (null, shown blank), never 0.
 - **Curve.** Per period N (and breakdown value): over the cohorts whose cell N is complete, the
   retained entities ÷ the entities of those cohorts (a cohort-size weighted average).
+- **Filter** (``where``, the dashboard's dimension filter, e.g. ``channel = 'ads'``): only the
+  source's rows matching it exist for the retention. Cohort entry is the first *matching* start
+  row (an entity whose first paid order was on another channel enters at its first ``ads`` one,
+  if any) and only matching rows count as returns. Returns from another source are filtered
+  too when that source has the filter's columns (dimensions or columns); otherwise they are
+  not, and the result's ``notes`` say so.
 
 Everything heavy runs in the engine (Ibis): first entry per entity by group_by/min, one join to
 the return rows, period numbers and counts in the engine. Python only reshapes per-cohort counts.
@@ -43,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from northstar.compile.plan import metric_filter
+from northstar.compile.plan import filter_columns, metric_filter, row_filter
 from northstar.compile.request import truncate
 from northstar.engine.base import TS
 from northstar.errors import QueryError
@@ -81,6 +87,9 @@ class RetentionResult:
     measure_zh: str | None
     cohorts: pd.DataFrame
     curve: pd.DataFrame
+    where: str | None = None  # the filter on the source rows, if any
+    notes: tuple[str, ...] = ()
+    notes_zh: tuple[str, ...] = ()
 
     def table(self, value: str = "rate") -> pd.DataFrame:
         """The cohort table: one row per cohort ([by]), its size, then ``value`` per period N."""
@@ -152,7 +161,10 @@ def run_retention(
     periods: int | None = None,
     mode: str | None = None,
     by: str | None = None,
+    where: str | None = None,
 ) -> RetentionResult:
+    """Cohort retention ``name`` (see the module's docstring); ``where`` keeps only the rows
+    matching it, for cohort entries and returns both."""
     spec = retention_spec(project, name)
     period = period or spec.period
     periods = spec.periods if periods is None else periods
@@ -163,7 +175,7 @@ def run_retention(
         raise QueryError("periods must be between 1 and 400", "periods 必须在 1 到 400 之间")
     by = by or spec.cohort_by
     first, last = cohort_range(project, engine, spec, start, end, period, periods)
-    plan = _Plan(project, engine, spec, period, periods, mode, by, first, last)
+    plan = _Plan(project, engine, spec, period, periods, mode, by, first, last, where or None)
     return plan.run(name)
 
 
@@ -198,8 +210,11 @@ class _Plan:
         by: str | None,
         first: date,
         last: date,
+        where: str | None = None,
     ) -> None:
         self.project, self.engine, self.spec = project, engine, spec
+        self.where = where
+        self.notes: list[tuple[str, str]] = []
         self.period, self.periods, self.mode, self.by = period, periods, mode, by
         self.first, self.last = first, last
         self.lo = datetime.combine(first, datetime.min.time())
@@ -242,6 +257,19 @@ class _Plan:
             cond = flt if cond is None else cond & flt
         return cond
 
+    def _filtered(self, table: Any, source: str) -> Any:
+        """``table``'s rows matching the user's ``where`` (all of them without one)."""
+        keep = row_filter(table, source, self.where, self.project.spec.dimensions, "where filter")
+        return table if keep is None else table.filter(keep)
+
+    def _fits(self, table: Any, source: str) -> bool:
+        """Does the ``where`` name only this source's columns or dimensions it has?"""
+        dims = self.project.spec.dimensions
+        names = set(table.columns) | {
+            d for d, dim in dims.items() if dim.column_in(d, source) in table.columns
+        }
+        return filter_columns(self.where or "") <= names
+
     def _by_column(self, table: Any) -> str | None:
         if self.by is None:
             return None
@@ -260,7 +288,7 @@ class _Plan:
     def entries(self) -> Any:
         """One row per entity whose first ``start`` row is in the range: e, t0, cohort, p0, [b]."""
         spec = self.spec
-        t = self.project.table(self.engine, spec.source)
+        t = self._filtered(self.project.table(self.engine, spec.source), spec.source)
         entity = self._entity(t, spec.source, spec.count_by)
         by_col = self._by_column(t)
         cond = self._condition(t, spec.start, spec.source, "start")
@@ -282,6 +310,15 @@ class _Plan:
         spec, src = self.spec, self.return_source
         t = self.project.table(self.engine, src)
         same = src == spec.source
+        if self.where and (same or self._fits(t, src)):
+            t = self._filtered(t, src)
+        elif self.where:
+            self.notes.append(
+                (
+                    f"the filter {self.where} picks the cohorts only: the return source {src!r} lacks its columns",
+                    f"筛选条件 {self.where} 只作用于同期群：回访数据源 {src!r} 没有其中的列",
+                )
+            )
         entity = self._entity(t, src, spec.returns.count_by or (spec.count_by if same else None))
         cond = self._condition(t, spec.returns, src, "return")
         rows = t.filter(t[entity].notnull() & (t[TS] >= self.lo))
@@ -312,6 +349,15 @@ class _Plan:
         )
         sizes = pd.DataFrame(columns=[*keys, "size"])
         cells = pd.DataFrame(columns=[*keys, "n", "retained", "measure"])
+        if self.where:
+            self._filtered(self.project.table(self.engine, self.spec.source), self.spec.source)  # check it
+            self.notes.insert(
+                0,
+                (
+                    f"filtered: only rows where {self.where} count (cohort entries and returns)",
+                    f"已筛选：只计满足 {self.where} 的行（进入同期群与回访）",
+                ),
+            )
         if have_rows:
             entries = self.entries()
             sizes = self._frame(entries.group_by(keys).aggregate(size=entries.count()), keys)
@@ -339,6 +385,9 @@ class _Plan:
             label_zh,
             cohorts,
             curve,
+            self.where,
+            tuple(en for en, _ in self.notes),
+            tuple(zh for _, zh in self.notes),
         )
 
     def _frame(self, expr: Any, keys: list[str]) -> pd.DataFrame:

@@ -95,6 +95,35 @@ def metric_filter(table: Any, spec_filter: str | None, what: str) -> Any:
     return to_ibis(parsed, lambda name: table[name])
 
 
+def row_filter(
+    table: Any, source_name: str, where: str | None, dimensions: Mapping[str, Dimension], what: str
+) -> Any:
+    """A user's ``where`` on one source's rows (the funnel's and retention's shared dimension
+    filter): :func:`metric_filter` over the source's columns, where a dimension's name also
+    stands for its column on this source. Parsed and checked (unknown names raise
+    ExpressionError with "did you mean"), never pasted into SQL. None without a filter."""
+    if not where:
+        return None
+    known = {c: c for c in table.columns if c not in HIDDEN}
+    for d, dim in dimensions.items():
+        col = dim.column_in(d, source_name)
+        if col in known:
+            known.setdefault(d, col)
+    parsed = parse(where, known=known, what=what)
+    return to_ibis(parsed, lambda name: table[known[name]])
+
+
+def filter_columns(where: str) -> frozenset[str]:
+    """The names a ``where`` refers to (unchecked; for deciding which source it fits)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        return frozenset(c.name for c in sqlglot.parse_one(where, read="duckdb").find_all(exp.Column))
+    except sqlglot.errors.SqlglotError:
+        return frozenset()
+
+
 def _value(table: Any, m: Resolved) -> Any:
     spec = m.spec
     if spec.expr and spec.type != "formula":

@@ -433,12 +433,19 @@ def _volumes(
 
 
 def funnel_over_time(
-    project: Project, name: str, grain: str, start: str | None, end: str | None, by: str | None
+    project: Project,
+    name: str,
+    grain: str,
+    start: str | None,
+    end: str | None,
+    by: str | None,
+    where: str | None = None,
 ) -> dict[str, Any]:
     """A funnel's conversion by entry period (``Project.funnel_over_time``): one row per period
     (and ``by`` value) with ``entered``, ``converted``, ``conversion`` and ``complete``, and the
     period's label (2026-W47). ``to`` defaults to the funnel source's last day, ``from`` to the
-    start of the period 12 periods back (30 days for ``day``), not before the data's first whole period."""
+    start of the period 12 periods back (30 days for ``day``), not before the data's first whole period.
+    ``where``: only the source rows matching it count as steps (``Project.funnel``)."""
     from northstar.analysis.funnels import funnel_spec
     from northstar.project import default_start
 
@@ -458,7 +465,7 @@ def funnel_over_time(
             opening = period_of(cov[0].date(), grain)
             whole = opening.start if opening.start == cov[0].date() else opening.end + timedelta(days=1)
             first = min(max(first, whole), last)
-    frame = project.funnel_over_time(name, grain, start=first, end=last, by=by)
+    frame = project.funnel_over_time(name, grain, start=first, end=last, by=by, where=where)
     rows = []
     for row in frame.to_dict("records"):
         day = pd.Timestamp(row["period"]).date()
@@ -467,6 +474,7 @@ def funnel_over_time(
         "name": name,
         "grain": grain,
         "by": by,
+        "where": where,
         "start": first.isoformat(),
         "end": last.isoformat(),
         "within": jsonable(spec.within),

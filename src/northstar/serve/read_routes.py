@@ -177,20 +177,22 @@ def get_funnel(
     start: str | None = Query(None, alias="from"),
     end: str | None = Query(None, alias="to"),
     by: str | None = Query(None, description="a dimension or column"),
+    where: str | None = Query(None, description="a filter such as channel = 'ads': only matching rows count"),
     ctx: ServerContext = Ctx,
 ) -> dict[str, Any]:
     def run(project: Project) -> dict[str, Any]:
         if name not in project.spec.funnels:
             raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
-        r = project.funnel(name, start=start, end=end, by=by)
+        r = project.funnel(name, start=start, end=end, by=by, where=where or None)
         return jsonable(
             {"name": r.name, "label": r.label[0] or name, "label_zh": r.label[1] or name, "by": r.by,
              "start": r.start, "end": r.end, "within": r.within, "order": r.order,
              "steps": records(r.steps), "times": records(r.times), "histogram": records(r.histogram),
-             "notes": list(r.notes), "notes_zh": list(r.notes_zh)}
+             "notes": list(r.notes), "notes_zh": list(r.notes_zh), "where": where or None}
         )  # type: ignore[no-any-return]  # fmt: skip
 
-    return ctx.cached_json("funnel", {"name": name, "from": start, "to": end, "by": by}, run)
+    params = {"name": name, "from": start, "to": end, "by": by, "where": where or None}
+    return ctx.cached_json("funnel", params, run)
 
 
 @router.get("/funnels/{name}/over-time", summary="A funnel's conversion by the period it was entered")
@@ -200,14 +202,22 @@ def get_funnel_over_time(
     start: str | None = Query(None, alias="from", description="default: 12 periods back"),
     end: str | None = Query(None, alias="to", description="default: the source's last day"),
     by: str | None = Query(None, description="a dimension or column"),
+    where: str | None = Query(None, description="a filter such as channel = 'ads': only matching rows count"),
     ctx: ServerContext = Ctx,
 ) -> dict[str, Any]:
     def run(project: Project) -> dict[str, Any]:
         if name not in project.spec.funnels:
             raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
-        return dashboard.funnel_over_time(project, name, grain, start, end, by or None)
+        return dashboard.funnel_over_time(project, name, grain, start, end, by or None, where=where or None)
 
-    params = {"name": name, "grain": grain, "from": start, "to": end, "by": by or None}
+    params = {
+        "name": name,
+        "grain": grain,
+        "from": start,
+        "to": end,
+        "by": by or None,
+        "where": where or None,
+    }
     return ctx.cached_json("funnel_over_time", params, run)
 
 
@@ -220,20 +230,26 @@ def get_retention(
     periods: int | None = Query(None, ge=1, le=400),
     mode: str | None = Query(None, description="bounded or unbounded"),
     by: str | None = Query(None),
+    where: str | None = Query(
+        None, description="a filter such as channel = 'ads': cohorts and returns from matching rows"
+    ),
     ctx: ServerContext = Ctx,
 ) -> dict[str, Any]:
     def run(project: Project) -> dict[str, Any]:
         if name not in project.spec.retention:
             raise unknown_name("retention", "留存定义", name, project.spec.retention)
-        r = project.retention(name, start=start, end=end, period=period, periods=periods, mode=mode, by=by)
+        r = project.retention(
+            name, start=start, end=end, period=period, periods=periods, mode=mode, by=by, where=where or None
+        )
         return jsonable(
             {"name": r.name, "period": r.period, "periods": r.periods, "mode": r.mode, "by": r.by,
              "start": r.start, "end": r.end, "observed_until": r.observed_until, "measure": r.measure,
-             "measure_zh": r.measure_zh, "cohorts": records(r.cohorts), "curve": records(r.curve)}
+             "measure_zh": r.measure_zh, "cohorts": records(r.cohorts), "curve": records(r.curve),
+             "where": r.where, "notes": list(r.notes), "notes_zh": list(r.notes_zh)}
         )  # type: ignore[no-any-return]  # fmt: skip
 
     params = {"name": name, "from": start, "to": end, "period": period, "periods": periods, "mode": mode,
-              "by": by}  # fmt: skip
+              "by": by, "where": where or None}  # fmt: skip
     return ctx.cached_json("retention", params, run)
 
 

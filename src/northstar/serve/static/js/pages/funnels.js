@@ -2,10 +2,11 @@
 // one before, drop-off, time from the step before), the time to convert, a breakdown by a
 // dimension (conversion per value and step) and the conversion by the period entities entered.
 // Page parameters in the URL: funnel, by. Shared: from/to (the steps' range and, when given, the
-// over-time range too) and grain (the over-time periods).
-import { api, chart, fmt, h, label, param, pick, section, select, setParams, t } from "../core.js";
+// over-time range too), grain (the over-time periods) and the dimension filters (f=: only
+// matching events count as steps).
+import { api, chart, fmt, h, label, param, pick, section, select, setParams, t, whereOf } from "../core.js";
 
-export const uses = ["range", "grain"];
+export const uses = ["range", "grain", "where"];
 export const defaultGrain = "week";
 
 export const words = {
@@ -143,10 +144,11 @@ export async function render(main, { project }) {
     ),
   );
   const path = `funnels/${encodeURIComponent(name)}`;
+  const where = whereOf(); // the shared dimension filters: only matching events count as steps
   const [all, split, overTime] = await Promise.all([
-    api(path, { from, to }),
-    by ? api(path, { from, to, by }) : null,
-    api(`${path}/over-time`, { grain, from, to, by: by || null }),
+    api(path, { from, to, where }),
+    by ? api(path, { from, to, by, where }) : null,
+    api(`${path}/over-time`, { grain, from, to, by: by || null, where }),
   ]);
   main.append(
     h(

@@ -1,10 +1,11 @@
 // Retention: a retention definition's cohorts as a heatmap (cohort × period number, coloured by the
 // share retained; cells not yet observable are left blank, not 0), the curves (the weighted curve
 // over every cohort, and one per value of a dimension when broken down) and the table of cohorts.
-// Page parameters in the URL: name, period, periods, mode, by, show.
-import { api, chart, fmt, h, label, param, pick, section, select, setParams, t } from "../core.js";
+// Page parameters in the URL: name, period, periods, mode, by, show. Shared: from/to and the
+// dimension filters (f=: cohort entries and returns from matching rows only).
+import { api, chart, fmt, h, label, param, pick, section, select, setParams, t, whereOf } from "../core.js";
 
-export const uses = ["range"];
+export const uses = ["range", "where"];
 
 export const words = {
   en: {
@@ -96,6 +97,7 @@ export async function render(main, { project }) {
     period: param("period"),
     periods: param("periods"),
     mode: param("mode"),
+    where: whereOf(), // the shared dimension filters: cohort entries and returns from matching rows
   };
   const path = `retention/${encodeURIComponent(name)}`;
   // the whole (heatmap, weighted curve) and, when broken down, the same per value of `by`
@@ -333,6 +335,8 @@ export async function render(main, { project }) {
     ),
   );
   section(main, t("retention.table")).append(h("div", { class: "scroll" }, table));
+  const notes = pick(all, "notes") || [];
+  if (notes.length) main.append(h("ul", { class: "notes" }, notes.map((n) => h("li", {}, n))));
 }
 
 function labelOf(project, dim) {
