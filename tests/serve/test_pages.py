@@ -40,3 +40,16 @@ def test_echarts_is_served_from_the_package(client: Any) -> None:
 def test_pages_refuse_a_foreign_host(client: Any) -> None:
     r = client.get("/", headers={"Host": "evil.example"})
     assert r.status_code == 403
+
+
+def test_a_browser_asking_for_a_page_that_does_not_exist_gets_a_page(client: Any) -> None:
+    html_accept = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for path in ("/nope", "/metric/", "/metric/a/b", "/Goals"):
+        r = client.get(path, headers=html_accept)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), path
+        assert "Page not found" in r.text and "页面不存在" in r.text and 'href="/"' in r.text
+        assert r.headers["content-security-policy"] == CSP and "<script" not in r.text
+    # the API, static files and non-browser callers keep the one JSON error shape
+    for path, headers in (("/api/nope", html_accept), ("/static/nope.js", html_accept), ("/nope", {})):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path

@@ -20,10 +20,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from northstar.errors import Issue, NorthstarError, SpecError, UserError
+from northstar.serve.pages import CSP
 from northstar.spec.suggest import did_you_mean
 
 log = logging.getLogger("northstar.serve")
@@ -97,6 +98,34 @@ _HTTP_WORDS = {
 }
 
 
+#: what a browser gets for a page that does not exist (a mistyped address): a page with a way back,
+#: not the API's JSON; no script, nothing from the request echoed
+_NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Page not found · Northstar</title><link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/northstar.css"></head>
+<body><main id="page" class="not-found">
+<h1>Page not found · 页面不存在</h1>
+<p>There is no page at this address. · 此地址没有页面。</p>
+<p><a href="/">Go to the overview · 返回总览</a></p>
+</main></body>
+</html>
+"""
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not a script, a style or an API client)."""
+    path = request.url.path
+    if (
+        request.method != "GET"
+        or path.startswith(("/api/", "/static/"))
+        or path in ("/openapi.json", "/docs")
+    ):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error (ours, FastAPI's and unexpected ones) to the one error shape."""
 
@@ -149,7 +178,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
+        if exc.status_code == 404 and _wants_page(request):
+            return HTMLResponse(_NOT_FOUND_PAGE, status_code=404, headers={"Content-Security-Policy": CSP})
         code, en, zh = _HTTP_WORDS.get(exc.status_code, ("http_error", str(exc.detail), str(exc.detail)))
         return _respond(exc.status_code, code, en, zh, headers=getattr(exc, "headers", None))
 
