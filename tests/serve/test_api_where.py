@@ -98,3 +98,11 @@ def test_unknown_filter_column_is_a_400_with_did_you_mean(client: Any, path: str
     hint = "device" if "funnels" in path else "channel"
     assert_error(client.get(path, params={"where": wrong}), 400, "bad_request", en=f"did you mean '{hint}'")
     assert_error(client.get(path, params={"where": "1; drop table x"}), 400, "bad_request")
+
+
+def test_a_dimension_the_source_lacks_is_named(client: Any) -> None:
+    """The shop's events have a device but no channel; its orders a channel but no device."""
+    r = client.get("/api/funnels/checkout", params={"where": "channel = 'ads'"})
+    assert_error(r, 400, "bad_request", en="dimension 'channel' is not on source 'events'", zh="没有维度")
+    r = client.get("/api/retention/buyers", params={"where": "device = 'ios'"})
+    assert_error(r, 400, "bad_request", en="dimension 'device' is not on source 'orders'")

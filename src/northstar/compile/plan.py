@@ -105,11 +105,15 @@ def row_filter(
     if not where:
         return None
     known = {c: c for c in table.columns if c not in HIDDEN}
-    for d, dim in dimensions.items():
-        col = dim.column_in(d, source_name)
+    cols = {d: dim.column_in(d, source_name) for d, dim in dimensions.items()}
+    for d, col in cols.items():
         if col in known:
             known.setdefault(d, col)
-    parsed = parse(where, known=known, what=what)
+    try:
+        parsed = parse(where, known=known, what=what)
+    except ExpressionError as exc:  # a dimension this source lacks, or double quotes: say so
+        available = {d: c for d, c in cols.items() if c in known}
+        raise _where_hint(exc, where, source_name, available, cols, table) from None
     return to_ibis(parsed, lambda name: table[known[name]])
 
 
