@@ -204,6 +204,12 @@ def funnel(
     grain: Annotated[
         str | None, typer.Option(help="also show conversion by the day/week/month the funnel was entered")
     ] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", help="only events matching this filter count as steps, e.g. \"device = 'app'\""
+        ),
+    ] = None,
 ) -> None:
     """Run a funnel: entities per step, conversion, drop-off and time to convert."""
     from northstar.cli.render import funnel_histogram_table, funnel_over_time_table, funnel_table
@@ -223,13 +229,13 @@ def funnel(
             )
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
-        result = proj.funnel(name, start=start, end=end, by=by)
+        result = proj.funnel(name, start=start, end=end, by=by, where=where)
         console.print(funnel_table(result, language))
         if int(result.times["converted"].sum()):
             console.print(funnel_histogram_table(result, language))
         frames = {"steps": result.steps, "times": result.times, "histogram": result.histogram}
         if grain:
-            frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by)
+            frame = proj.funnel_over_time(name, grain, start=result.start, end=result.end, by=by, where=where)
             console.print(funnel_over_time_table(result, frame, grain, language))
             frames["over_time"] = frame
         frames["about"] = result.about(language)
@@ -274,6 +280,12 @@ def retention(
         typer.Option("--repurchase", help="NAME is a repeat_rate metric: share repurchased within K days"),
     ] = False,
     days: Annotated[int | None, typer.Option(help="--repurchase: K = 1 … days (default: its within)")] = None,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", help="only rows matching this filter start or return, e.g. \"channel = 'ads'\""
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write .csv, .json or .xlsx")] = None,
     project: ProjectOpt = None,
     lang: LangOpt = None,
@@ -297,6 +309,12 @@ def retention(
                 return None
             return proj.dimension_labels(dim)[1 if language == "zh" else 0]
 
+        if repurchase and where:
+            raise UserError(
+                "--where filters a retention, not a repurchase curve: filter the repeat_rate metric's"
+                " definition (filter:) instead",
+                "--where 用于留存分析，不用于复购曲线：请在复购率指标的定义中使用 filter:",
+            )
         if repurchase:
             curve = proj.repurchase_curve(name, start=start, end=end, days=days, by=by)
             console.print(repurchase_table(curve, language, heading(by)))
@@ -304,10 +322,11 @@ def retention(
         else:
             mode = None if unbounded is None else ("unbounded" if unbounded else "bounded")
             result = proj.retention(
-                name, start=start, end=end, period=period, periods=periods, mode=mode, by=by
+                name, start=start, end=end, period=period, periods=periods, mode=mode, by=by, where=where
             )
             console.print(cohort_table(result, language, heading(result.by)))
             console.print(curve_table(result, language, heading(result.by)))
+            _print_notes(result.notes_zh if language == "zh" else result.notes, language)
             frames = {"cohorts": result.cohorts, "curve": result.curve}
         if output is not None:
             console.print(f"wrote {escape(str(write_frames(frames, output)))}")
