@@ -138,3 +138,13 @@ def test_review_text_is_shown_as_text_never_as_html(open_page: Any) -> None:
     assert page.locator("main img, main script, main svg, main iframe, main b").count() == 0
     assert page.evaluate("() => window.__xss") is None
     assert dialogs == []
+
+
+def test_the_sign_in_page_keeps_the_language_of_the_page_one_came_from(
+    open_page: Any, secure: Secure
+) -> None:
+    page = open_page("/goals?lang=zh", base=secure.server.url)  # an English browser chose Chinese
+    assert "/login?next=%2Fgoals%3Flang%3Dzh" in page.url and "lang=zh" in page.url
+    assert "登录" in page.locator("h1").inner_text()
+    page = open_page("/goals", base=secure.server.url)
+    assert "Sign in" in page.locator("h1").inner_text()

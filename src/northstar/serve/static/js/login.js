@@ -112,6 +112,16 @@ async function redraw() {
   }
 }
 
+// sent here from a page the user had switched to a language (?next=/alerts?lang=zh): keep it
+{
+  const q = new URLSearchParams(window.location.search);
+  const wanted = new URLSearchParams(nextPath().split("?")[1] || "").get("lang");
+  if (!q.get("lang") && (wanted === "en" || wanted === "zh")) {
+    q.set("lang", wanted);
+    window.history.replaceState({}, "", `${window.location.pathname}?${q}`);
+  }
+}
+
 window.addEventListener("northstar:navigate", redraw);
 window.addEventListener("popstate", redraw);
 redraw();
