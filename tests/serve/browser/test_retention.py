@@ -46,6 +46,9 @@ def test_retention_heatmap_and_curves_show_the_api_cohorts(open_page: Any, serve
     assert rows.count() == len(cohorts)
     first = api["cohorts"][0]
     assert f"{first['entities']:,}" in rows.first.inner_text()
+    # observed_until is exclusive (the midnight after the last row): the note names the last day
+    assert api["observed_until"] == "2026-11-27T00:00:00"
+    assert "data until 2026-11-26)" in page.locator("main").inner_text()
 
 
 def test_retention_controls_redraw_and_stay_in_the_url(open_page: Any) -> None:

@@ -76,6 +76,16 @@ export function title() {
 
 const day = (iso) => (iso || "").slice(0, 10);
 
+/** The last day with data: `observed_until` is exclusive, the midnight after the source's last row
+ *  (2026-11-27T00:00 when the data end on the 26th). */
+function lastDay(iso) {
+  const s = String(iso || "");
+  if (s.length < 10) return s;
+  if (s.slice(11, 19) && s.slice(11, 19) !== "00:00:00") return s.slice(0, 10);
+  const d = new Date(Date.UTC(Number(s.slice(0, 4)), Number(s.slice(5, 7)) - 1, Number(s.slice(8, 10)) - 1));
+  return d.toISOString().slice(0, 10);
+}
+
 /** A cohort's start as text: the month for monthly cohorts, else the day. */
 function cohortText(iso, period) {
   return period === "month" ? day(iso).slice(0, 7) : day(iso);
@@ -255,7 +265,7 @@ export async function render(main, { project }) {
     },
     { height: Math.min(900, Math.max(260, 26 * cohorts.length + 100)), name: "heatmap" },
   );
-  if (all.observed_until) heat.append(h("p", { class: "note" }, t("retention.blank", { day: day(all.observed_until) })));
+  if (all.observed_until) heat.append(h("p", { class: "note" }, t("retention.blank", { day: lastDay(all.observed_until) })));
 
   // the curves: the weighted one, and one per value of `by`
   const laterNs = ns.filter((n) => n > 0);
