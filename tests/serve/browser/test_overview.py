@@ -130,3 +130,10 @@ def test_a_comparison_without_data_says_so(open_page: Any) -> None:
     assert "No same period last year to compare with" in page.locator(".no-base").inner_text()
     page = open_page("/metric/orders?compare=prev")
     assert page.locator(".no-base").count() == 0
+
+
+def test_an_hourly_kpi_page_says_hour_in_the_grain_select(open_page: Any) -> None:
+    page = open_page("/metric/orders?grain=hour&from=2026-11-25&to=2026-11-26")
+    assert page.locator("select[name=grain]").input_value() == "hour"
+    page = open_page("/metric/orders")
+    assert page.locator("select[name=grain] option[value=hour]").count() == 0
