@@ -134,3 +134,24 @@ def test_an_empty_review_is_stopped_by_the_browser_not_a_422(open_page: Any) -> 
     assert requests == [] and page.locator("form.review-form .error").count() == 0
     invalid = page.eval_on_selector_all("form.review-form :invalid", "els => els.map(e => e.name)")
     assert set(invalid) == {"why1", "owner", "due"}
+
+
+def test_the_inbox_colours_a_change_by_the_metrics_direction(open_page: Any, server: Any) -> None:
+    import httpx
+
+    direction = {
+        m["name"]: m["direction"]
+        for m in httpx.get(f"{server.url}/api/project", timeout=30).json()["metrics"]
+    }
+    alerts = {a["id"]: a for a in httpx.get(f"{server.url}/api/alerts", timeout=30).json()}
+    page = open_page("/alerts")
+    classes = page.eval_on_selector_all(
+        "table.alerts-table tbody tr", "rows => rows.map(r => [r.dataset.alert, r.children[3].className])"
+    )
+    seen = set()
+    for alert_id, cls in classes:
+        a = alerts[alert_id]
+        good = a["change_pct"] < 0 if direction[a["metric"]] == "lower" else a["change_pct"] > 0
+        assert ("good" if good else "bad") in cls.split(), (a["metric"], a["change_pct"], cls)
+        seen.add((direction[a["metric"]], good))
+    assert ("lower", False) in seen  # the demo's marketing spend spike: up, and bad

@@ -183,6 +183,16 @@ function severityBadge(severity) {
   return h("span", { class: `badge severity-${severity}` }, t(`severity.${severity}`));
 }
 
+/** up / down, and good / bad by the metric's direction: marketing spend +290 % is not good news. */
+function changeClass(alert, project) {
+  const c = alert.change_pct;
+  if (!c) return "";
+  const m = metricOf(project, alert.metric);
+  const dir = m && m.direction;
+  const good = dir === "lower" ? c < 0 : dir === "higher" ? c > 0 : null;
+  return `${c > 0 ? "up" : "down"}${good === null ? "" : good ? " good" : " bad"}`;
+}
+
 function sliceText(slice, project) {
   const parts = Object.entries(slice || {}).map(([d, v]) => {
     const dim = project.dimensions.find((x) => x.name === d);
@@ -351,7 +361,7 @@ function inboxTable(alerts, project, chosen) {
             fmt(a.value, format, unit, decimals),
             h("span", { class: "note" }, ` / ${fmt(a.expected, format, unit, decimals)}`),
           ),
-          h("td", { class: `num ${a.change_pct > 0 ? "up" : a.change_pct < 0 ? "down" : ""}` }, changeText(a.change_pct)),
+          h("td", { class: `num ${changeClass(a, project)}` }, changeText(a.change_pct)),
           h("td", { class: "badges" }, severityBadge(a.severity), " ", stateBadge(a.state)),
         );
       }),
