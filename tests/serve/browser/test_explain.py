@@ -102,3 +102,11 @@ def test_explain_in_chinese(open_page: Any) -> None:
     assert "驱动因素树" in text and "对比" in text and "结构效应" in text
     assert canvas_painted(page, "[data-name='tree']")
     assert canvas_painted(page, "[data-name='waterfall']")
+
+
+def test_a_metric_without_a_tree_points_to_its_parts_if_it_has_some(open_page: Any) -> None:
+    page = open_page("/explain?metric=orders&date=2026-10-11")  # orders: {over: channel}, no identity
+    assert "parts by Channel below add up to the change" in page.locator(".no-tree").inner_text()
+    assert page.locator("table").count() >= 1
+    page = open_page("/explain?metric=csat&date=2026-10-11")  # no identity and no over:
+    assert "no tree to split its change over" in page.locator(".no-tree").inner_text()

@@ -28,6 +28,7 @@ export const words = {
     "explain.baseline_periods": "Baseline periods: {periods}",
     "explain.tree": "Driver tree",
     "explain.no_tree": "{metric} has no driver identity (the drivers: section), so there is no tree to split its change over.",
+    "explain.no_tree_parts": "{metric} has no tree of drivers (no identity in the drivers: section); its parts by {dim} below add up to the change.",
     "explain.node_effect": "to parent {effect} ({share})",
     "explain.tip.before": "Baseline",
     "explain.tip.after": "Now",
@@ -81,6 +82,7 @@ export const words = {
     "explain.baseline_periods": "基准期：{periods}",
     "explain.tree": "驱动因素树",
     "explain.no_tree": "{metric} 没有驱动因素恒等式（drivers: 部分），无法按驱动因素拆分其变化。",
+    "explain.no_tree_parts": "{metric} 没有驱动因素树（drivers: 部分没有恒等式）；下方按{dim}拆分的各部分之和等于其变化。",
     "explain.node_effect": "对上级贡献 {effect}（{share}）",
     "explain.tip.before": "基准",
     "explain.tip.after": "本期",
@@ -247,8 +249,18 @@ export async function render(main, { project }) {
 
   // the driver tree
   const treeBody = section(main, t("explain.tree"));
-  if (!r.drivers.length) treeBody.append(h("p", { class: "note" }, t("explain.no_tree", { metric: label(root) })));
-  else drawTree(treeBody, r.drivers, root, info);
+  if (!r.drivers.length) {
+    // a metric with only `over:` (orders over channel) has no tree but does have parts: say where
+    // the split is, not that there is none
+    const partsDim = r.parts.length ? Object.keys(r.parts[0])[0] : null;
+    treeBody.append(
+      h(
+        "p",
+        { class: "note no-tree" },
+        partsDim ? t("explain.no_tree_parts", { metric: label(root), dim: dimLabel(project, partsDim) }) : t("explain.no_tree", { metric: label(root) }),
+      ),
+    );
+  } else drawTree(treeBody, r.drivers, root, info);
 
   // the waterfall
   const wfItems = waterfallItems(r, wf, info);

@@ -349,7 +349,7 @@ async function scorecards(body, project) {
       failed = err;
     }
   }
-  const other = h("input", { type: "text", name: "other_period", placeholder: t("goals.period.placeholder"), maxlength: "20", size: "14" });
+  const other = h("input", { type: "text", name: "other_period", placeholder: t("goals.period.placeholder"), maxlength: "20", size: "20" }); // the hint "2026-W47, 2026-11, …" fits
   body.append(
     h(
       "div",
