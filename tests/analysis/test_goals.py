@@ -270,6 +270,16 @@ def test_targets_set_in_the_app_replace_the_yaml(shop: Project, tmp_path: Path) 
         shop.check_target("revenu", "2026-Q4", target=1)
     with pytest.raises(UserError, match="not a period"):
         shop.check_target("revenue", "Q4", target=1)
+    # the Chinese message is Chinese (the dashboard's target form shows it), not the English one
+    with pytest.raises(UserError, match="'abc' is not a number") as info:
+        shop.check_target("revenue", "2026-Q4", target="abc")
+    assert "'abc' 不是数字" in info.value.zh
+    with pytest.raises(UserError, match="give at least one") as info:
+        shop.check_target("revenue", "2026-Q4")
+    assert "至少要给出一个" in info.value.zh
+    with pytest.raises(UserError, match="per: Input should be") as info:
+        shop.check_target("revenue", "2026-Q4", target=1, per="yearz")
+    assert "'yearz' 不是允许的取值" in info.value.zh
 
 
 def _lmdi(after: float, before: float) -> float:

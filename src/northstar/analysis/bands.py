@@ -261,9 +261,12 @@ def check_target(
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         msg = first["msg"].removeprefix("Value error, ")
+        from northstar.spec.rules import _zh_detail
+
+        zh = _zh_detail(msg, first.get("input"))
         raise UserError(
             f"{where + ': ' if where else ''}{msg}",
-            f"{where + '：' if where else ''}{msg}（周期写作 2026-Q4、2026-11、2026-W47；数值写作 2.2% 或 450000）",
+            f"{where + '：' if where else ''}{zh}（周期写作 2026-Q4、2026-11、2026-W47；数值写作 2.2% 或 450000）",
         ) from None
     percent = project.metric_info(metric).format == "percent"
     for band, raw_value in (("floor", floor), ("target", target), ("stretch", stretch)):

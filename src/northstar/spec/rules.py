@@ -224,6 +224,8 @@ ZH_DETAILS = (
     ("is past the last of its", "step 超出了最后一步：{msg}"),
     ("is not a period", "{input!r} 不是有效的周期：请写 2026、2026-Q4、2026-11、2026-W47 或 2026-11-27"),
     ("give at least one of floor, target, stretch", "floor、target、stretch 至少要给出一个"),
+    ("is not a number", "{input!r} 不是数字：请写 15% 或 1200 这样的值"),
+    ("Input should be '", "{input!r} 不是允许的取值：{msg}"),
     ("an objective needs at least one key result", "一个目标（Objective）至少需要一个关键结果"),
     ("needs 'floor' and/or 'ceiling'", "护栏指标需要 floor（下限）和/或 ceiling（上限）：{msg}"),
     ("a key result graded by hand needs a 'label'", "手工评分的关键结果需要 label 说明它是什么"),
