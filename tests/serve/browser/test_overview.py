@@ -137,3 +137,16 @@ def test_an_hourly_kpi_page_says_hour_in_the_grain_select(open_page: Any) -> Non
     assert page.locator("select[name=grain]").input_value() == "hour"
     page = open_page("/metric/orders")
     assert page.locator("select[name=grain] option[value=hour]").count() == 0
+
+
+def test_the_overview_trend_draws_the_week_under_way_dashed(open_page: Any) -> None:
+    page = open_page("/")  # weekly; the demo's data stop on a Thursday
+    series = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().series"
+    )
+    assert series[0]["data"][-1] is None
+    under = next(s for s in series if s["name"] == "period under way")
+    assert [v is not None for v in under["data"][-2:]] == [True, True]
+    assert "(to 2026-11-26)" in page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector(\"[data-name='trend']\")).getOption().xAxis[0].data.at(-1)"
+    )

@@ -1,5 +1,10 @@
 // Trend helpers shared by the overview and the KPI page: period labels and target-band lines.
-import { fmt, t } from "./core.js";
+import { addWords, fmt, t } from "./core.js";
+
+addWords({
+  en: { "trend.under_way": "period under way", "trend.to_date": "{period} (to {day})" },
+  zh: { "trend.under_way": "未结束的周期", "trend.to_date": "{period}（截至 {day}）" },
+});
 
 /** A series point's period as text: its goal-period label (2026-W47) or the day. */
 export function periodText(point, grain) {
@@ -53,4 +58,18 @@ export function partialPoints(points, grain, end) {
     if (next - 86400000 > last) out.add(i);
   });
   return out;
+}
+
+/** The dashed orange line from the last whole period to the one under way (`partial`: from
+ *  partialPoints); the main line leaves those points out. */
+export function underWaySeries(points, partial) {
+  return {
+    name: t("trend.under_way"),
+    type: "line",
+    data: points.map((p, i) => (partial.has(i) || partial.has(i + 1) ? p.value : null)),
+    symbol: "emptyCircle",
+    symbolSize: 9,
+    lineStyle: { type: "dashed", color: "#e8590c" },
+    itemStyle: { color: "#e8590c" },
+  };
 }

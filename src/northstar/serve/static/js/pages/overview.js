@@ -1,7 +1,7 @@
 // Overview: the north star and the supporting KPIs — value, target and status, change vs the
 // previous period, a sparkline — and the north star's trend against its bands.
 import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t, whereOf } from "../core.js";
-import { anyProvisional, bandSeries, periodText, valueData } from "../trend.js";
+import { anyProvisional, bandSeries, partialPoints, periodText, underWaySeries, valueData } from "../trend.js";
 
 export const uses = ["grain", "to", "where"];
 export const defaultGrain = "week";
@@ -134,7 +134,10 @@ export async function render(main, { project }) {
   const lead = data.kpis.find((k) => k.metric === leadName);
   if (lead && series) {
     const body = section(main, t("overview.trend", { metric: label(lead), n: series.points.length, grain: t(`grain.${grain}`) }));
-    const x = series.points.map((p) => periodText(p, grain));
+    // the period under way (the data stop inside it): a dashed line, not a plunge of the main one
+    const partial = partialPoints(series.points, grain, series.end);
+    const day = String(series.end || "").slice(0, 10);
+    const x = series.points.map((p, i) => (partial.has(i) ? t("trend.to_date", { period: periodText(p, grain), day }) : periodText(p, grain)));
     chart(
       body,
       {
@@ -144,7 +147,8 @@ export async function render(main, { project }) {
         xAxis: { type: "category", data: x },
         yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
         series: [
-          { name: label(lead), type: "line", data: valueData(series.points), symbolSize: 6 },
+          { name: label(lead), type: "line", data: valueData(series.points).map((v, i) => (partial.has(i) ? null : v)), symbolSize: 6 },
+          ...(partial.size ? [underWaySeries(series.points, partial)] : []),
           ...bandSeries(series.points, lead.format, lead.unit),
         ],
       },
