@@ -178,3 +178,18 @@ def test_lead_ratings_all_or_none(client: Any, store: AlertStore) -> None:
     ]  # latest per lead
     history = client.get("/api/leads/b2b/ratings", params={"history": "true"}).json()["ratings"]
     assert [(r["lead"], r["score"]) for r in history] == [("L001", 4), ("L002", 2), ("L001", 1)]
+
+
+def test_messages_name_query_parameters_not_command_line_options(client: Any) -> None:
+    body = client.get("/api/metrics/revenue/series", params={"from": "2026-13-45"}).json()["error"]
+    assert "--from" not in body["message"] and "from" in body["message"]
+    assert "--from" not in body["message_zh"]
+    body = client.get("/api/metrics/revenue/series", params={"where": "chanel = 'ads'"}).json()["error"]
+    assert "--where" not in body["message"] and "did you mean 'channel'" in body["message"]
+
+
+def test_web_words_leaves_other_dashes_alone() -> None:
+    from northstar.serve.errors import web_words
+
+    assert web_words("swap --from and --to") == "swap from and to"
+    assert web_words("see --vs previous; a-b --x --where-ish") == "see vs previous; a-b --x --where-ish"

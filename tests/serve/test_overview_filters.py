@@ -54,3 +54,20 @@ def test_a_filter_no_kpi_can_take_is_refused(client: Any) -> None:
     r = client.get("/api/overview", params={"where": "device = 'mobile'"})
     assert r.status_code == 400
     assert "device" in r.json()["error"]["message"]
+
+
+def test_a_provisional_kpi_is_judged_on_its_last_settled_period(shop_copy: Path, make_client: Any) -> None:
+    yml = shop_copy / "northstar.yml"
+    yml.write_text(yml.read_text().replace("north_star: revenue", "north_star: repeat_30d"))
+    client = make_client()
+    kpi = client.get("/api/overview", params={"grain": "week"}).json()["kpis"][0]
+    assert kpi["metric"] == "repeat_30d" and kpi["status"] == "provisional"
+    last = pd.to_datetime(pd.read_csv(DATA / "orders.csv")["ordered_at"]).max()
+    weeks = client.get("/api/metrics/repeat_30d/series", params={"grain": "week"}).json()["points"]
+    # the last week whose 30-day window has closed for everyone in it (its Sunday + 31 days <= the data end)
+    closed = [p for p in weeks if pd.Timestamp(p["period"]) + pd.Timedelta(days=6 + 31) <= last]
+    settled = kpi["settled"]
+    assert settled["period"] == closed[-1]["period_label"]
+    assert settled["value"] == pytest.approx(closed[-1]["value"])
+    assert settled["change_pct"] == pytest.approx(closed[-1]["value"] / closed[-2]["value"] - 1)
+    assert settled["status"] != "provisional"

@@ -173,13 +173,10 @@ def _shown(project: Project, file: str) -> str:
     """A YAML file as the user knows it: relative to the project's folder when inside it."""
     import os
 
-    path = Path(file)
-    if path.is_absolute():
-        try:
-            return os.path.relpath(path, project.base_dir)
-        except ValueError:
-            return str(path)
-    return file
+    try:  # a relative path is relative to where the project was loaded from, not to its folder
+        return os.path.relpath(os.path.abspath(file), os.path.abspath(project.base_dir))
+    except ValueError:  # another drive (Windows)
+        return str(Path(file))
 
 
 def bands_for(

@@ -10,7 +10,9 @@ range (the last 12 periods ending on the last day with data):
 - ``bands``: :func:`northstar.analysis.bands.bands_for` for the last period with ``elapsed`` = the
   query's last day (an additive metric's bands prorated to the days with data);
   ``status``: :func:`northstar.analysis.scorecards.item_status` of the value against them, or
-  ``provisional`` for a repeat rate or conversion whose window is still open
+  ``provisional`` for a repeat rate or conversion whose window is still open — such a KPI also
+  gets ``settled``: its last period whose window has closed (value, change, bands, status), the
+  number to judge it on
   (below_floor, below_target, on_target, stretch, no_target, no_data);
 - ``sparkline``: the value of each of the (up to 12) periods, oldest first.
 
@@ -167,10 +169,12 @@ def overview(
             bands, label = _period_bands(
                 project, name, entries.get(name, []), last["period"], grain, result.end
             )
+        settled = None
         if where:
             status = "filtered"
         elif value is not None and window_open(project, name, result.end, project.engine):
             status = "provisional"
+            settled = _settled(project, name, frame, grain, result.end, entries.get(name, []), info.direction)
         else:
             status = item_status(value, bands, info.direction)
         kpis.append(
@@ -189,6 +193,7 @@ def overview(
                 "change_pct": _num(last[f"{name}__prev_pct"]) if last is not None else None,
                 "bands": _bands_dict(bands),
                 "status": status,
+                "settled": settled,
                 "sparkline": [
                     {"period": jsonable(p), "value": _num(v)}
                     for p, v in zip(frame["period"], frame[name], strict=True)
@@ -207,6 +212,34 @@ def overview(
         "notes_zh": notes_zh,
         "skipped": skipped,
     }
+
+
+def _settled(
+    project: Project,
+    name: str,
+    frame: pd.DataFrame,
+    grain: str,
+    end: date,
+    entries: Sequence[TargetSetting],
+    direction: str,
+) -> dict[str, Any] | None:
+    """The last period of ``frame`` whose repeat/conversion window has closed for everyone in it:
+    the value a provisional KPI is judged on (period, value, change vs the period before, bands,
+    status), or None when no period in the frame has closed yet."""
+    for i in range(len(frame) - 1, -1, -1):
+        row = frame.iloc[i]
+        through = min(period_of(pd.Timestamp(row["period"]).date(), grain).end, end)
+        if window_open(project, name, through, project.engine) is None:
+            bands, label = _period_bands(project, name, entries, row["period"], grain, end)
+            value = _num(row[name])
+            return {
+                "period": label,
+                "value": value,
+                "change_pct": _num(row[f"{name}__prev_pct"]),
+                "bands": _bands_dict(bands),
+                "status": item_status(value, bands, direction),
+            }
+    return None
 
 
 def _provisional(project: Project, metric: str, row: Any, grain: str | None, end: date, columns: Any) -> bool:

@@ -15,6 +15,7 @@ a project's validation issues, or each invalid field (``loc``, ``message``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ from northstar.spec.suggest import did_you_mean
 
 log = logging.getLogger("northstar.serve")
 
-__all__ = ["ApiError", "error_body", "install_error_handlers", "unknown_name"]
+__all__ = ["ApiError", "error_body", "install_error_handlers", "unknown_name", "web_words"]
 
 
 class ApiError(Exception):
@@ -126,6 +127,17 @@ def _wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+#: the command line's options that the analyses name in their messages, and the query
+#: parameters (or page controls) they are on the web
+_FLAGS = re.compile(r"(?<![\w-])--(from|to|where|vs|by|grain|date)(?![\w-])")
+
+
+def web_words(message: str) -> str:
+    """A message written for the command line, for a web caller: ``--from`` → ``from`` (the query
+    parameter of that name), so a page does not tell its user to type an option."""
+    return _FLAGS.sub(lambda m: m.group(1), message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error (ours, FastAPI's and unexpected ones) to the one error shape."""
 
@@ -146,7 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def _user(_: Request, exc: UserError) -> JSONResponse:
-        return _respond(400, "bad_request", str(exc), exc.zh)
+        return _respond(400, "bad_request", web_words(str(exc)), web_words(exc.zh))
 
     @app.exception_handler(NorthstarError)
     async def _internal(_: Request, exc: NorthstarError) -> JSONResponse:

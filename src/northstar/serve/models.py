@@ -105,6 +105,16 @@ class SparkPoint(BaseModel):
     value: Number
 
 
+class SettledOut(BaseModel):
+    """A provisional KPI's last period whose window has closed for everyone in it."""
+
+    period: str | None
+    value: Number
+    change_pct: Number
+    bands: BandsOut | None
+    status: str
+
+
 class KpiOut(BaseModel):
     metric: str
     role: Literal["north_star", "supporting"]
@@ -120,6 +130,7 @@ class KpiOut(BaseModel):
     change_pct: Number
     bands: BandsOut | None
     status: str
+    settled: SettledOut | None = None
     sparkline: list[SparkPoint]
 
 

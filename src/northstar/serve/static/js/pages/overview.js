@@ -19,6 +19,8 @@ export const words = {
     "overview.more": "Details",
     "overview.provisional_change": "Provisional: the window is still open for part of this period, so the value and its change will still move.",
     "overview.skipped": "{metric} is left out: the filter does not fit its data.",
+    "overview.settled_period": "Period {period}: the last one whose window has closed",
+    "overview.so_far": "{period} so far: {value}",
   },
   zh: {
     "overview.title": "总览",
@@ -32,6 +34,8 @@ export const words = {
     "overview.more": "详情",
     "overview.provisional_change": "暂定：本周期部分对象的观察窗口尚未结束，数值及其变化还会变动。",
     "overview.skipped": "{metric} 未显示：筛选条件不适用于其数据。",
+    "overview.settled_period": "周期 {period}：观察窗口已结束的最近一期",
+    "overview.so_far": "{period} 截至目前：{value}",
   },
 };
 
@@ -49,18 +53,21 @@ function changeClass(kpi) {
 
 function card(kpi) {
   const spark = h("div", { class: "spark" });
+  // a provisional KPI (a repeat rate whose window is still open) is judged on its last settled
+  // period; the period under way is shown below it, marked provisional
+  const shown = kpi.settled ? { ...kpi, ...kpi.settled, change: kpi.settled.change_pct } : kpi;
   const el = h(
     "a",
     { class: `kpi kpi-${kpi.role}`, href: link(`/metric/${encodeURIComponent(kpi.metric)}`), dataset: { metric: kpi.metric } },
     h("div", { class: "kpi-label" }, label(kpi)),
-    h("div", { class: "kpi-value" }, fmt(kpi.value, kpi.format, kpi.unit)),
+    h("div", { class: "kpi-value" }, fmt(shown.value, kpi.format, kpi.unit)),
     h(
       "div",
       { class: "kpi-meta" },
       h(
         "span",
-        { class: `change ${changeClass(kpi)}`, title: kpi.status === "provisional" ? t("overview.provisional_change") : null },
-        pct(kpi.change_pct),
+        { class: `change ${changeClass(shown)}`, title: shown.status === "provisional" ? t("overview.provisional_change") : null },
+        pct(shown.change_pct),
       ),
       " ",
       t("overview.vs_prev", { grain: t(`grain.${param("grain", defaultGrain)}`) }),
@@ -68,10 +75,23 @@ function card(kpi) {
     h(
       "div",
       { class: "kpi-meta" },
-      statusBadge(kpi.status),
-      kpi.bands ? [" ", t("overview.target", { value: fmt(kpi.bands.target, kpi.format, kpi.unit) })] : null,
+      statusBadge(shown.status),
+      shown.bands ? [" ", t("overview.target", { value: fmt(shown.bands.target, kpi.format, kpi.unit) })] : null,
     ),
-    h("div", { class: "kpi-period" }, t("overview.period", { period: kpi.period || "—" })),
+    h(
+      "div",
+      { class: "kpi-period" },
+      kpi.settled ? t("overview.settled_period", { period: shown.period || "—" }) : t("overview.period", { period: kpi.period || "—" }),
+    ),
+    kpi.settled
+      ? h(
+          "div",
+          { class: "kpi-meta kpi-current", title: t("overview.provisional_change") },
+          t("overview.so_far", { period: kpi.period || "—", value: fmt(kpi.value, kpi.format, kpi.unit) }),
+          " ",
+          statusBadge("provisional"),
+        )
+      : null,
     spark,
   );
   return { el, spark };
