@@ -128,3 +128,15 @@ def test_alert_detail_lists_every_review_version(client: Any, store: Any) -> Non
     assert detail["reviews"][0]["whys"] == ["a spike", "a promo"]
     assert detail["review"] == detail["reviews"][-1]
     assert [r.version for r in store.reviews(alert.id)] == [1, 2]
+
+
+def test_ratings_in_force_carry_the_note_typed_with_them(rated: Any) -> None:
+    body = rated.get("/api/leads/b2b/ratings").json()
+    notes = {r["lead"]: r["note"] for r in body["ratings"]}
+    assert notes["L002"] == "call back in Q1"
+    assert notes["L001"] is None
+    # a later rating without a note replaces the note too
+    rated.post("/api/leads/b2b/ratings", json={"ratings": [{"lead": "L002", "score": 3, "reason": "right_buyer"}],
+                                               "by": "ana"})  # fmt: skip
+    after = {r["lead"]: r for r in rated.get("/api/leads/b2b/ratings").json()["ratings"]}
+    assert after["L002"]["score"] == 3 and after["L002"]["note"] is None

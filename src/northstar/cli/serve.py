@@ -23,9 +23,13 @@ console = Console()
 
 WORDS = {
     "serving": ("Serving {name} on {url}", "正在提供 {name}：{url}"),
-    "token_needed": ("every request needs 'Authorization: Bearer <token>'", "每个请求都需要 'Authorization: Bearer <令牌>'"),
+    "token_needed": ("a token is needed: browsers sign in at {url}/login, API callers send"
+                     " 'Authorization: Bearer <token>'",
+                     "需要令牌：浏览器在 {url}/login 登录，API 调用方发送 'Authorization: Bearer <令牌>'"),
     "no_token": ("bound to loopback: no token needed", "仅绑定本机回环地址：无需令牌"),
-    "api": ("API: {url}/api/…, described at {url}/openapi.json", "API：{url}/api/…，说明见 {url}/openapi.json"),
+    "api": ("open {url} in a browser for the dashboard; the API is at {url}/api/… (described at"
+            " {url}/openapi.json); Ctrl-C stops",
+            "在浏览器中打开 {url} 查看看板；API 位于 {url}/api/…（说明见 {url}/openapi.json）；按 Ctrl-C 停止"),
     "created": ("Token {name!r} ({role}) created. It is shown only this once — keep it:",
                 "已创建令牌 {name!r}（{role}）。它只显示这一次，请妥善保存："),
     "revoked": ("Revoked token {name!r} (id {id})", "已吊销令牌 {name!r}（编号 {id}）"),
@@ -193,6 +197,6 @@ def serve_project(
     url = f"http://{shown}:{port}"
     name = api.state.northstar.project().spec.project.name
     err.print(escape(word("serving", language, name=name, url=url)))
-    err.print(escape(word("token_needed" if needs_token else "no_token", language)))
+    err.print(escape(word("token_needed" if needs_token else "no_token", language, url=url)))
     err.print(escape(word("api", language, url=url)))
     uvicorn.run(api, host=host, port=port, log_level="warning")

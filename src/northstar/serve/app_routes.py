@@ -182,7 +182,7 @@ def get_ratings(
     _check_set(ctx, lead_set)
     if not history:  # cached JSON: not held up by another request's computation
         return ctx.cached_json(
-            "ratings", {"set": lead_set}, lambda p: _ratings_in_force(p, lead_set), RatingsOut
+            "ratings", {"set": lead_set}, lambda p: _ratings_in_force(p, lead_set, ctx.store), RatingsOut
         )
     with ctx.lock:
         found = [
@@ -193,18 +193,29 @@ def get_ratings(
     return jsonable({"lead_set": lead_set, "ratings": found})
 
 
-def _ratings_in_force(project: Project, lead_set: str) -> dict[str, Any]:
+def _ratings_in_force(project: Project, lead_set: str, store: Any = None) -> dict[str, Any]:
+    """The lead table's ratings (the file's and the app's, the latest per lead), each with the note
+    typed with it when it is the app's latest rating of that lead (the table keeps no notes)."""
     ls = project.spec.leads[lead_set]
+    app = {r.lead_id: r for r in store.lead_ratings(lead_set)} if store is not None else {}
     t = project.table(project.engine, lead_set)
     frame = project.engine.execute(
         t.filter(t.rated).select(ls.columns.id, "rating", "rating_reason", "rated_by", "rated_at")
     )
     rows = sorted(
-        ({"lead": str(r[ls.columns.id]), "score": int(r["rating"]), "reason": r["rating_reason"], "note": None,
-          "rated_by": r["rated_by"], "rated_at": r["rated_at"]} for r in frame.to_dict("records")),
+        ({"lead": str(r[ls.columns.id]), "score": int(r["rating"]), "reason": r["rating_reason"],
+          "note": _note(app.get(str(r[ls.columns.id])), r), "rated_by": r["rated_by"], "rated_at": r["rated_at"]}
+         for r in frame.to_dict("records")),
         key=lambda r: r["lead"],
     )  # fmt: skip
     return jsonable({"lead_set": lead_set, "ratings": rows})  # type: ignore[no-any-return]
+
+
+def _note(saved: Any, row: dict[str, Any]) -> str | None:
+    """The app rating's note, when that rating is the one in force for the row."""
+    if saved is None or saved.score != int(row["rating"]) or saved.rated_by != row["rated_by"]:
+        return None
+    return saved.note  # type: ignore[no-any-return]
 
 
 @router.post("/leads/{lead_set}/ratings", response_model=SavedOut, status_code=201,

@@ -58,6 +58,8 @@ def test_a_rating_is_saved_and_still_there_after_reload(open_page: Any) -> None:
     cell = page.locator(f"tr[data-lead='{lead}'] td.current-rating").inner_text()
     assert "1/5" in cell and "Wrong or unreachable contact" in cell
     assert lead in page.locator("table.ratings-in-force").inner_text()  # the newest rating in force
+    saved = page.locator(f"table.ratings-in-force tr[data-lead='{lead}'] td.rating-note").inner_text()
+    assert saved == "number does not answer"  # the note typed with it, after the reload
 
 
 def test_rating_errors_and_chinese(open_page: Any) -> None:

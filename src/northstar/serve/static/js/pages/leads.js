@@ -41,6 +41,7 @@ export const words = {
     "leads.reason": "Reason",
     "leads.pick_reason": "reason…",
     "leads.note": "Note (optional)",
+    "leads.note_col": "Note",
     "leads.save": "Save",
     "leads.unrated": "not rated",
     "leads.by": "{score}/5 · {reason} · {by}",
@@ -83,6 +84,7 @@ export const words = {
     "leads.reason": "原因",
     "leads.pick_reason": "选择原因…",
     "leads.note": "备注（可选）",
+    "leads.note_col": "备注",
     "leads.save": "保存",
     "leads.unrated": "未评分",
     "leads.by": "{score}/5 · {reason} · {by}",
@@ -244,7 +246,7 @@ export async function render(main, { project }) {
         h(
           "thead",
           {},
-          h("tr", {}, h("th", {}, t("leads.lead")), h("th", { class: "num" }, t("leads.score")), h("th", {}, t("leads.reason")), h("th", {}, t("leads.who")), h("th", {}, t("leads.at"))),
+          h("tr", {}, h("th", {}, t("leads.lead")), h("th", { class: "num" }, t("leads.score")), h("th", {}, t("leads.reason")), h("th", {}, t("leads.note_col")), h("th", {}, t("leads.who")), h("th", {}, t("leads.at"))),
         ),
         h(
           "tbody",
@@ -256,6 +258,7 @@ export async function render(main, { project }) {
               h("td", {}, r.lead),
               h("td", { class: "num" }, String(r.score)),
               h("td", {}, reasonText(r.reason)),
+              h("td", { class: "rating-note" }, r.note || ""),
               h("td", {}, r.rated_by || "—"),
               h("td", { class: "nowrap" }, r.rated_at ? String(r.rated_at).slice(0, 16).replace("T", " ") : "—"),
             ),
