@@ -7,6 +7,7 @@ token's name; without a token (a loopback server) it is the body's ``by`` or ``l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -211,7 +212,7 @@ def _ratings_in_force(project: Project, lead_set: str, store: Any = None) -> dic
     return jsonable({"lead_set": lead_set, "ratings": rows})  # type: ignore[no-any-return]
 
 
-def _note(saved: Any, row: dict[str, Any]) -> str | None:
+def _note(saved: Any, row: Mapping[Any, Any]) -> str | None:
     """The app rating's note, when that rating is the one in force for the row."""
     if saved is None or saved.score != int(row["rating"]) or saved.rated_by != row["rated_by"]:
         return None
