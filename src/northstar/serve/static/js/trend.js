@@ -2,8 +2,8 @@
 import { addWords, fmt, t } from "./core.js";
 
 addWords({
-  en: { "trend.under_way": "period under way", "trend.to_date": "{period} (to {day})" },
-  zh: { "trend.under_way": "未结束的周期", "trend.to_date": "{period}（截至 {day}）" },
+  en: { "trend.under_way": "period under way", "trend.to_date": "{period} (to {day})", "trend.provisional_line": "provisional (window open)" },
+  zh: { "trend.under_way": "未结束的周期", "trend.to_date": "{period}（截至 {day}）", "trend.provisional_line": "暂定（观察窗口未结束）" },
 });
 
 /** A series point's period as text: its goal-period label (2026-W47) or the day. */
@@ -71,5 +71,26 @@ export function underWaySeries(points, partial) {
     symbolSize: 9,
     lineStyle: { type: "dashed", color: "#e8590c" },
     itemStyle: { color: "#e8590c" },
+  };
+}
+
+/** The grey dotted line over the provisional points (from the last settled one, so the line
+ *  continues), leaving out `skip` (a period under way has its own line); null when there are none.
+ *  The main line leaves the provisional points out, so an open window's low values are not drawn
+ *  as the KPI's fall. */
+export function provisionalSeries(points, skip = new Set()) {
+  const prov = new Set();
+  points.forEach((p, i) => {
+    if (p.provisional && !skip.has(i)) prov.add(i);
+  });
+  if (!prov.size) return null;
+  return {
+    name: t("trend.provisional_line"),
+    type: "line",
+    data: points.map((p, i) => ((prov.has(i) || prov.has(i + 1)) && !skip.has(i) ? p.value : null)),
+    symbol: "emptyCircle",
+    symbolSize: 7,
+    lineStyle: { type: "dotted", color: "#9e9e9e" },
+    itemStyle: { color: "#9e9e9e" },
   };
 }

@@ -19,7 +19,7 @@ import {
   t,
   whereOf,
 } from "../core.js";
-import { anyProvisional, bandSeries, partialPoints, periodText, valueData } from "../trend.js";
+import { anyProvisional, bandSeries, partialPoints, periodText, provisionalSeries, valueData } from "../trend.js";
 
 export const uses = ["range", "grain", "where"];
 export const defaultGrain = "day";
@@ -240,7 +240,7 @@ export async function render(main, { project, arg }) {
       {
         name: label(m),
         type: "line",
-        data: valueData(points).map((v, i) => (partial.has(i) ? null : v)),
+        data: valueData(points).map((v, i) => (partial.has(i) || points[i].provisional ? null : v)),
         symbolSize: 5,
         markPoint: marks.length ? { symbol: "pin", symbolSize: 34, itemStyle: { color: "#c62828" }, data: marks } : undefined,
       },
@@ -257,6 +257,8 @@ export async function render(main, { project, arg }) {
         itemStyle: { color: "#e8590c" },
       });
     }
+    const provisional = provisionalSeries(points, partial);
+    if (provisional) base.push(provisional);
     if (compare) {
       base.push({
         name: t(`metric.compare.${compare}`),

@@ -1,7 +1,7 @@
 // Overview: the north star and the supporting KPIs — value, target and status, change vs the
 // previous period, a sparkline — and the north star's trend against its bands.
 import { api, chart, fmt, h, label, link, param, pct, pick, section, statusBadge, t, whereOf } from "../core.js";
-import { anyProvisional, bandSeries, partialPoints, periodText, underWaySeries, valueData } from "../trend.js";
+import { anyProvisional, bandSeries, partialPoints, periodText, provisionalSeries, underWaySeries, valueData } from "../trend.js";
 
 export const uses = ["grain", "to", "where"];
 export const defaultGrain = "week";
@@ -167,8 +167,9 @@ export async function render(main, { project }) {
         xAxis: { type: "category", data: x },
         yAxis: { type: "value", scale: true, axisLabel: { formatter: (v) => fmt(v, lead.format, lead.unit) } },
         series: [
-          { name: label(lead), type: "line", data: valueData(series.points).map((v, i) => (partial.has(i) ? null : v)), symbolSize: 6 },
+          { name: label(lead), type: "line", data: valueData(series.points).map((v, i) => (partial.has(i) || series.points[i].provisional ? null : v)), symbolSize: 6 },
           ...(partial.size ? [underWaySeries(series.points, partial)] : []),
+          ...[provisionalSeries(series.points, partial)].filter(Boolean),
           ...bandSeries(series.points, lead.format, lead.unit),
         ],
       },
