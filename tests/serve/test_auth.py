@@ -159,7 +159,8 @@ def test_serve_refuses_a_public_address_without_tokens(
     _cli("token", "create", "--role", "viewer", "-p", str(shop_copy))
     served = _cli("serve", str(shop_copy), "--host", "0.0.0.0")
     assert served.exit_code == 0, served.output
-    assert "needs 'Authorization: Bearer" in served.output
+    said = " ".join(served.output.split())
+    assert "browsers sign in at http://0.0.0.0:8765/login" in said and "send 'Authorization: Bearer" in said
     assert started[-1][0].state.northstar.require_token is True
     assert _cli("serve", str(shop_copy), "--require-token").exit_code == 0
     assert started[-1][0].state.northstar.require_token is True
