@@ -228,8 +228,7 @@ def _settled(
     status), or None when no period in the frame has closed yet."""
     for i in range(len(frame) - 1, -1, -1):
         row = frame.iloc[i]
-        through = min(period_of(pd.Timestamp(row["period"]).date(), grain).end, end)
-        if window_open(project, name, through, project.engine) is None:
+        if not _provisional(project, name, row, grain, end, frame.columns):
             bands, label = _period_bands(project, name, entries, row["period"], grain, end)
             value = _num(row[name])
             return {

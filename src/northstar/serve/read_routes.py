@@ -33,6 +33,11 @@ def check_metric(project: Project, name: str) -> None:
         raise unknown_name("metric", "指标", name, project.catalog.metrics)
 
 
+def check_funnel(project: Project, name: str) -> None:
+    if name not in project.spec.funnels:
+        raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
+
+
 def check_dimensions(project: Project, names: list[str]) -> None:
     for d in names:
         if d not in project.spec.dimensions:
@@ -181,8 +186,7 @@ def get_funnel(
     ctx: ServerContext = Ctx,
 ) -> dict[str, Any]:
     def run(project: Project) -> dict[str, Any]:
-        if name not in project.spec.funnels:
-            raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
+        check_funnel(project, name)
         r = project.funnel(name, start=start, end=end, by=by, where=where or None)
         return jsonable(
             {"name": r.name, "label": r.label[0] or name, "label_zh": r.label[1] or name, "by": r.by,
@@ -206,8 +210,7 @@ def get_funnel_over_time(
     ctx: ServerContext = Ctx,
 ) -> dict[str, Any]:
     def run(project: Project) -> dict[str, Any]:
-        if name not in project.spec.funnels:
-            raise unknown_name("funnel", "漏斗", name, project.spec.funnels)
+        check_funnel(project, name)
         return dashboard.funnel_over_time(project, name, grain, start, end, by or None, where=where or None)
 
     params = {

@@ -19,7 +19,7 @@ import {
   t,
   whereOf,
 } from "../core.js";
-import { anyProvisional, bandSeries, partialPoints, periodText, provisionalSeries, valueData } from "../trend.js";
+import { anyProvisional, bandSeries, partialPoints, periodText, provisionalSeries, underWaySeries, valueData } from "../trend.js";
 
 export const uses = ["range", "grain", "where"];
 export const defaultGrain = "day";
@@ -68,8 +68,6 @@ export const words = {
     "metric.type.conversion": "conversion",
     "metric.type.active_users": "active users",
     "metric.partial": "{period} runs only to {day}: a sum or count over part of a period is not comparable with whole ones (drawn dashed in orange; the comparison uses the same part of the period before).",
-    "metric.to_date": "{period} (to {day})",
-    "metric.partial_series": "period under way",
     "metric.state.open": "open",
     "metric.state.acknowledged": "acknowledged",
     "metric.state.reviewed": "reviewed",
@@ -118,8 +116,6 @@ export const words = {
     "metric.type.conversion": "转化率",
     "metric.type.active_users": "活跃用户数",
     "metric.partial": "{period} 只统计到 {day}：部分周期的求和或计数不能与完整周期直接比较（图中为橙色虚线；对比值取上一周期中相同的天数）。",
-    "metric.to_date": "{period}（截至 {day}）",
-    "metric.partial_series": "未结束的周期",
     "metric.state.open": "未处理",
     "metric.state.acknowledged": "已确认",
     "metric.state.reviewed": "已复盘",
@@ -230,7 +226,7 @@ export async function render(main, { project, arg }) {
     // a period still under way (the data stop inside it) is marked, not drawn as a collapse
     const partial = partialPoints(points, grain, series.end);
     const day = String(series.end || "").slice(0, 10);
-    const periodLabel = (p, i) => (partial.has(i) ? t("metric.to_date", { period: periodText(p, grain), day }) : periodText(p, grain));
+    const periodLabel = (p, i) => (partial.has(i) ? t("trend.to_date", { period: periodText(p, grain), day }) : periodText(p, grain));
     const x = points.map(periodLabel);
     const marks = alerts
       .map((a) => [a, pointOf(points, a.period)])
@@ -245,18 +241,8 @@ export async function render(main, { project, arg }) {
         markPoint: marks.length ? { symbol: "pin", symbolSize: 34, itemStyle: { color: "#c62828" }, data: marks } : undefined,
       },
     ];
-    if (partial.size) {
-      // the period under way: a dashed orange line from the last whole period, a hollow point
-      base.push({
-        name: t("metric.partial_series"),
-        type: "line",
-        data: points.map((p, i) => (partial.has(i) || partial.has(i + 1) ? p.value : null)),
-        symbol: "emptyCircle",
-        symbolSize: 9,
-        lineStyle: { type: "dashed", color: "#e8590c" },
-        itemStyle: { color: "#e8590c" },
-      });
-    }
+    // the period under way: a dashed orange line from the last whole period, a hollow point
+    if (partial.size) base.push(underWaySeries(points, partial));
     const provisional = provisionalSeries(points, partial);
     if (provisional) base.push(provisional);
     if (compare) {
@@ -349,7 +335,7 @@ export async function render(main, { project, arg }) {
           type: "category",
           data: periods.map((p, i) => {
             const text = periodText(byPoint.get(p) || { period: p }, grain);
-            return partialBy.has(i) ? t("metric.to_date", { period: text, day: String(series.end || "").slice(0, 10) }) : text;
+            return partialBy.has(i) ? t("trend.to_date", { period: text, day: String(series.end || "").slice(0, 10) }) : text;
           }),
         },
         yAxis: { type: "value", scale: true, axisLabel: { formatter: fmtv } },
