@@ -295,16 +295,12 @@ def paint(project: Path, cold_runs: int, runs: int) -> tuple[list[float], list[f
 
 
 def machine() -> str:
-    import platform
+    """The benchmarks' machine line (core_kpis.machine) and the load average, which moves these
+    latencies most on a shared machine."""
+    sys.path.insert(0, str(HERE))
+    from core_kpis import machine as described
 
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg()[0]
-    return f"{cpu}, {os.cpu_count()} CPUs, load average {load:.1f}; Python {platform.python_version()}"
+    return f"{described()}; load average {os.getloadavg()[0]:.1f}"
 
 
 def main(argv: list[str] | None = None) -> int:
