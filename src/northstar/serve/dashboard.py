@@ -145,15 +145,8 @@ def overview(
     results: dict[str, QueryResult] = {}
     skipped: list[dict[str, Any]] = []
     if where:
-        for name in names:  # one query each: a filter on a column some sources lack skips those KPIs
-            try:
-                results[name] = project.query(
-                    [name], grain=grain, start=start, end=end, where=where, compare=["prev"]
-                )
-            except ExpressionError as exc:
-                skipped.append({"metric": name, "message": str(exc), "message_zh": exc.zh})
-        if not results:
-            raise ExpressionError(skipped[0]["message"], skipped[0]["message_zh"])
+        results, skipped = _each_filtered(project, names, grain=grain, start=start, end=end, where=where,
+                                          compare=["prev"])  # fmt: skip
     else:
         together = project.query(names, grain=grain, start=start, end=end, compare=["prev"])
         results = dict.fromkeys(names, together)
@@ -212,6 +205,24 @@ def overview(
         "notes_zh": notes_zh,
         "skipped": skipped,
     }
+
+
+def _each_filtered(
+    project: Project, names: Sequence[str], **query: Any
+) -> tuple[dict[str, QueryResult], list[dict[str, Any]]]:
+    """``Project.query`` of each metric alone with ``query`` (which holds a ``where``): a filter on a
+    column some metrics' sources lack leaves those out, listed as skipped with the reason; the
+    filter's error when it fits none of them."""
+    results: dict[str, QueryResult] = {}
+    skipped: list[dict[str, Any]] = []
+    for name in names:
+        try:
+            results[name] = project.query([name], **query)
+        except ExpressionError as exc:
+            skipped.append({"metric": name, "message": str(exc), "message_zh": exc.zh})
+    if not results:
+        raise ExpressionError(skipped[0]["message"], skipped[0]["message_zh"])
+    return results, skipped
 
 
 def _settled(
@@ -356,20 +367,12 @@ def heatmap(
     if by is None and where and len(names) > 1:
         # a filter on a dimension that some metrics' sources lack: those metrics are left out
         # (listed in ``skipped`` with the reason), the others are filtered
-        kept = []
-        for name in names:
-            try:
-                one = project.query([name], grain="day", start=history, end=last, where=where)
-            except ExpressionError as exc:
-                skipped.append({"metric": name, "message": str(exc), "message_zh": exc.zh})
-                continue
-            kept.append(name)
+        each, skipped = _each_filtered(project, names, grain="day", start=history, end=last, where=where)
+        for name, one in each.items():
             cells.extend(
                 _heat_cells(project, one.frame.sort_values("period").reset_index(drop=True), name, days)
             )
-        if not kept:
-            raise ExpressionError(skipped[0]["message"], skipped[0]["message_zh"])
-        names = kept
+        names = list(each)
     elif by is None:
         result = project.query(names, grain="day", start=history, end=last, where=where)
         frame = result.frame.sort_values("period").reset_index(drop=True)
