@@ -183,6 +183,7 @@ def plateau(nab_dir: Path) -> None:
         (channels, "RED", 10**-7.5, 10**-2.5),
         (channels, "RANGE_DAYS", 15 * day, 45 * day),
         (channels, "RANGE_MARGIN", 0.025, 0.075),
+        (channels, "RANGE_LAG", 3 * hour, 9 * hour),
         (channels, "MASK", 3 * hour, 9 * hour),
         (channels, "REPEAT_SPAN", 1.5 * day, 4.5 * day),
         (channels, "REPEAT_SCALE", 0.4, 1.0),

@@ -284,9 +284,10 @@ def channels_by_loops(
     lk = np.array([lk[t] * (0.8 if (lk[max(0, t - repeat) : t] >= 0.5).any() else 1.0) for t in range(n)])
     rg = np.zeros(n)
     span = rows(pd.Timedelta(days=30))
+    lag = round(pd.Timedelta(hours=6) / interval)  # the 30 days end 6 hours before the row
     was_out = False
     for t in range(n):
-        past = y[max(0, t - span) : t]
+        past = y[max(0, t - lag - span) : max(0, t - lag)]
         past = past[~np.isnan(past)]
         earlier = int((~np.isnan(y[:t])).sum())
         is_out = False
@@ -406,13 +407,19 @@ def test_a_burst_of_noise_alerts_by_likelihood_with_its_reason() -> None:
         "；最近 10 个点偏离预测的程度高于平常（平均偏离分" in first["reason_zh"]
         and "出现概率" in first["reason_zh"]
     )
-    # before it, the only alerts are new records of the noise itself, by the range channel, just
-    # above 0.5 (a new 30-day extreme beyond the 5 % margin is an alert by definition)
+    # before it, the only alerts are new records of the noise itself, by the range channel, a
+    # little above 0.5 (a new extreme of the 30 days up to 6 hours before, beyond the 5 % margin,
+    # is an alert by definition): the range channel's score from those 30 days
     before = out.iloc[300:1000]
     records = before[before["score"] >= 0.5]
-    assert (
-        records["reason"].str.contains("value of the last 30 days").all() and (records["score"] < 0.51).all()
-    )
+    assert records["reason"].str.contains("value of the 30 days up to 6 hours ago").all()
+    for when in records.index:
+        t = out.index.get_loc(when)
+        past = values[max(0, t - 72 - 8640) : t - 72]
+        hi, lo = past.max(), past.min()
+        e = max(values[t] - (hi + 0.05 * (hi - lo)), (lo - 0.05 * (hi - lo)) - values[t])
+        assert out["score"].iloc[t] == pytest.approx(0.5 + 0.5 * e / (e + hi - lo)) and e > 0
+        assert out["score"].iloc[t] < 0.55
     assert not before["reason"].str.contains("further from their forecasts").any()
     assert abs(first["z"]) < 4  # the point alone is within the band: the stretch is what alerts
     calm = out.iloc[700:1000]
@@ -423,14 +430,16 @@ def test_a_step_out_of_the_range_alerts_by_range_then_the_mask_holds() -> None:
     s = five_minute_series(2300, 6)
     out = score(s)
     drift = out.iloc[1800:]
-    hits = drift.index[drift["reason"].str.contains("above the highest value of the last 30 days")]
+    hits = drift.index[
+        drift["reason"].str.contains("above the highest value of the 30 days up to 6 hours ago")
+    ]
     assert len(hits) >= 1
     t = out.index.get_loc(hits[0])
-    past = s.iloc[max(0, t - 8640) : t]
+    past = s.iloc[max(0, t - 72 - 8640) : t - 72]  # the 30 days that end 6 hours (72 rows) before
     hi, lo = past.max(), past.min()
     e = s.iloc[t] - (hi + 0.05 * (hi - lo))
     assert out["score"].iloc[t] >= 0.5 + 0.5 * e / (e + hi - lo) - 1e-12  # the range's score, or more
-    assert "高于近 30 天的最高值 " in out["reason_zh"].iloc[t]
+    assert "高于截至 6 小时前的 30 天的最高值 " in out["reason_zh"].iloc[t]
     # the larger spike an hour after an alert is masked: × 0.01
     assert out["score"].iloc[1500] >= 0.5 and out["score"].iloc[1512] < 0.01
     assert abs(out["z"].iloc[1512]) > abs(out["z"].iloc[1500])
@@ -488,3 +497,24 @@ def test_a_movement_never_seen_alerts_by_shape_with_its_reason() -> None:
         "；最近 6 个点（均值" in shaped["reason_zh"].iloc[0]
         and "的走势此前从未出现" in shaped["reason_zh"].iloc[0]
     )
+
+
+def test_a_fall_over_a_few_hours_past_the_months_low_leaves_the_lagged_range() -> None:
+    from northstar.analysis import detector_channels
+
+    rng = np.random.default_rng(11)
+    y = np.r_[rng.uniform(0.0, 1.0, 400), 0.5 - 0.02 * np.arange(1, 61)]  # then down 0.02 a row to −0.7
+    history = np.arange(len(y))
+    # against the 30 days up to the row before, each row is only 0.02 below the last one, less
+    # than the 5 % margin (0.05): a fall of a few hours never leaves that range
+    plain, _, _ = detector_channels.out_of_range(y, 8640, history)
+    assert (plain == 0).all()
+    # against the range that ends 12 rows (an hour) before, the fall leaves it once, on the first
+    # row below lo − 5 % of the range, with the range channel's score
+    lagged, hi, lo = detector_channels.out_of_range(y, 8640, history, lag=12)
+    (t,) = np.flatnonzero(lagged)
+    past = y[: t - 12]
+    assert hi[t] == past.max() and lo[t] == past.min()
+    e = (lo[t] - 0.05 * (hi[t] - lo[t])) - y[t]
+    assert e > 0 and y[t - 1] >= lo[t] - 0.05 * (hi[t] - lo[t])
+    assert lagged[t] == pytest.approx(0.5 + 0.5 * e / (e + hi[t] - lo[t]))

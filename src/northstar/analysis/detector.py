@@ -13,7 +13,8 @@ read in its order, as a stream) and returns one row per point with:
   ``COOLDOWN`` (3 days) (one incident, one alert), else times 0.5 when one occurred in the last
   ``MEMORY`` (50 days) (it is not the largest deviation in memory), else times 1; the
   *likelihood* channel (the last 10 deviations are unusually large for this series: Numenta's
-  anomaly likelihood) and the *range* channel (the value leaves the range of the last 30 days),
+  anomaly likelihood) and the *range* channel (the value leaves the range of the 30 days up to
+  6 hours before it),
   both from ``analysis/detector_channels.py``, and the *new band* (a value in a sixteenth of the
   range seen so far that no earlier value reached) and *new shape* (the last 6 points move as
   they never did) channels from ``analysis/detector_novelty.py``, all four only after 300 rows
@@ -22,7 +23,8 @@ read in its order, as a stream) and returns one row per point with:
   ``reason_zh``: why, e.g. "38 % below the expected 1,204 for Tuesday 14:00 (weekly pattern),
   4.1 robust deviations"; each context channel that scores ≥ 0.3 adds its sentence ("; the
   last 10 points are further from their forecasts than usual (…: a chance of 3.2e-06)", "; above
-  the highest value of the last 30 days (812) by 95, more than 5 % of that range", "; in a
+  the highest value of the 30 days up to 6 hours ago (812) by 95, more than 5 % of that range",
+  "; in a
   band of values no earlier point reached (40.2–43.1, 1/16 of the range so far)", "; the last 6
   points (mean 41.0, then 57.3) move as never before: the nearest earlier movement is 4 of 16
   bands away").
@@ -73,8 +75,9 @@ that prefix: the detector is causal and can run on a stream):
    10-row mean over the 8,640 rows before (at least 300 of them), 0.3 for the second and later
    rows of a run with p ≤ 10⁻⁵, × 0.8 when it reached 0.5 in the 3 days before; the range
    channel scores ``0.5 + 0.5 · e / (e + width)`` on the first row beyond the highest / lowest
-   value of the last 30 days by more than 5 % of that range (e beyond the bound), once 300
-   earlier rows have a value. **Novelty channels** (``analysis/detector_novelty.py``; 16 equal
+   value of the 30 days that end 6 hours before it (``round(6 h / Δ)`` rows; no lag for a
+   daily series) by more than 5 % of that range (e beyond the bound), once 300 earlier rows
+   have a value: a jump, or a movement of a few hours, past the month's extremes. **Novelty channels** (``analysis/detector_novelty.py``; 16 equal
    bins of the range of all earlier values, once 300 earlier rows have a value): the new-band
    channel scores 0.6 on a row whose value falls in a bin (of the current range) that holds no
    earlier value; the
@@ -108,7 +111,7 @@ Parameters (the same for every series; none is fitted per series):
   as no alert at any useful threshold. The context channels' constants are Numenta's (10-row
   mean, 8,640-row history, floors, 10⁻⁵ / 10⁻³) except the raw band 8, the 300-row warm-up,
   the 30-day range with its 5 % margin (Numenta's detector uses 5 % over all values seen) and
-  the 6-hour mask, and the repeat factor 0.8 over 3 days; the novelty channels' constants are
+  its 6-hour lag, the 6-hour mask, and the repeat factor 0.8 over 3 days; the novelty channels' constants are
   explained in ``analysis/detector_novelty.py``. NAB's corpus threshold then falls at 0.491
   (standard, low-FN) and 0.498 (low-FP), just below the alert level 0.5 that ``watch`` uses (a
   repeated likelihood alert of 0.61–0.62 scores 0.49–0.50 after the factor 0.8).
@@ -265,9 +268,15 @@ def _context_reasons(
     y: np.ndarray,
     hi: np.ndarray,
     lo: np.ndarray,
+    lag_rows: int,
 ) -> None:
     """Append the sentence of each context channel that scores ≥ ``REASON_LEVEL`` (in place)."""
     days = channels.RANGE_DAYS.days
+    if lag_rows > 0:  # the range ends RANGE_LAG before the row
+        hours = f"{channels.RANGE_LAG / pd.Timedelta(hours=1):g}"
+        span_en, span_zh = f"the {days} days up to {hours} hours ago", f"截至 {hours} 小时前的 {days} 天"
+    else:
+        span_en, span_zh = f"the last {days} days", f"近 {days} 天"
     k = channels.AVERAGE_ROWS
     for i in np.flatnonzero(unusual | new_range).tolist():
         if unusual[i]:
@@ -286,10 +295,8 @@ def _context_reasons(
             word_en, word_zh = ("above the highest", "高于") if up else ("below the lowest", "低于")
             most_zh = "最高值" if up else "最低值"
             pct = round(channels.RANGE_MARGIN * 100)
-            en[i] += (
-                f"; {word_en} value of the last {days} days ({_fmt(edge)}) by {by}, more than {pct} % of that range"
-            )
-            zh[i] += f"；{word_zh}近 {days} 天的{most_zh} {_fmt(edge)}，超出 {by}（超过该范围的 {pct}%）"
+            en[i] += f"; {word_en} value of {span_en} ({_fmt(edge)}) by {by}, more than {pct} % of that range"
+            zh[i] += f"；{word_zh}{span_zh}的{most_zh} {_fmt(edge)}，超出 {by}（超过该范围的 {pct}%）"
 
 
 def _novelty_reasons(
@@ -403,7 +410,8 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     # the context channels (detector_channels.py): an unusual stretch of deviations, a new range
     lk, p, m, mu = channels.likelihood(az, ok)
     lk = channels.likelihood_repeats(lk, _rows_in(channels.REPEAT_SPAN, interval))
-    rg, hi, lo = channels.out_of_range(y, _rows_in(channels.RANGE_DAYS, interval), hist)
+    lag_rows = round(channels.RANGE_LAG / interval) if interval is not None else 0  # none for daily series
+    rg, hi, lo = channels.out_of_range(y, _rows_in(channels.RANGE_DAYS, interval), hist, lag_rows)
     # the novelty channels (detector_novelty.py): a band of values no earlier point reached, a shape never seen
     all_lo, all_hi = novelty.ranges(y)
     nb, band_start, band_end = novelty.new_band(y, hist)
@@ -417,7 +425,7 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     upper = expected + band * scale
     if reasons:
         en, zh = _reasons(index, y, expected, z, pattern, interval is not None and interval < DAY, hist)
-        _context_reasons(en, zh, lk >= REASON_LEVEL, rg >= REASON_LEVEL, p, m, mu, y, hi, lo)
+        _context_reasons(en, zh, lk >= REASON_LEVEL, rg >= REASON_LEVEL, p, m, mu, y, hi, lo, lag_rows)
         _novelty_reasons(
             en, zh, nb >= REASON_LEVEL, shape >= REASON_LEVEL, band_start, band_end, dist, early, late
         )
