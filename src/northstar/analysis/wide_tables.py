@@ -296,8 +296,16 @@ def wide_root_causes(
 
     if not RowSource.eligible(project, engine, measures, dims):
         return None
-    rows = RowSource(project, engine, measures, dims, period, base)
-    labels, margins = rows.margins()
+    if engine.name == "duckdb":
+        from northstar.analysis.wide_codes import CodedRows
+
+        coded = CodedRows(project, engine, measures, dims, period, base)
+        # narrow data: the margins by one GROUP BY, for the general path (no codes read)
+        rows: RowSource = coded
+        labels, margins = coded.margins() if wide(coded.labels()) else RowSource.margins(coded)
+    else:
+        rows = RowSource(project, engine, measures, dims, period, base)
+        labels, margins = rows.margins()
     for j, d in enumerate(dims):
         key = (tuple(measures), (d,))
         if key not in memo:

@@ -1,0 +1,265 @@
+"""The wide root-cause tables on DuckDB: the rows read once as integer codes, then compiled passes.
+
+:class:`northstar.analysis.wide_tables.RowSource` asks the engine for every table (margins, a
+cached code table, 190 pair GROUP BYs, drills, triples), which is portable but slow on DuckDB: the
+pair GROUP BYs alone cost about 1 s for 1M rows and 20 dimensions, and each query that reads a
+Parquet file of one row group runs on one thread. :class:`CodedRows` gives the same tables (equal
+by test, ``tests/analysis/test_wide_codes.py``) from two DuckDB queries over the same rows:
+
+1. the **labels**: each dimension's distinct values (one ``SELECT DISTINCT`` per dimension);
+2. the **codes**: every row in the period and its baselines as (period, measures, one integer
+   per dimension: the value's index among its dimension's sorted labels), the labels joined in as
+   a registered Arrow table (no value is ever written into SQL text); the rows come back as
+   NumPy arrays of 2 bytes per dimension (4 past 65,535 values).
+
+The margins, pair tables, drills and triples are then sums over those arrays in compiled loops
+(:mod:`northstar.analysis.wide_kernel`), one range of rows per core.
+
+Memory: the codes hold (2·D + 1 + 8·M) bytes per row (about 50 MB for 1M rows of 20 dimensions
+and one measure), for the length of one explanation; they are dropped by :meth:`release`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from northstar.analysis import wide_kernel as kernel
+from northstar.analysis.wide_tables import _P, NONE_LABEL, RowSource
+
+if TYPE_CHECKING:
+    from northstar.analysis.wide_search import Key, Tables
+    from northstar.engine.base import Engine
+    from northstar.project import Project
+
+_ROWS_PER_PART = 200_000  # below this a second thread costs more than it saves
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+class CodedRows(RowSource):
+    """:class:`RowSource`'s tables, computed from the rows read once as integer codes (DuckDB)."""
+
+    def __init__(
+        self,
+        project: Project,
+        engine: Engine,
+        measures: list[str],
+        dims: Sequence[str],
+        period: tuple[date, date],
+        base: list[tuple[date, date]],
+    ) -> None:
+        super().__init__(project, engine, measures, dims, period, base)
+        self.con = engine.con  # type: ignore[attr-defined]
+        self.codes_np: np.ndarray | None = None
+        self.top_np: np.ndarray | None = None
+        self._names: list[list[str]] | None = None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _rows_cte(self) -> Any:
+        return sqlglot.parse_one(self.engine.sql(self.rows), dialect="duckdb")
+
+    def _labels(self, rows: Any) -> list[list[str]]:
+        parts = [
+            exp.select(exp.alias_(exp.Literal.number(j), "g"), exp.alias_(_col(f"__d{j}"), "v"))
+            .from_("r")
+            .group_by(_col(f"__d{j}"))
+            for j in range(len(self.dims))
+        ]
+        union = exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0]
+        query = exp.select("*").from_(exp.paren(union).as_("u"), copy=False)
+        query = query.with_("r", as_=rows, copy=False)  # type: ignore[arg-type]
+        got = self.con.sql(query.sql(dialect="duckdb")).to_arrow_table()
+        values: list[set[str]] = [set() for _ in self.dims]
+        for g, v in zip(got.column("g").to_pylist(), got.column("v").to_pylist(), strict=True):
+            values[g].add(NONE_LABEL if v is None else v)
+        return [sorted(v) for v in values]
+
+    def labels(self) -> list[list[str]]:
+        """Each dimension's values, sorted (``(none)`` for missing), as :meth:`margins` names them."""
+        if self._names is None:
+            self._names = self._labels(self._rows_cte())
+        return self._names
+
+    def _read(self) -> list[list[str]]:
+        rows = self._rows_cte()
+        labels = self.labels()
+        wide = max((len(lb) for lb in labels), default=0) > 65_535
+        code_type = "UINTEGER" if wide else "USMALLINT"
+        name = f"__ns_wide_labels_{uuid.uuid4().hex}"
+        g, v, c = [], [], []
+        for j, names in enumerate(labels):
+            for i, label in enumerate(names):
+                g.append(j)
+                v.append(label)
+                c.append(i)
+        self.con.register(
+            name, pa.table({"g": pa.array(g, pa.int32()), "v": v, "c": pa.array(c, pa.int64())})
+        )
+        try:
+            select: list[Any] = [_col(_P, "r")]
+            select += [
+                exp.alias_(exp.cast(_col(f"__m{i}", "r"), "DOUBLE"), f"__m{i}") for i in range(self.measures)
+            ]
+            joins = []
+            for j, names in enumerate(labels):
+                alias = f"l{j}"
+                none = names.index(NONE_LABEL) if NONE_LABEL in names else 0
+                code = exp.func("COALESCE", _col("c", alias), exp.Literal.number(none))
+                select.append(exp.alias_(exp.cast(code, code_type, dialect="duckdb"), f"c{j}"))
+                side = (
+                    exp.select("v", "c")
+                    .from_(exp.to_table(name, quoted=True))
+                    .where(exp.column("g").eq(exp.Literal.number(j)))
+                    .subquery(alias)
+                )
+                joins.append(exp.Join(this=side, side="LEFT", on=_col(f"__d{j}", "r").eq(_col("v", alias))))
+            query = exp.Select(expressions=select, joins=joins).from_(exp.to_table("r").as_("r"), copy=False)
+            query = query.with_("r", as_=rows, copy=False)  # type: ignore[arg-type]
+            got = self.con.sql(query.sql(dialect="duckdb")).to_arrow_table()
+        finally:
+            self.con.unregister(name)
+        n = got.num_rows
+        self.n = n
+        self.p = np.ascontiguousarray(got.column(_P).to_numpy(), dtype=np.int64)
+        self.m = np.empty((self.measures, n), dtype=np.float64)
+        for i in range(self.measures):
+            self.m[i] = got.column(f"__m{i}").to_numpy()
+        codes = np.empty((len(self.dims), n), dtype=np.uint32 if wide else np.uint16)
+        for j in range(len(self.dims)):
+            codes[j] = got.column(f"c{j}").to_numpy()
+        self.codes_np = codes
+        self.offsets = np.concatenate([[0], np.cumsum([len(lb) for lb in labels])]).astype(np.int64)
+        return labels
+
+    def _each(self, run: Callable[[int, int], None]) -> int:
+        """``run(lo, hi)`` over ranges of rows, one thread each (the compiled loops release the
+        GIL); the number of ranges."""
+        parts = max(1, min(os.cpu_count() or 1, self.n // _ROWS_PER_PART))
+        bounds = [self.n * k // parts for k in range(parts + 1)]
+        if parts == 1:
+            run(0, self.n)
+        else:
+            with ThreadPoolExecutor(parts) as pool:
+                list(pool.map(lambda k: run(bounds[k], bounds[k + 1]), range(parts)))
+        return parts
+
+    def _run(self, run: Callable[[int, int, np.ndarray], None], shape: tuple[int, ...]) -> np.ndarray:
+        """``run(lo, hi, out)`` over ranges of rows, one thread and one ``out`` each; the sum of
+        their ``out``."""
+        parts = max(1, min(os.cpu_count() or 1, self.n // _ROWS_PER_PART))
+        bounds = [self.n * k // parts for k in range(parts + 1)]
+        outs = [np.zeros(shape, dtype=np.float64) for _ in range(parts)]
+        self._each(lambda lo, hi: run(lo, hi, outs[bounds.index(lo)]))
+        total = outs[0]
+        for o in outs[1:]:
+            total += o
+        return total
+
+    def _split(self, arr: np.ndarray) -> np.ndarray:
+        """(M, periods, …) sums → (2M, …): the period's, then the baselines' mean, per measure."""
+        out = np.empty((2 * self.measures, *arr.shape[2:]))
+        out[0::2] = arr[:, 0]
+        out[1::2] = (arr[:, 1:] / (self.periods - 1)).sum(axis=1)
+        return out
+
+    # -- RowSource's interface ----------------------------------------------------------------
+
+    def margins(self) -> tuple[list[list[str]], list[np.ndarray]]:
+        labels = self._read()
+        codes, p, m, offsets = self.codes_np, self.p, self.m, self.offsets
+        self.margin_sums = self._run(
+            lambda lo, hi, out: kernel.margins(codes, p, m, offsets, lo, hi, out),
+            (self.measures, self.periods, int(offsets[-1])),
+        )
+        vectors = [
+            self._split(self.margin_sums[:, :, offsets[j] : offsets[j + 1]]) for j in range(len(self.dims))
+        ]
+        return labels, vectors
+
+    def cache_codes(self, labels: list[list[str]], top: list[list[int]]) -> None:
+        remap = np.empty(int(self.offsets[-1]), dtype=np.uint8)
+        for j, kept in enumerate(top):
+            remap[self.offsets[j] : self.offsets[j + 1]] = len(kept)
+            remap[self.offsets[j] + np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
+        codes, offsets = self.codes_np, self.offsets
+        out = np.empty((self.n, len(self.dims)), dtype=np.uint8)
+        self._each(lambda lo, hi: kernel.top_codes(codes, remap, offsets, lo, hi, out))
+        self.top_np = out
+        self.top = top
+        self.sizes = np.array([len(k) for k in top], dtype=np.int64)
+
+    def release(self) -> None:
+        self.codes_np = self.top_np = None
+
+    def pairs(self) -> dict[tuple[int, int], np.ndarray]:
+        dims = len(self.dims)
+        stride = self.sizes + 1
+        pair_at = np.zeros((dims, dims), dtype=np.int64)
+        at = 0
+        groups = list(combinations(range(dims), 2))
+        for i, j in groups:
+            pair_at[i, j] = at
+            at += int(stride[i] * stride[j])
+        top, p, m = self.top_np, self.p, self.m
+
+        def run(lo: int, hi: int, out: np.ndarray) -> None:
+            for q in range(self.measures):
+                kernel.pairs(top, p, m[q], stride, pair_at, lo, hi, out[q])
+
+        sums = self._run(run, (self.measures, self.periods, at))
+        out: dict[tuple[int, int], np.ndarray] = {}
+        for i, j in groups:
+            cells = sums[:, :, pair_at[i, j] : pair_at[i, j] + stride[i] * stride[j]]
+            out[(i, j)] = self._split(cells.reshape(self.measures, self.periods, stride[i], stride[j]))
+        return out
+
+    def fetch(
+        self, t: Tables, drills: list[Key], triples: list[tuple[int, int, int]]
+    ) -> tuple[dict[Key, np.ndarray], dict[tuple[int, int, int], np.ndarray]]:
+        """As :meth:`RowSource.fetch`: within each slice of ``drills``, each other dimension's kept
+        values; and the tables of the dimension ``triples``."""
+        width = int(self.sizes.max()) + 1
+        top, codes, p, m = self.top_np, self.codes_np, self.p, self.m
+        cells: dict[Key, np.ndarray] = {}
+        if drills:
+            conds = np.full((len(drills), max(len(k) for k in drills), 2), -1, dtype=np.int64)
+            for s, key in enumerate(drills):
+                for x, (d, v) in enumerate(key):
+                    conds[s, x] = (d, v)
+            sums = self._run(
+                lambda lo, hi, out: kernel.slices(codes, top, p, m, conds, lo, hi, out),
+                (self.measures, self.periods, len(drills), len(self.dims), width),
+            )
+            within = self._split(sums)
+            for s, key in enumerate(drills):
+                named = dict(key)
+                for k in range(len(self.dims)):
+                    if k in named:
+                        continue
+                    for c, v in enumerate(t.top[k]):
+                        cells[tuple(sorted([*key, (k, v)]))] = within[:, s, k, c]
+        tables: dict[tuple[int, int, int], np.ndarray] = {}
+        if triples:
+            which = np.array(triples, dtype=np.int64)
+            sums = self._run(
+                lambda lo, hi, out: kernel.triples(top, p, m, self.sizes, which, lo, hi, out),
+                (self.measures, self.periods, len(triples), width, width, width),
+            )
+            for x, (i, j, k) in enumerate(triples):
+                a, b, c = (int(self.sizes[d]) + 1 for d in (i, j, k))
+                tables[(i, j, k)] = self._split(sums[:, :, x, :a, :b, :c])
+        return cells, tables
