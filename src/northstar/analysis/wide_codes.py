@@ -66,11 +66,15 @@ class CodedRows(RowSource):
         self.codes_np: np.ndarray | None = None
         self.top_np: np.ndarray | None = None
         self._names: list[list[str]] | None = None
+        self._rows_sql: str | None = None
 
     # -- reading ----------------------------------------------------------------------------
 
     def _rows_cte(self) -> Any:
-        return sqlglot.parse_one(self.engine.sql(self.rows), dialect="duckdb")
+        """The rows' query (compiled by the engine once), as a sqlglot expression to wrap."""
+        if self._rows_sql is None:
+            self._rows_sql = self.engine.sql(self.rows)
+        return sqlglot.parse_one(self._rows_sql, dialect="duckdb")
 
     def _labels(self, rows: Any) -> list[list[str]]:
         parts = [
@@ -98,7 +102,7 @@ class CodedRows(RowSource):
         rows = self._rows_cte()
         labels = self.labels()
         wide = max((len(lb) for lb in labels), default=0) > 65_535
-        code_type = "UINTEGER" if wide else "USMALLINT"
+        code_type = exp.DataType.build("UINTEGER" if wide else "USMALLINT", dialect="duckdb")
         name = f"__ns_wide_labels_{uuid.uuid4().hex}"
         g, v, c = [], [], []
         for j, names in enumerate(labels):
@@ -112,14 +116,15 @@ class CodedRows(RowSource):
         try:
             select: list[Any] = [_col(_P, "r")]
             select += [
-                exp.alias_(exp.cast(_col(f"__m{i}", "r"), "DOUBLE"), f"__m{i}") for i in range(self.measures)
+                exp.alias_(exp.cast(_col(f"__m{i}", "r"), exp.DataType.Type.DOUBLE), f"__m{i}")
+                for i in range(self.measures)
             ]
             joins = []
             for j, names in enumerate(labels):
                 alias = f"l{j}"
                 none = names.index(NONE_LABEL) if NONE_LABEL in names else 0
                 code = exp.func("COALESCE", _col("c", alias), exp.Literal.number(none))
-                select.append(exp.alias_(exp.cast(code, code_type, dialect="duckdb"), f"c{j}"))
+                select.append(exp.alias_(exp.cast(code, code_type), f"c{j}"))
                 side = (
                     exp.select("v", "c")
                     .from_(exp.to_table(name, quoted=True))
@@ -145,29 +150,33 @@ class CodedRows(RowSource):
         self.offsets = np.concatenate([[0], np.cumsum([len(lb) for lb in labels])]).astype(np.int64)
         return labels
 
-    def _each(self, run: Callable[[int, int], None]) -> int:
-        """``run(lo, hi)`` over ranges of rows, one thread each (the compiled loops release the
-        GIL); the number of ranges."""
+    def _ranges(self) -> list[tuple[int, int]]:
         parts = max(1, min(os.cpu_count() or 1, self.n // _ROWS_PER_PART))
-        bounds = [self.n * k // parts for k in range(parts + 1)]
-        if parts == 1:
-            run(0, self.n)
-        else:
-            with ThreadPoolExecutor(parts) as pool:
-                list(pool.map(lambda k: run(bounds[k], bounds[k + 1]), range(parts)))
-        return parts
+        return [(self.n * k // parts, self.n * (k + 1) // parts) for k in range(parts)]
 
-    def _run(self, run: Callable[[int, int, np.ndarray], None], shape: tuple[int, ...]) -> np.ndarray:
-        """``run(lo, hi, out)`` over ranges of rows, one thread and one ``out`` each; the sum of
-        their ``out``."""
-        parts = max(1, min(os.cpu_count() or 1, self.n // _ROWS_PER_PART))
-        bounds = [self.n * k // parts for k in range(parts + 1)]
-        outs = [np.zeros(shape, dtype=np.float64) for _ in range(parts)]
-        self._each(lambda lo, hi: run(lo, hi, outs[bounds.index(lo)]))
-        total = outs[0]
-        for o in outs[1:]:
-            total += o
-        return total
+    def _each(self, run: Callable[[int, int, int], None]) -> None:
+        """``run(k, lo, hi)`` for each range k of rows, in a thread each (the compiled loops
+        release the GIL)."""
+        ranges = self._ranges()
+        if len(ranges) == 1:
+            run(0, *ranges[0])
+            return
+        with ThreadPoolExecutor(len(ranges)) as pool:
+            list(pool.map(lambda k: run(k, *ranges[k]), range(len(ranges))))
+
+    def _run(
+        self, run: Callable[[np.ndarray, int, int, np.ndarray], None], shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """``run(w, lo, hi, out)`` for each measure's values ``w`` and range of rows, one ``out``
+        of ``shape`` each; (M, *shape): the sums over the ranges."""
+        outs = np.zeros((len(self._ranges()), self.measures, *shape))
+
+        def part(k: int, lo: int, hi: int) -> None:
+            for q in range(self.measures):
+                run(self.m[q], lo, hi, outs[k, q])
+
+        self._each(part)
+        return outs.sum(axis=0)
 
     def _split(self, arr: np.ndarray) -> np.ndarray:
         """(M, periods, …) sums → (2M, …): the period's, then the baselines' mean, per measure."""
@@ -180,10 +189,10 @@ class CodedRows(RowSource):
 
     def margins(self) -> tuple[list[list[str]], list[np.ndarray]]:
         labels = self._read()
-        codes, p, m, offsets = self.codes_np, self.p, self.m, self.offsets
+        codes, p, offsets = self.codes_np, self.p, self.offsets
         self.margin_sums = self._run(
-            lambda lo, hi, out: kernel.margins(codes, p, m, offsets, lo, hi, out),
-            (self.measures, self.periods, int(offsets[-1])),
+            lambda w, lo, hi, out: kernel.margins(codes, p, w, offsets, lo, hi, out),
+            (self.periods, int(offsets[-1])),
         )
         vectors = [
             self._split(self.margin_sums[:, :, offsets[j] : offsets[j + 1]]) for j in range(len(self.dims))
@@ -197,7 +206,7 @@ class CodedRows(RowSource):
             remap[self.offsets[j] + np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
         codes, offsets = self.codes_np, self.offsets
         out = np.empty((self.n, len(self.dims)), dtype=np.uint8)
-        self._each(lambda lo, hi: kernel.top_codes(codes, remap, offsets, lo, hi, out))
+        self._each(lambda _k, lo, hi: kernel.top_codes(codes, remap, offsets, lo, hi, out))
         self.top_np = out
         self.top = top
         self.sizes = np.array([len(k) for k in top], dtype=np.int64)
@@ -214,13 +223,12 @@ class CodedRows(RowSource):
         for i, j in groups:
             pair_at[i, j] = at
             at += int(stride[i] * stride[j])
-        top, p, m = self.top_np, self.p, self.m
+        top, p = self.top_np, self.p
 
-        def run(lo: int, hi: int, out: np.ndarray) -> None:
-            for q in range(self.measures):
-                kernel.pairs(top, p, m[q], stride, pair_at, lo, hi, out[q])
-
-        sums = self._run(run, (self.measures, self.periods, at))
+        sums = self._run(
+            lambda w, lo, hi, out: kernel.pairs(top, p, w, stride, pair_at, lo, hi, out),
+            (self.periods, at),
+        )
         out: dict[tuple[int, int], np.ndarray] = {}
         for i, j in groups:
             cells = sums[:, :, pair_at[i, j] : pair_at[i, j] + stride[i] * stride[j]]
@@ -233,7 +241,7 @@ class CodedRows(RowSource):
         """As :meth:`RowSource.fetch`: within each slice of ``drills``, each other dimension's kept
         values; and the tables of the dimension ``triples``."""
         width = int(self.sizes.max()) + 1
-        top, codes, p, m = self.top_np, self.codes_np, self.p, self.m
+        top, codes, p = self.top_np, self.codes_np, self.p
         cells: dict[Key, np.ndarray] = {}
         if drills:
             conds = np.full((len(drills), max(len(k) for k in drills), 2), -1, dtype=np.int64)
@@ -241,8 +249,8 @@ class CodedRows(RowSource):
                 for x, (d, v) in enumerate(key):
                     conds[s, x] = (d, v)
             sums = self._run(
-                lambda lo, hi, out: kernel.slices(codes, top, p, m, conds, lo, hi, out),
-                (self.measures, self.periods, len(drills), len(self.dims), width),
+                lambda w, lo, hi, out: kernel.slices(codes, top, p, w, conds, lo, hi, out),
+                (self.periods, len(drills), len(self.dims), width),
             )
             within = self._split(sums)
             for s, key in enumerate(drills):
@@ -256,8 +264,8 @@ class CodedRows(RowSource):
         if triples:
             which = np.array(triples, dtype=np.int64)
             sums = self._run(
-                lambda lo, hi, out: kernel.triples(top, p, m, self.sizes, which, lo, hi, out),
-                (self.measures, self.periods, len(triples), width, width, width),
+                lambda w, lo, hi, out: kernel.triples(top, p, w, which, lo, hi, out),
+                (self.periods, len(triples), width, width, width),
             )
             for x, (i, j, k) in enumerate(triples):
                 a, b, c = (int(self.sizes[d]) + 1 for d in (i, j, k))

@@ -27,18 +27,13 @@ _BLOCK = 4096  # rows per block of the pair loop: 4,096 × D bytes of codes stay
 
 
 @njit(cache=True, nogil=True)
-def margins(codes: Any, p: Any, m: Any, offsets: Any, lo: int, hi: int, out: Any) -> None:  # pragma: no cover
-    """``out[i, p, offsets[d] + code] += m[i, r]`` for every dimension d and row r in [lo, hi)."""
-    n_dims = codes.shape[0]
-    n_measures = m.shape[0]
-    for d in range(n_dims):
+def margins(codes: Any, p: Any, w: Any, offsets: Any, lo: int, hi: int, out: Any) -> None:  # pragma: no cover
+    """``out[p, offsets[d] + code] += w[r]`` for every dimension d and row r in [lo, hi)."""
+    for d in range(codes.shape[0]):
         base = offsets[d]
         col = codes[d]
         for r in range(lo, hi):
-            cell = base + col[r]
-            pr = p[r]
-            for i in range(n_measures):
-                out[i, pr, cell] += m[i, r]
+            out[p[r], base + col[r]] += w[r]
 
 
 @njit(cache=True, nogil=True)
@@ -78,32 +73,24 @@ def pairs(
 
 
 @njit(cache=True, nogil=True)
-def triples(
-    top: Any, p: Any, m: Any, sizes: Any, which: Any, lo: int, hi: int, out: Any
-) -> None:  # pragma: no cover
-    """Tables of the dimension triples ``which`` (t, 3), "other" included: ``out[i_m, p, t, a, b,
-    c] += m`` (each axis as wide as the widest dimension + 1)."""
-    n_measures = m.shape[0]
+def triples(top: Any, p: Any, w: Any, which: Any, lo: int, hi: int, out: Any) -> None:  # pragma: no cover
+    """Tables of the dimension triples ``which`` (t, 3), "other" included: ``out[p, t, a, b, c]
+    += w[r]`` (each axis as wide as the widest dimension + 1)."""
     for r in range(lo, hi):
-        pr = p[r]
+        row = out[p[r]]
+        x = w[r]
         for t in range(which.shape[0]):
-            a = top[r, which[t, 0]]
-            b = top[r, which[t, 1]]
-            c = top[r, which[t, 2]]
-            for q in range(n_measures):
-                out[q, pr, t, a, b, c] += m[q, r]
+            row[t, top[r, which[t, 0]], top[r, which[t, 1]], top[r, which[t, 2]]] += x
 
 
 @njit(cache=True, nogil=True)
 def slices(
-    codes: Any, top: Any, p: Any, m: Any, conds: Any, lo: int, hi: int, out: Any
+    codes: Any, top: Any, p: Any, w: Any, conds: Any, lo: int, hi: int, out: Any
 ) -> None:  # pragma: no cover
-    """Within each slice s (``conds[s]``: up to 3 (dimension, label index) rows, dimension −1
-    unused), every dimension's kept codes: ``out[i_m, p, s, d, top code] += m``."""
+    """Within each slice s (``conds[s]``: (dimension, label index) rows, dimension −1 unused),
+    every dimension's kept codes: ``out[p, s, d, top code] += w[r]``."""
     n_dims = top.shape[1]
-    n_measures = m.shape[0]
     for r in range(lo, hi):
-        pr = p[r]
         for s in range(conds.shape[0]):
             inside = True
             for x in range(conds.shape[1]):
@@ -113,7 +100,6 @@ def slices(
                     break
             if not inside:
                 continue
+            row = out[p[r], s]
             for d in range(n_dims):
-                c = top[r, d]
-                for q in range(n_measures):
-                    out[q, pr, s, d, c] += m[q, r]
+                row[d, top[r, d]] += w[r]
