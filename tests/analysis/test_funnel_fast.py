@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
+from northstar.analysis import funnel_fast
+from northstar.analysis.funnel_fast import (
+    StepRows,
+    ordered_funnel_fast,
+    plain_events,
+    same_as_previous,
+    step_rows,
+)
 from northstar.analysis.funnels import _by_column, _step_condition, funnel_expr, funnel_spec
 from northstar.compile.request import range_bounds
 from northstar.errors import UnsupportedOnEngine
@@ -163,8 +171,12 @@ def _project(
     return Project.load(tmp)
 
 
-def fast(project: Project, start: date, end: date, by: list[str], grain: str | None = None) -> pd.DataFrame:
-    """The fast path on the project's DuckDB engine, fed the way ``run_funnel`` would feed it."""
+def fast(
+    project: Project, start: date, end: date, by: list[str], grain: str | None = None, plain_form: bool = True
+) -> pd.DataFrame:
+    """The fast path on the project's DuckDB engine, fed the way ``run_funnel`` would feed it
+    (``plain_form=False``: the general form of the step query even where every step is a plain
+    event)."""
     engine = project.engine
     spec = funnel_spec(project, "f")
     table = project.table(engine, spec.source)
@@ -172,10 +184,10 @@ def fast(project: Project, start: date, end: date, by: list[str], grain: str | N
     lo, hi = range_bounds(start, end)
     conds = [_step_condition(table, spec, i) for i in range(len(spec.steps))]
     by_cols = [_by_column(project, spec, table, b) for b in by]
-    rows = step_rows(table, "user", conds, lo, hi, window, by_cols)
-    n = len(spec.steps)
+    plain = plain_events(spec.steps, spec.event_column) if plain_form else None
+    rows = step_rows(table, "user", conds, lo, hi, window, by_cols, plain_events=plain)
     return ordered_funnel_fast(
-        engine, rows, n, window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
+        engine, rows, window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
     )
 
 
@@ -262,6 +274,9 @@ def test_fast_path_matches_portable_and_oracle(
     start = (origin + pd.Timedelta(days=start_off)).date()
     end = start + timedelta(days=length)
     got = fast(project, start, end, by, grain)
+    assert_same(got, fast(project, start, end, by, grain, plain_form=False))  # the two step queries
+    with patch.object(funnel_fast, "_SLICE_ROWS", 2), patch.object(funnel_fast, "_THREADS", 3):
+        assert_same(got, fast(project, start, end, by, grain))  # rows grouped and walked in 3 threads
     if len(df):  # an empty source is answered before funnel_expr runs (run_funnel)
         assert_same(got, portable(project, start, end, by, grain))
     expected = oracle(df, steps, pd.Timedelta(hours=within_h), start, end, by, grain, attribution, tz)
@@ -376,7 +391,6 @@ def test_rows_stored_in_entity_time_order(
     """Rows stored by (entity, time) are used as read; one row out of order, first, in the
     middle or last, means the kernel groups them (a counting sort over the integer ids, or over
     dictionary codes for text or for ids too sparse to count over)."""
-    from northstar.analysis import funnel_fast
 
     rng = np.random.default_rng(4)
     n = 400
@@ -396,14 +410,14 @@ def test_rows_stored_in_entity_time_order(
         df.loc[broken_at, "ts"] = ORIGIN + pd.Timedelta(days=5)  # later than its neighbours
     project = _project(tmp_path, df, ["a", "b", "c"], "1d", shuffle=False)
     start, end = date(2026, 5, 1), date(2026, 5, 4)
-    group = funnel_fast.kernel.group_rows
+    group = funnel_fast.group_rows
     regrouped: list[int] = []
 
     def spy(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:
         regrouped.append(n_buckets)
         return group(bucket, n_buckets, t, m)
 
-    monkeypatch.setattr(funnel_fast.kernel, "group_rows", spy)
+    monkeypatch.setattr(funnel_fast, "group_rows", spy)
     got = fast(project, start, end, [])
     assert len(regrouped) == (broken_at is not None)
     assert_same(got, portable(project, start, end, []))
@@ -416,8 +430,8 @@ def test_rows_stored_in_entity_time_order(
     times=st.lists(st.integers(-3, 3), min_size=120, max_size=120),
 )
 def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
-    """The counting sort (insertion sort within small buckets, merge sort within large ones)
-    equals NumPy's stable lexsort."""
+    """The radix sort in bucket ranges (insertion sort within small buckets, merge sort within
+    large ones) equals NumPy's stable lexsort, for any number of ranges."""
     from northstar.analysis import funnel_kernel
 
     bucket = np.array(buckets, dtype=np.int64)
@@ -426,13 +440,14 @@ def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], tim
     bucket = np.concatenate([bucket, np.full(40, 7)])
     t = np.concatenate([t, np.arange(40)[::-1] % 5])
     m = np.arange(len(t), dtype=np.uint8)
-    order, key, t2, m2 = funnel_kernel.group_rows(bucket, 8, t, m)
-    assert order.tolist() == np.lexsort((t, bucket)).tolist()
-    assert (key.tolist(), t2.tolist(), m2.tolist()) == (
-        bucket[order].tolist(),
-        t[order].tolist(),
-        m[order].tolist(),
-    )
+    for parts in (1, 2, 3, 8, 20):  # the bucket ranges sorted in threads; more parts than buckets
+        order, key, t2, m2 = funnel_fast.group_rows(bucket, 8, t, m, parts)
+        assert order.tolist() == np.lexsort((t, bucket)).tolist()
+        assert (key.tolist(), t2.tolist(), m2.tolist()) == (
+            bucket[order].tolist(),
+            t[order].tolist(),
+            m[order].tolist(),
+        )
     assert funnel_kernel.grouped(bucket[order], 8, t[order])
     # buckets in any order, each one's rows adjacent and in time order: grouped too
     runs = [np.flatnonzero(bucket[order] == b) for b in (7, 3, 0, 6, 1, 5, 2, 4)]
@@ -452,9 +467,8 @@ def test_refuses_other_engines(tmp_path: Path) -> None:
 
     lo, hi = range_bounds(date(2026, 5, 1), date(2026, 5, 1))
     with pytest.raises(UnsupportedOnEngine, match="fast funnel is not supported on spark") as info:
-        ordered_funnel_fast(
-            Other(), project.table(project.engine, "events"), 2, timedelta(1), lo, hi, [False] * 2
-        )  # type: ignore[arg-type]
+        rows = StepRows(project.table(project.engine, "events"), "user", (True, True))
+        ordered_funnel_fast(Other(), rows, timedelta(1), lo, hi, [False] * 2)  # type: ignore[arg-type]
     assert "DuckDB" in info.value.zh
 
 

@@ -5,8 +5,9 @@ file, or in the user's cache folder when that is read-only). They work on plain 
 
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
-- :func:`group_rows` — the rows grouped by entity bucket and sorts each group by
-  time (a counting sort, then a small sort per entity), for rows read in any order;
+- :func:`split_rows` and :func:`group_part` — the rows grouped by entity bucket, each group
+  sorted by time (a radix sort, then a small sort per entity), for rows read in any order: the
+  buckets are split into one range per core, and each range sorted in its own thread;
 - :func:`count_runs` and :func:`best_attempts` — the funnel itself: for every entity, every
   attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
   the best attempt per entity (per entity and entry period) is kept.
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["best_attempts", "count_runs", "group_rows", "grouped"]
+__all__ = ["best_attempts", "count_runs", "entity_start", "group_part", "grouped", "split_rows"]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
 
@@ -45,24 +46,47 @@ _RADIX = 11  # bits per radix pass: 2,048 output streams, which stay in cache
 
 
 @njit(cache=True, nogil=True)
-def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: no cover - compiled
-    """The rows ordered by (bucket, t), stably. Returns (order, bucket, t, m) in the new order;
-    ``order`` maps each new row to its old number.
-
-    First a least-significant-digit radix sort of (bucket << 32 | row number), 11 bits a pass
-    (two passes for up to 4M buckets): each pass reads one array in order and writes 2,048
-    sequential streams, where a one-pass counting sort over all the buckets writes to random
-    places (twice as slow at 4M rows). Then times and flags are gathered, and each bucket's rows
-    sorted by time (insertion sort for small buckets, a stable merge sort for large ones).
-    Needs fewer than 2**32 rows and buckets."""
+def split_rows(bucket: Any, n_buckets: int, parts: int) -> Any:  # pragma: no cover - compiled
+    """The first step of grouping rows: (bucket - base) << 32 | row number for every row, laid
+    out by part, where part p holds the buckets [p·n/parts, (p+1)·n/parts) and ``base`` is
+    the part's first bucket. Returns (packed, starts): part p's rows are
+    ``packed[starts[p]:starts[p + 1]]``, in row order. :func:`group_part` then sorts each
+    part on its own (in a thread each). Needs fewer than 2**32 rows and buckets."""
     n = len(bucket)
-    bits = 1
-    while (1 << bits) < n_buckets:
-        bits += 1
+    starts = np.zeros(parts + 1, dtype=np.int64)
+    for i in range(n):
+        starts[bucket[i] * parts // n_buckets + 1] += 1
+    for p in range(parts):
+        starts[p + 1] += starts[p]
+    cursor = starts[:-1].copy()
     packed = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        packed[i] = (np.uint64(bucket[i]) << np.uint64(32)) | np.uint64(i)
-    spare = np.empty(n, dtype=np.uint64)
+        p = bucket[i] * parts // n_buckets
+        base = (p * n_buckets + parts - 1) // parts  # the smallest bucket b with b·parts // n == p
+        packed[cursor[p]] = (np.uint64(bucket[i] - base) << np.uint64(32)) | np.uint64(i)
+        cursor[p] += 1
+    return packed, starts
+
+
+@njit(cache=True, nogil=True)
+def group_part(
+    packed: Any, spare: Any, base: int, span: int, t: Any, m: Any, order: Any, key: Any, t2: Any, m2: Any
+) -> None:  # pragma: no cover - compiled
+    """One part of :func:`split_rows`: its rows ordered by (bucket, t), stably, written to
+    ``order`` (each new row's number in the table), ``key`` (its bucket), ``t2`` and ``m2``
+    (its time and flags), all slices of the part's length; ``packed`` and ``spare`` (the same
+    length) are scratch. ``span``: the buckets in the part (from ``base``).
+
+    First a least-significant-digit radix sort of the packed rows on the bucket, 11 bits a
+    pass (two passes for up to 4M buckets): each pass reads one array in order and writes
+    2,048 sequential streams, where a one-pass counting sort over all the buckets writes to
+    random places (twice as slow at 4M rows). Then times and flags are gathered, and each
+    bucket's rows sorted by time (insertion sort for small buckets, a stable merge sort for
+    large ones)."""
+    n = len(packed)
+    bits = 1
+    while (1 << bits) < span:
+        bits += 1
     digit_mask = np.uint64((1 << _RADIX) - 1)
     for p in range((bits + _RADIX - 1) // _RADIX):
         shift = np.uint64(32 + p * _RADIX)
@@ -76,15 +100,11 @@ def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: n
             spare[counts[d]] = packed[i]
             counts[d] += 1
         packed, spare = spare, packed
-    order = np.empty(n, dtype=np.int64)
-    key = np.empty(n, dtype=np.int64)
-    t2 = np.empty(n, dtype=t.dtype)
-    m2 = np.empty(n, dtype=m.dtype)
     low = np.uint64(0xFFFFFFFF)
     for j in range(n):
         row = np.int64(packed[j] & low)
         order[j] = row
-        key[j] = np.int64(packed[j] >> np.uint64(32))
+        key[j] = np.int64(packed[j] >> np.uint64(32)) + base
         t2[j] = t[row]
         m2[j] = m[row]
     lo = 0
@@ -106,7 +126,6 @@ def group_rows(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:  # pragma: n
             t2[lo:hi] = t2[lo:hi][perm]
             m2[lo:hi] = m2[lo:hi][perm]
         lo = hi
-    return order, key, t2, m2
 
 
 @njit(cache=True, nogil=True)
@@ -138,8 +157,13 @@ def best_attempts(
     window: int,
     repeat: Any,
     per_second: float,
-    n_out: int,
-) -> Any:  # pragma: no cover - compiled
+    pos: Any,
+    level: Any,
+    run_first: Any,
+    run_after: Any,
+    seconds: Any,
+    reach: Any,
+) -> None:  # pragma: no cover - compiled
     """Per entity (per entity and entry period when ``period`` is not empty), the best attempt.
 
     ``key``: rows of one entity are adjacent and share a key; ``t``: time in ticks, ascending
@@ -148,23 +172,19 @@ def best_attempts(
     (0-based k) needs a row after the current step's instant, not at it; ``per_second``: ticks
     in a second.
 
-    Returns ``n_out`` rows (:func:`count_runs`; allocated once: growing arrays inside a
-    compiled loop made it four times slower), as (pos, level, run_first, run_after, seconds,
-    reach): the best attempt's step-1 row, the last step it reached, the bounds of the (entity,
-    time) run of that step's row, the seconds from the start to that step, and the seconds from
-    the start to each step 2 … n (``reach[:, k-2]``, NaN past ``level``).
+    Writes one row per run (:func:`count_runs` rows, allocated by the caller: growing arrays
+    inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
+    ``run_after``, ``seconds`` and ``reach``: the best attempt's step-1 row, the last step it
+    reached, the bounds of the (entity, time) run of that step's row, the seconds from the
+    start to that step, and the seconds from the start to each step 2 … n (``reach[:, k-2]``,
+    NaN past ``level``). The caller may run it on separate slices of entities in threads (the
+    loop releases the GIL), each writing its own slice of the outputs.
 
     One pointer per step moves forward only: attempts are taken in time order and each takes
     the earliest row at every step, so the row an attempt looks from at step k never comes
     before the one an earlier attempt looked from, and neither does the answer. An entity costs
     at most (rows × steps), with no scratch memory."""
     n = len(key)
-    pos = np.empty(n_out, dtype=np.int64)
-    level = np.empty(n_out, dtype=np.int8)
-    run_first = np.empty(n_out, dtype=np.int64)
-    run_after = np.empty(n_out, dtype=np.int64)
-    seconds = np.empty(n_out, dtype=np.float64)
-    reach = np.empty((n_out, max(n_steps - 1, 0)), dtype=np.float64)
     has_period = len(period) > 0
     ptr = np.empty(n_steps, dtype=np.int64)
     times = np.empty(n_steps, dtype=np.int64)
@@ -234,4 +254,13 @@ def best_attempts(
         if have:
             out += 1
         a = b
-    return pos, level, run_first, run_after, seconds, reach
+
+
+@njit(cache=True, nogil=True)
+def entity_start(key: Any, i: int) -> int:  # pragma: no cover - compiled
+    """The first row at or after ``i`` that starts an entity (``len(key)`` if none): a place to
+    cut the rows into slices that share no entity."""
+    n = len(key)
+    while 0 < i < n and key[i] == key[i - 1]:
+        i += 1
+    return min(i, n)

@@ -247,12 +247,22 @@ def funnel_frame(
     source rows (see :func:`run_funnel`)."""
     if not fast_path_applies(engine, spec):
         return engine.execute(funnel_expr(project, engine, spec, start, end, by, grain, row_where=where))
-    from northstar.analysis.funnel_fast import ordered_funnel_fast, same_as_previous, step_rows
+    from northstar.analysis.funnel_fast import ordered_funnel_fast, plain_events, same_as_previous, step_rows
 
     table, entity, by_cols, window, lo, hi, conds = _setup(project, engine, spec, start, end, by, where)
-    rows = step_rows(table, entity, conds, lo, hi, window, by_cols, one_clock=engine.one_clock(spec.source))
+    rows = step_rows(
+        table,
+        entity,
+        conds,
+        lo,
+        hi,
+        window,
+        by_cols,
+        one_clock=engine.one_clock(spec.source),
+        plain_events=plain_events(spec.steps, spec.event_column),
+    )
     return ordered_funnel_fast(
-        engine, rows, len(spec.steps), window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
+        engine, rows, window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
     )
 
 
@@ -502,19 +512,22 @@ def _step_condition(table: Any, spec: Funnel, i: int, exclusion: bool = False) -
     return cond
 
 
-def _quantiles(values: pd.Series) -> tuple[float, float]:
-    v = values.dropna().to_numpy(dtype="float64")
+def _quantiles(values: Any) -> tuple[float, float]:
+    """Median and p90 of the values that are not NaN (a Series or an array)."""
+    v = np.asarray(values, dtype="float64")
+    v = v[~np.isnan(v)]
     if not len(v):
         return float("nan"), float("nan")
     med, p90 = np.quantile(v, [0.5, 0.9])  # linear interpolation, as pandas' quantile
     return float(med), float(p90)
 
 
-def histogram(seconds: pd.Series, within_seconds: float) -> pd.DataFrame:
+def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:
     """Counts of ``seconds`` in the :data:`HISTOGRAM_EDGES` bins up to the funnel window
     (each bin holds lower ≤ x < upper; the last one ends at the window and includes it)."""
     edges = [e for e in HISTOGRAM_EDGES if e < within_seconds] + [within_seconds]
-    values = seconds.dropna().astype("float64").to_numpy()
+    values = np.asarray(seconds, dtype="float64")
+    values = values[~np.isnan(values)]
     counts, _ = np.histogram(values, bins=np.asarray(edges, dtype="float64"))
     return pd.DataFrame(
         {"lower_seconds": edges[:-1], "upper_seconds": edges[1:], "entities": counts.astype(int)}
@@ -532,14 +545,17 @@ def _summarise(
     groups: list[tuple[Any, pd.DataFrame]] = list(df.groupby("b", dropna=False)) if by else [(None, df)]
     step_rows, time_rows, hist = [], [], []
     for value, g in groups:
-        counts = [int((g["level"] >= k).sum()) for k in range(1, n + 1)]
+        # NumPy, not pandas, per column: a quarter of the time on 600,000 entities
+        level = g["level"].to_numpy()
+        reach = {k: g[f"reach_{k}"].to_numpy(dtype="float64", na_value=np.nan) for k in range(2, n + 1)}
+        counts = [int((level >= k).sum()) for k in range(1, n + 1)]
         for k in range(1, n + 1):
             c = counts[k - 1]
             row: dict[str, Any] = {} if by is None else {by: value}
             gap = float("nan"), float("nan")
             if k > 1 and spec.order != "any":
-                prev = g["reach_2"] * 0 if k == 2 else g[f"reach_{k - 1}"]
-                gap = _quantiles((g[f"reach_{k}"] - prev)[g["level"] >= k])
+                prev = 0.0 if k == 2 else reach[k - 1]
+                gap = _quantiles((reach[k] - prev)[level >= k])
             row.update(
                 step=k,
                 step_name=names[k - 1],
@@ -553,7 +569,7 @@ def _summarise(
                 p90_seconds=gap[1],
             )
             step_rows.append(row)
-        done = g.loc[g["level"] == n, "seconds"].astype("float64")
+        done = g["seconds"].to_numpy(dtype="float64", na_value=np.nan)[level == n]
         t: dict[str, Any] = {} if by is None else {by: value}
         med, p90 = _quantiles(done)
         t.update(converted=len(done), median_seconds=med, p90_seconds=p90)
