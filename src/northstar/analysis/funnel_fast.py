@@ -55,6 +55,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlglot
+from sqlglot import exp
 
 from northstar.analysis import funnel_kernel as kernel
 from northstar.compile.request import GRAINS
@@ -291,55 +293,116 @@ def _step_table(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) -> p
     into one integer ``m`` (bit k-1 set: the row matches step k; for step 1, only rows with
     ``lo <= tl < hi``: the ones that start attempts). A null flag is "no".
 
-    The conditions are written on the source rows themselves, not on a projection of them, so
-    that DuckDB pushes the filter into its scan of the file; when every step is a plain event,
-    ``m`` is one ``CASE`` on the event (a step's bits OR-ed when two steps share an event)
-    instead of a sum of one ``CASE`` per step (10M events: 0.16 → 0.14 s).
-
     Without breakdown columns the rows come in stored order (the caller groups them; rows
     stored by entity and time need nothing more). With them, DuckDB sorts by (e, t, b0…, nulls
     last), the order that picks the smallest breakdown value among rows at one instant."""
-    t = rows.table
-    clock = t[UTC] if rows.one_clock else t[TS]
-    starts = (clock >= lo) & (clock < hi)
-    n_steps = rows.n_steps
-    dtype = next(f"uint{b}" for b in (8, 16, 32, 64) if n_steps <= b)
-
-    def lit(v: int) -> Any:
-        return ibis.literal(v, type=dtype)
-
     if rows.events is not None and rows.event_column is not None:
-        event = t[rows.event_column]
-        bits: dict[str, int] = {}
-        for k, name in enumerate(rows.events):
-            bits[name] = bits.get(name, 0) | (1 << k)
-        first = rows.events[0]
-
-        def value(name: str) -> Any:
-            if name != first:
-                return lit(bits[name])
-            return starts.ifelse(lit(bits[name]), lit(bits[name] & ~1))
-
-        m = ibis.cases(*[(event == name, value(name)) for name in bits], else_=lit(0))
-        # OR, not IN: DuckDB runs an IN list as a hash join, whose output loses the stored order
-        any_step = reduce(lambda x, y: x | y, [event == name for name in bits])
+        sql = _plain_step_sql(engine, rows, lo, hi)
     else:
-        flags = list(rows.conditions)
-        any_step = reduce(lambda x, y: x | y, flags)
-        flags[0] = flags[0] & starts
-        m = reduce(lambda x, y: x + y, [f.ifelse(lit(1 << k), lit(0)) for k, f in enumerate(flags)])
+        sql = engine.sql(_general_step_expr(rows, lo, hi))
+    duck: Any = engine  # a DuckDBEngine: ``con`` is its DuckDB connection
+    table: pa.Table = duck.con.sql(sql).to_arrow_table()
+    return table
+
+
+def _flags_type(n_steps: int) -> str:
+    return next(f"uint{b}" for b in (8, 16, 32, 64) if n_steps <= b)
+
+
+def _columns(rows: StepRows) -> dict[str, Any]:
+    """e, t, [tl], b0… as Ibis columns of ``rows.table``."""
+    t = rows.table
     cols: dict[str, Any] = {"e": t[rows.entity], "t": t[UTC]}
     if not rows.one_clock:
         cols["tl"] = t[TS]
     cols.update({f"b{i}": t[c] for i, c in enumerate(rows.by)})
-    cols["m"] = m.cast(dtype)
-    expr = t.filter(any_step, t[rows.entity].notnull()).select(**cols)
+    return cols
+
+
+def _general_step_expr(rows: StepRows, lo: datetime, hi: datetime) -> Any:
+    """The step rows as one Ibis expression, for steps with filters: one ``CASE`` per step,
+    summed. The conditions are written on the source rows themselves, not on a projection of
+    them, so that DuckDB pushes the filter into its scan of the file."""
+    t = rows.table
+    clock = t[UTC] if rows.one_clock else t[TS]
+    dtype = _flags_type(rows.n_steps)
+    flags = list(rows.conditions)
+    any_step = reduce(lambda x, y: x | y, flags)
+    flags[0] = flags[0] & (clock >= lo) & (clock < hi)
+    bits = [
+        f.ifelse(ibis.literal(1 << k, type=dtype), ibis.literal(0, type=dtype)) for k, f in enumerate(flags)
+    ]
+    expr = t.filter(any_step, t[rows.entity].notnull()).select(
+        **_columns(rows), m=reduce(lambda x, y: x + y, bits).cast(dtype)
+    )
     if rows.by:
         bnames = [f"b{i}" for i in range(len(rows.by))]
         expr = expr.order_by([expr.e, expr.t, *[expr[b].asc(nulls_first=False) for b in bnames]])
-    duck: Any = engine  # a DuckDBEngine: ``con`` is its DuckDB connection
-    table: pa.Table = duck.con.sql(engine.sql(expr)).to_arrow_table()
-    return table
+    return expr
+
+
+def _plain_step_sql(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) -> str:
+    """The step rows when every step is a plain event: Ibis writes the source rows in range
+    (e, t, [tl], b…, the event ``ev`` and ``s``: may the row start an attempt), and this wraps
+    them in ``list_position([events…], ev)``, the event's place among the funnel's distinct
+    events, kept where not 0, then ``m`` from that place (``[bits…][p]``, step 1's bit cleared
+    when ``s`` is false). DuckDB computes ``list_position`` once per distinct value of a
+    dictionary-encoded column, where ``ev = 'a' OR ev = 'b' …`` compares every row (and
+    ``ev IN (…)`` becomes a hash join that loses the stored order): 10M events, 0.13 → 0.11 s.
+
+    The wrapping is built with SQLGlot: event names are string literals and column names
+    quoted identifiers, never text pasted into SQL."""
+    assert rows.events is not None and rows.event_column is not None
+    t = rows.table
+    clock = t[UTC] if rows.one_clock else t[TS]
+    cols = _columns(rows)
+    inner = engine.sql(t.select(**cols, ev=t[rows.event_column], s=(clock >= lo) & (clock < hi)))
+    names: list[str] = []
+    bits: list[int] = []
+    for k, name in enumerate(rows.events):
+        if name not in names:
+            names.append(name)
+            bits.append(0)
+        bits[names.index(name)] |= 1 << k
+    dtype = {"uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT"}[
+        _flags_type(rows.n_steps)
+    ]
+    keep = [exp.column(c, quoted=True) for c in cols]
+    listed = exp.Array(expressions=[exp.Literal.string(n) for n in names])
+    place = exp.func("list_position", listed, exp.column("ev", quoted=True)).as_("p", quoted=True)
+    placed = (
+        sqlglot.select(*keep, exp.column("s", quoted=True), place)
+        .from_(sqlglot.parse_one(inner, read="duckdb").subquery("r"))
+        .where(exp.column("e", quoted=True).is_(exp.null()).not_())
+    )
+    p = exp.column("p", quoted=True)
+    table_of_bits = exp.cast(
+        exp.Array(expressions=[exp.Literal.number(b) for b in bits]), f"{dtype}[]", dialect="duckdb"
+    )
+    m = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.and_(p.eq(1), exp.not_(exp.column("s", quoted=True))),
+                true=exp.cast(exp.Literal.number(bits[0] & ~1), dtype, dialect="duckdb"),
+            )
+        ],
+        default=exp.func("list_extract", table_of_bits, p),
+    )
+    query = (
+        sqlglot.select(*keep, exp.cast(m, dtype, dialect="duckdb").as_("m", quoted=True))
+        .from_(placed.subquery("q"))
+        .where(p.neq(0))
+    )
+    if rows.by:
+        query = query.order_by(
+            exp.column("e", quoted=True),
+            exp.column("t", quoted=True),
+            *[
+                exp.Ordered(this=exp.column(f"b{i}", quoted=True), nulls_first=False)
+                for i in range(len(rows.by))
+            ],
+        )
+    return query.sql(dialect="duckdb")
 
 
 def _ints(column: pa.ChunkedArray) -> np.ndarray:
