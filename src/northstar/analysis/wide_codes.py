@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import sqlglot
 from sqlglot import exp
 
 from northstar.analysis import wide_kernel as kernel
@@ -70,13 +69,14 @@ class CodedRows(RowSource):
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _rows_cte(self) -> Any:
-        """The rows' query (compiled by the engine once), as a sqlglot expression to wrap."""
+    def _over_rows(self, query: Any) -> str:
+        """``query`` (a sqlglot expression reading the table ``r``) with ``r`` the rows: the
+        engine's SQL for :attr:`rows` (compiled once; names quoted by the engine)."""
         if self._rows_sql is None:
             self._rows_sql = self.engine.sql(self.rows)
-        return sqlglot.parse_one(self._rows_sql, dialect="duckdb")
+        return f"WITH r AS ({self._rows_sql}) {query.sql(dialect='duckdb')}"
 
-    def _labels(self, rows: Any) -> list[list[str]]:
+    def _labels(self) -> list[list[str]]:
         parts = [
             exp.select(exp.alias_(exp.Literal.number(j), "g"), exp.alias_(_col(f"__d{j}"), "v"))
             .from_("r")
@@ -85,8 +85,7 @@ class CodedRows(RowSource):
         ]
         union = exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0]
         query = exp.select("*").from_(exp.paren(union).as_("u"), copy=False)
-        query = query.with_("r", as_=rows, copy=False)  # type: ignore[arg-type]
-        got = self.con.sql(query.sql(dialect="duckdb")).to_arrow_table()
+        got = self.con.sql(self._over_rows(query)).to_arrow_table()
         values: list[set[str]] = [set() for _ in self.dims]
         for g, v in zip(got.column("g").to_pylist(), got.column("v").to_pylist(), strict=True):
             values[g].add(NONE_LABEL if v is None else v)
@@ -95,11 +94,10 @@ class CodedRows(RowSource):
     def labels(self) -> list[list[str]]:
         """Each dimension's values, sorted (``(none)`` for missing), as :meth:`margins` names them."""
         if self._names is None:
-            self._names = self._labels(self._rows_cte())
+            self._names = self._labels()
         return self._names
 
     def _read(self) -> list[list[str]]:
-        rows = self._rows_cte()
         labels = self.labels()
         wide = max((len(lb) for lb in labels), default=0) > 65_535
         code_type = exp.DataType.build("UINTEGER" if wide else "USMALLINT", dialect="duckdb")
@@ -133,8 +131,7 @@ class CodedRows(RowSource):
                 )
                 joins.append(exp.Join(this=side, side="LEFT", on=_col(f"__d{j}", "r").eq(_col("v", alias))))
             query = exp.Select(expressions=select, joins=joins).from_(exp.to_table("r").as_("r"), copy=False)
-            query = query.with_("r", as_=rows, copy=False)  # type: ignore[arg-type]
-            got = self.con.sql(query.sql(dialect="duckdb")).to_arrow_table()
+            got = self.con.sql(self._over_rows(query)).to_arrow_table()
         finally:
             self.con.unregister(name)
         n = got.num_rows
@@ -205,7 +202,7 @@ class CodedRows(RowSource):
             remap[self.offsets[j] : self.offsets[j + 1]] = len(kept)
             remap[self.offsets[j] + np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
         codes, offsets = self.codes_np, self.offsets
-        out = np.empty((self.n, len(self.dims)), dtype=np.uint8)
+        out = np.empty((len(self.dims), self.n), dtype=np.uint8)
         self._each(lambda _k, lo, hi: kernel.top_codes(codes, remap, offsets, lo, hi, out))
         self.top_np = out
         self.top = top
@@ -215,24 +212,20 @@ class CodedRows(RowSource):
         self.codes_np = self.top_np = None
 
     def pairs(self) -> dict[tuple[int, int], np.ndarray]:
-        dims = len(self.dims)
-        stride = self.sizes + 1
-        pair_at = np.zeros((dims, dims), dtype=np.int64)
-        at = 0
-        groups = list(combinations(range(dims), 2))
-        for i, j in groups:
-            pair_at[i, j] = at
-            at += int(stride[i] * stride[j])
+        groups = list(combinations(range(len(self.dims)), 2))
+        first = np.array([i for i, _ in groups], dtype=np.int64)
+        second = np.array([j for _, j in groups], dtype=np.int64)
+        rows, cols = self.sizes[first] + 1, self.sizes[second] + 1
+        at = np.concatenate([[0], np.cumsum(rows * cols)]).astype(np.int64)
         top, p = self.top_np, self.p
-
         sums = self._run(
-            lambda w, lo, hi, out: kernel.pairs(top, p, w, stride, pair_at, lo, hi, out),
-            (self.periods, at),
+            lambda w, lo, hi, out: kernel.pairs(top, p, w, first, second, cols, at, lo, hi, out),
+            (self.periods, int(at[-1])),
         )
         out: dict[tuple[int, int], np.ndarray] = {}
-        for i, j in groups:
-            cells = sums[:, :, pair_at[i, j] : pair_at[i, j] + stride[i] * stride[j]]
-            out[(i, j)] = self._split(cells.reshape(self.measures, self.periods, stride[i], stride[j]))
+        for k, g in enumerate(groups):
+            cells = sums[:, :, at[k] : at[k + 1]].reshape(self.measures, self.periods, rows[k], cols[k])
+            out[g] = self._split(cells)
         return out
 
     def fetch(
