@@ -60,6 +60,8 @@ def test_coded_rows_give_row_source_tables(tmp_path: Path, measures: list[str], 
     labels, margins = portable.margins()
     got_labels, got_margins = coded.margins()
     assert got_labels == labels
+    days = pd.read_parquet(tmp_path / "e.parquet")["ts"].dt.date
+    assert coded.rows_read == coded.n == days.isin([DAY, *(b for b, _ in base)]).sum()
     assert "(none)" in labels[2]
     assert len(labels[1]) > ws.TOP_VALUES
     for want, got in zip(margins, got_margins, strict=True):
@@ -135,6 +137,13 @@ def test_explain_on_duckdb_reads_codes_and_finds_the_same_causes(tmp_path: Path)
     assert (("d1", "d1_1"), ("d3", "d3_0")) in found
     with mock.patch.object(project.engine, "name", "portable"):  # any other engine: RowSource
         slow = project.explain("events", day=date(2026, 5, 29), vs="previous", by=dims)
-    assert slow.causes is not None
-    assert [c.combination for c in slow.causes.causes] == [c.combination for c in fast.causes.causes]
-    assert np.allclose([c.share for c in slow.causes.causes], [c.share for c in fast.causes.causes])
+    with (
+        mock.patch.object(wide_codes, "MEMORY_SHARE", 0.0),  # rows too many to hold: RowSource
+        mock.patch.object(wide_codes.CodedRows, "pairs", autospec=True) as never,
+    ):
+        held_back = project.explain("events", day=date(2026, 5, 29), vs="previous", by=dims)
+    assert not never.called
+    for other in (slow, held_back):
+        assert other.causes is not None
+        assert [c.combination for c in other.causes.causes] == [c.combination for c in fast.causes.causes]
+        assert np.allclose([c.share for c in other.causes.causes], [c.share for c in fast.causes.causes])

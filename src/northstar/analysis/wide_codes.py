@@ -42,6 +42,15 @@ if TYPE_CHECKING:
     from northstar.project import Project
 
 _ROWS_PER_PART = 200_000  # below this a second thread costs more than it saves
+MEMORY_SHARE = 0.25  # of the machine's memory, at most, for the rows' codes (a cost bound)
+
+
+def _memory() -> int:
+    """The machine's physical memory in bytes (4 GiB when the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 4 << 30
 
 
 def _col(name: str, table: str | None = None) -> exp.Column:
@@ -66,6 +75,7 @@ class CodedRows(RowSource):
         self.top_np: np.ndarray | None = None
         self._names: list[list[str]] | None = None
         self._rows_sql: str | None = None
+        self.rows_read = 0
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -78,7 +88,11 @@ class CodedRows(RowSource):
 
     def _labels(self) -> list[list[str]]:
         parts = [
-            exp.select(exp.alias_(exp.Literal.number(j), "g"), exp.alias_(_col(f"__d{j}"), "v"))
+            exp.select(
+                exp.alias_(exp.Literal.number(j), "g"),
+                exp.alias_(_col(f"__d{j}"), "v"),
+                exp.alias_(exp.Count(this=exp.Star()), "n"),
+            )
             .from_("r")
             .group_by(_col(f"__d{j}"))
             for j in range(len(self.dims))
@@ -87,8 +101,11 @@ class CodedRows(RowSource):
         query = exp.select("*").from_(exp.paren(union).as_("u"), copy=False)
         got = self.con.sql(self._over_rows(query)).to_arrow_table()
         values: list[set[str]] = [set() for _ in self.dims]
-        for g, v in zip(got.column("g").to_pylist(), got.column("v").to_pylist(), strict=True):
+        groups = got.column("g").to_pylist()
+        for g, v in zip(groups, got.column("v").to_pylist(), strict=True):
             values[g].add(NONE_LABEL if v is None else v)
+        counts = np.asarray(got.column("n").to_numpy(), dtype=np.int64)
+        self.rows_read = int(counts[np.asarray(groups) == 0].sum()) if len(groups) else 0
         return [sorted(v) for v in values]
 
     def labels(self) -> list[list[str]]:
@@ -96,6 +113,14 @@ class CodedRows(RowSource):
         if self._names is None:
             self._names = self._labels()
         return self._names
+
+    def fits(self) -> bool:
+        """Whether the rows' codes fit in :data:`MEMORY_SHARE` of the machine's memory (about
+        ``12 + 16·M + 5·D`` bytes a row at the peak: the Arrow result and its NumPy copy, the kept
+        codes); else :class:`RowSource` does the work in the engine, which can spill to disk."""
+        self.labels()
+        per_row = 12 + 16 * self.measures + 5 * len(self.dims)
+        return self.rows_read * per_row <= MEMORY_SHARE * _memory()
 
     def _read(self) -> list[list[str]]:
         labels = self.labels()

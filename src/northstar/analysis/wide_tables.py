@@ -300,9 +300,12 @@ def wide_root_causes(
         from northstar.analysis.wide_codes import CodedRows
 
         coded = CodedRows(project, engine, measures, dims, period, base)
-        # narrow data: the margins by one GROUP BY, for the general path (no codes read)
         rows: RowSource = coded
-        labels, margins = coded.margins() if wide(coded.labels()) else RowSource.margins(coded)
+        if wide(coded.labels()) and coded.fits():
+            labels, margins = coded.margins()
+        else:  # narrow data (the general path needs only the margins), or rows too many to hold
+            rows = RowSource(project, engine, measures, dims, period, base)
+            labels, margins = rows.margins()
     else:
         rows = RowSource(project, engine, measures, dims, period, base)
         labels, margins = rows.margins()
