@@ -430,8 +430,8 @@ def test_rows_stored_in_entity_time_order(
     times=st.lists(st.integers(-3, 3), min_size=120, max_size=120),
 )
 def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
-    """The radix sort in bucket ranges (insertion sort within small buckets, merge sort within
-    large ones) equals NumPy's stable lexsort, for any number of ranges."""
+    """The radix sort (insertion sort within small buckets, merge sort within large ones) equals
+    NumPy's stable lexsort, for any number of threads."""
     from northstar.analysis import funnel_kernel
 
     bucket = np.array(buckets, dtype=np.int64)
@@ -440,8 +440,8 @@ def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], tim
     bucket = np.concatenate([bucket, np.full(40, 7)])
     t = np.concatenate([t, np.arange(40)[::-1] % 5])
     m = np.arange(len(t), dtype=np.uint8)
-    for parts in (1, 2, 3, 8, 20):  # the bucket ranges sorted in threads; more parts than buckets
-        order, key, t2, m2 = funnel_fast.group_rows(bucket, 8, t, m, parts)
+    for threads in (1, 2, 3, 8, 200):  # rows and partitions shared out among threads; more than rows
+        order, key, t2, m2 = funnel_fast.group_rows(bucket, 8, t, m, threads)
         assert order.tolist() == np.lexsort((t, bucket)).tolist()
         assert (key.tolist(), t2.tolist(), m2.tolist()) == (
             bucket[order].tolist(),
@@ -457,6 +457,22 @@ def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], tim
         assert not funnel_kernel.grouped(bucket, 8, t)
     split = np.concatenate([[7], bucket, [6, 7]])  # bucket 7 in two places
     assert not funnel_kernel.grouped(split, 8, np.zeros(len(split), dtype=np.int64))
+
+
+def test_group_rows_with_many_buckets() -> None:
+    """Buckets beyond the 1,024 partitions (low bits sorted in each partition), uneven sizes,
+    equal times: the same as NumPy's stable lexsort for 1 to 5 threads."""
+    rng = np.random.default_rng(8)
+    n_buckets = 70_001
+    bucket = np.concatenate([rng.integers(0, n_buckets, 30_000), np.full(50, 12_345), [n_buckets - 1]])
+    t = rng.integers(0, 40, len(bucket))
+    m = rng.integers(0, 256, len(bucket)).astype(np.uint8)
+    expected = np.lexsort((t, bucket))
+    for threads in range(1, 6):
+        order, key, t2, m2 = funnel_fast.group_rows(bucket, n_buckets, t, m, threads)
+        assert np.array_equal(order, expected)
+        assert np.array_equal(key, bucket[expected]) and np.array_equal(t2, t[expected])
+        assert np.array_equal(m2, m[expected])
 
 
 def test_refuses_other_engines(tmp_path: Path) -> None:

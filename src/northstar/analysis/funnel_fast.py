@@ -442,41 +442,48 @@ def _grouping(
 
 
 def group_rows(
-    bucket: np.ndarray, n_buckets: int, t: np.ndarray, m: np.ndarray, parts: int | None = None
+    bucket: np.ndarray, n_buckets: int, t: np.ndarray, m: np.ndarray, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The rows ordered by (bucket, t), stably: (order, bucket, t, m) in the new order, where
-    ``order`` maps each new row to its old number. The buckets are split into ``parts`` ranges
-    (default: one per core, for enough rows), each sorted in its own thread
-    (:func:`funnel_kernel.split_rows`, :func:`funnel_kernel.group_part`). Needs fewer than
-    2**32 rows and buckets."""
+    ``order`` maps each new row to its old number. Needs fewer than 2**32 rows and buckets.
+
+    A most-significant-digit radix sort in two steps (:mod:`funnel_kernel`): the rows are
+    written out by partition (the bucket's high 10 bits at most: at most 1,024 places written
+    at once), each thread its own slice of rows into its own part of each partition; then each
+    partition is counting-sorted on the low bits in cache, the partitions shared out among the
+    threads by rows. ``threads``: default one per core, for enough rows."""
     n = len(bucket)
-    if parts is None:
-        parts = _parts(n)
-    parts = max(1, min(parts, n_buckets))
-    packed, starts = kernel.split_rows(bucket, n_buckets, parts)
-    bases = [(p * n_buckets + parts - 1) // parts for p in range(parts + 1)]
-    spare = np.empty(n, dtype=np.uint64)
+    threads = _parts(n) if threads is None else max(1, threads)
+    bits = max(1, (n_buckets - 1).bit_length())
+    low_bits = bits - min(bits, 10)
+    parts = ((n_buckets - 1) >> low_bits) + 1 if n_buckets else 1
+    rows = [n * k // threads for k in range(threads + 1)]
+    counts = [np.zeros(parts, dtype=np.int64)] * threads
+
+    def count(k: int) -> None:
+        counts[k] = kernel.partition_counts(bucket, low_bits, parts, rows[k], rows[k + 1])
+
+    _each(count, threads)
+    per_part = np.sum(counts, axis=0)
+    starts = np.concatenate([[0], np.cumsum(per_part)])
+    cursors = [starts[:-1] + sum(counts[:k], np.zeros(parts, dtype=np.int64)) for k in range(threads)]
+    packed = np.empty(n, dtype=np.uint64)
+    times = np.empty(n, dtype=t.dtype)
+
+    def scatter(k: int) -> None:
+        kernel.partition_rows(bucket, t, low_bits, rows[k], rows[k + 1], cursors[k], packed, times)
+
+    _each(scatter, threads)
     order = np.empty(n, dtype=np.int64)
     key = np.empty(n, dtype=np.int64)
     t2 = np.empty(n, dtype=t.dtype)
     m2 = np.empty(n, dtype=m.dtype)
+    cuts = [0, *(int(np.searchsorted(starts, n * k // threads)) for k in range(1, threads)), parts]
 
-    def run(p: int) -> None:
-        a, b = starts[p], starts[p + 1]
-        kernel.group_part(
-            packed[a:b],
-            spare[a:b],
-            bases[p],
-            bases[p + 1] - bases[p],
-            t,
-            m,
-            order[a:b],
-            key[a:b],
-            t2[a:b],
-            m2[a:b],
-        )
+    def sort(k: int) -> None:
+        kernel.sort_partitions(packed, times, starts, cuts[k], cuts[k + 1], low_bits, m, order, key, t2, m2)
 
-    _each(run, parts)
+    _each(sort, threads)
     return order, key, t2, m2
 
 

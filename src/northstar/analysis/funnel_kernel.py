@@ -5,9 +5,10 @@ file, or in the user's cache folder when that is read-only). They work on plain 
 
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
-- :func:`split_rows` and :func:`group_part` — the rows grouped by entity bucket, each group
-  sorted by time (a radix sort, then a small sort per entity), for rows read in any order: the
-  buckets are split into one range per core, and each range sorted in its own thread;
+- :func:`partition_counts`, :func:`partition_rows` and :func:`sort_partitions` — the rows
+  grouped by entity bucket, each group sorted by time, for rows read in any order: a radix
+  partition on the bucket's high bits, then a counting sort of each partition in cache and a
+  small sort per entity; each step runs in one thread per core over its own rows or partitions;
 - :func:`count_runs` and :func:`best_attempts` — the funnel itself: for every entity, every
   attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
   the best attempt per entity (per entity and entry period) is kept.
@@ -22,7 +23,15 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["best_attempts", "count_runs", "entity_start", "group_part", "grouped", "split_rows"]
+__all__ = [
+    "best_attempts",
+    "count_runs",
+    "entity_start",
+    "grouped",
+    "partition_counts",
+    "partition_rows",
+    "sort_partitions",
+]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
 
@@ -42,90 +51,91 @@ def grouped(bucket: Any, n_buckets: int, t: Any) -> bool:  # pragma: no cover - 
     return True
 
 
-_RADIX = 11  # bits per radix pass: 2,048 output streams, which stay in cache
+@njit(cache=True, nogil=True)
+def partition_counts(bucket: Any, low_bits: int, parts: int, r0: int, r1: int) -> Any:  # pragma: no cover
+    """How many of rows ``r0`` … ``r1 - 1`` fall in each partition ``bucket >> low_bits``
+    (the first step of :func:`partition_rows`, one slice of rows per thread)."""
+    counts = np.zeros(parts, dtype=np.int64)
+    for i in range(r0, r1):
+        counts[bucket[i] >> low_bits] += 1
+    return counts
 
 
 @njit(cache=True, nogil=True)
-def split_rows(bucket: Any, n_buckets: int, parts: int) -> Any:  # pragma: no cover - compiled
-    """The first step of grouping rows: (bucket - base) << 32 | row number for every row, laid
-    out by part, where part p holds the buckets [p·n/parts, (p+1)·n/parts) and ``base`` is
-    the part's first bucket. Returns (packed, starts): part p's rows are
-    ``packed[starts[p]:starts[p + 1]]``, in row order. :func:`group_part` then sorts each
-    part on its own (in a thread each). Needs fewer than 2**32 rows and buckets."""
-    n = len(bucket)
-    starts = np.zeros(parts + 1, dtype=np.int64)
-    for i in range(n):
-        starts[bucket[i] * parts // n_buckets + 1] += 1
-    for p in range(parts):
-        starts[p + 1] += starts[p]
-    cursor = starts[:-1].copy()
-    packed = np.empty(n, dtype=np.uint64)
-    for i in range(n):
-        p = bucket[i] * parts // n_buckets
-        base = (p * n_buckets + parts - 1) // parts  # the smallest bucket b with b·parts // n == p
-        packed[cursor[p]] = (np.uint64(bucket[i] - base) << np.uint64(32)) | np.uint64(i)
-        cursor[p] += 1
-    return packed, starts
-
-
-@njit(cache=True, nogil=True)
-def group_part(
-    packed: Any, spare: Any, base: int, span: int, t: Any, m: Any, order: Any, key: Any, t2: Any, m2: Any
+def partition_rows(
+    bucket: Any, t: Any, low_bits: int, r0: int, r1: int, cursor: Any, packed: Any, times: Any
 ) -> None:  # pragma: no cover - compiled
-    """One part of :func:`split_rows`: its rows ordered by (bucket, t), stably, written to
-    ``order`` (each new row's number in the table), ``key`` (its bucket), ``t2`` and ``m2``
-    (its time and flags), all slices of the part's length; ``packed`` and ``spare`` (the same
-    length) are scratch. ``span``: the buckets in the part (from ``base``).
+    """Rows ``r0`` … ``r1 - 1`` written by partition (``bucket >> low_bits``), each partition's
+    next free place in ``cursor``: as (bucket's low bits) << 32 | row number in ``packed`` and
+    the row's time in ``times``. Each partition covers 2**low_bits buckets; with at most 1,024
+    partitions the writes go to few enough places at once to stay sequential."""
+    low = (1 << low_bits) - 1
+    for i in range(r0, r1):
+        p = bucket[i] >> low_bits
+        c = cursor[p]
+        packed[c] = (np.uint64(bucket[i] & low) << np.uint64(32)) | np.uint64(i)
+        times[c] = t[i]
+        cursor[p] = c + 1
 
-    First a least-significant-digit radix sort of the packed rows on the bucket, 11 bits a
-    pass (two passes for up to 4M buckets): each pass reads one array in order and writes
-    2,048 sequential streams, where a one-pass counting sort over all the buckets writes to
-    random places (twice as slow at 4M rows). Then times and flags are gathered, and each
-    bucket's rows sorted by time (insertion sort for small buckets, a stable merge sort for
-    large ones)."""
-    n = len(packed)
-    bits = 1
-    while (1 << bits) < span:
-        bits += 1
-    digit_mask = np.uint64((1 << _RADIX) - 1)
-    for p in range((bits + _RADIX - 1) // _RADIX):
-        shift = np.uint64(32 + p * _RADIX)
-        counts = np.zeros((1 << _RADIX) + 1, dtype=np.int64)
-        for i in range(n):
-            counts[((packed[i] >> shift) & digit_mask) + 1] += 1
-        for d in range(1 << _RADIX):
-            counts[d + 1] += counts[d]
-        for i in range(n):
-            d = (packed[i] >> shift) & digit_mask
-            spare[counts[d]] = packed[i]
-            counts[d] += 1
-        packed, spare = spare, packed
+
+@njit(cache=True, nogil=True)
+def sort_partitions(
+    packed: Any,
+    times: Any,
+    starts: Any,
+    p0: int,
+    p1: int,
+    low_bits: int,
+    m: Any,
+    order: Any,
+    key: Any,
+    t2: Any,
+    m2: Any,
+) -> None:  # pragma: no cover - compiled
+    """Partitions ``p0`` … ``p1 - 1`` of :func:`partition_rows` (partition p in
+    ``starts[p]:starts[p + 1]``) each put in (bucket, time) order, stably: a counting sort on
+    the bucket's low bits (a partition's few thousand rows and 2**low_bits counters stay in
+    cache), then each bucket's rows sorted by time (insertion sort; a stable merge sort for
+    buckets of more than 32 rows). Writes ``order`` (each new row's number in the table),
+    ``key`` (its bucket), ``t2`` and ``m2`` (its time and flags) at the same places."""
+    size = 1 << low_bits
+    counts = np.zeros(size + 1, dtype=np.int64)
     low = np.uint64(0xFFFFFFFF)
-    for j in range(n):
-        row = np.int64(packed[j] & low)
-        order[j] = row
-        key[j] = np.int64(packed[j] >> np.uint64(32)) + base
-        t2[j] = t[row]
-        m2[j] = m[row]
-    lo = 0
-    while lo < n:
-        hi = lo + 1
-        while hi < n and key[hi] == key[lo]:
-            hi += 1
-        if hi - lo <= _SMALL:
-            for i in range(lo + 1, hi):
-                when, row, flags = t2[i], order[i], m2[i]
-                j = i - 1
-                while j >= lo and t2[j] > when:
-                    t2[j + 1], order[j + 1], m2[j + 1] = t2[j], order[j], m2[j]
-                    j -= 1
-                t2[j + 1], order[j + 1], m2[j + 1] = when, row, flags
-        else:
-            perm = np.argsort(t2[lo:hi], kind="mergesort")
-            order[lo:hi] = order[lo:hi][perm]
-            t2[lo:hi] = t2[lo:hi][perm]
-            m2[lo:hi] = m2[lo:hi][perm]
-        lo = hi
+    for p in range(p0, p1):
+        a, b = starts[p], starts[p + 1]
+        counts[:] = 0
+        for i in range(a, b):
+            counts[np.int64(packed[i] >> np.uint64(32)) + 1] += 1
+        for d in range(size):
+            counts[d + 1] += counts[d]
+        for i in range(a, b):
+            row = np.int64(packed[i] & low)
+            d = np.int64(packed[i] >> np.uint64(32))
+            j = a + counts[d]
+            counts[d] += 1
+            order[j] = row
+            key[j] = (p << low_bits) | d
+            t2[j] = times[i]
+            m2[j] = m[row]
+        lo = a
+        while lo < b:
+            hi = lo + 1
+            while hi < b and key[hi] == key[lo]:
+                hi += 1
+            if hi - lo <= _SMALL:
+                for i in range(lo + 1, hi):
+                    when, row, flags = t2[i], order[i], m2[i]
+                    j = i - 1
+                    while j >= lo and t2[j] > when:
+                        t2[j + 1], order[j + 1], m2[j + 1] = t2[j], order[j], m2[j]
+                        j -= 1
+                    t2[j + 1], order[j + 1], m2[j + 1] = when, row, flags
+            else:
+                perm = np.argsort(t2[lo:hi], kind="mergesort")
+                order[lo:hi] = order[lo:hi][perm]
+                t2[lo:hi] = t2[lo:hi][perm]
+                m2[lo:hi] = m2[lo:hi][perm]
+            lo = hi
 
 
 @njit(cache=True, nogil=True)
