@@ -246,6 +246,7 @@ class _Search:
         self.l0 = float(_log(*self.rv(total))[0])
         self.phi2 = 0.0
         self.pair_z: dict[tuple[int, int], np.ndarray] = {}
+        self.outside_memo: dict[tuple[Key, tuple[Key, ...]], np.ndarray] = {}
 
     def rv(self, vector: np.ndarray) -> tuple[float, float]:
         r, e = test_values(vector[:, None], self.t.ratio, self.rate)
@@ -253,7 +254,15 @@ class _Search:
 
     def outside(self, key: Key, accepted: list[Key]) -> np.ndarray:
         """The vector of ``key`` on its rows outside the accepted causes (inclusion–exclusion
-        over the accepted causes it is consistent with)."""
+        over the accepted causes it is consistent with); memoised until the tables change (every
+        candidate's test in a round of :meth:`greedy` reads the total's and its values')."""
+        memo_key = (key, tuple(accepted))
+        got = self.outside_memo.get(memo_key)
+        if got is None:
+            got = self.outside_memo[memo_key] = self._outside(key, accepted)
+        return got
+
+    def _outside(self, key: Key, accepted: list[Key]) -> np.ndarray:
         if any(set(a) <= set(key) for a in accepted):
             return np.zeros_like(self.n.total)
         v = np.zeros_like(self.n.total)
@@ -400,6 +409,7 @@ def search(t: Tables, phi1: float, fetch: Fetch, max_causes: int = 10) -> list[F
     t.cells.update(fetched)
     t.triples.update(triples)
     s.n.memo.clear()
+    s.outside_memo.clear()
     drilled_pairs = [k for k in fetched if len(k) == 2]
     candidates = values + pairs + drilled_pairs + s.triple_candidates(fetched)
     final = s.greedy(candidates, max_causes)
