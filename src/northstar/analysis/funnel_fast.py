@@ -370,9 +370,12 @@ def _plain_step_sql(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) 
     keep = [exp.column(c, quoted=True) for c in cols]
     listed = exp.Array(expressions=[exp.Literal.string(n) for n in names])
     place = exp.func("list_position", listed, exp.column("ev", quoted=True)).as_("p", quoted=True)
+    source = sqlglot.parse_one(inner, read="duckdb")
+    if not isinstance(source, exp.Query):
+        raise InternalError(f"the funnel's step rows compiled to {type(source).__name__}, not a query")
     placed = (
         sqlglot.select(*keep, exp.column("s", quoted=True), place)
-        .from_(sqlglot.parse_one(inner, read="duckdb").subquery("r"))
+        .from_(source.subquery("r"))
         .where(exp.column("e", quoted=True).is_(exp.null()).not_())
     )
     p = exp.column("p", quoted=True)

@@ -110,11 +110,11 @@ def sort_partitions(
             counts[d + 1] += counts[d]
         for i in range(a, b):
             row = np.int64(packed[i] & low)
-            d = np.int64(packed[i] >> np.uint64(32))
-            j = a + counts[d]
-            counts[d] += 1
+            digit = np.int64(packed[i] >> np.uint64(32))
+            j = a + counts[digit]
+            counts[digit] += 1
             order[j] = row
-            key[j] = (p << low_bits) | d
+            key[j] = (p << low_bits) | digit
             t2[j] = times[i]
             m2[j] = m[row]
         lo = a
