@@ -125,7 +125,7 @@ class CodedRows(RowSource):
     def _read(self) -> list[list[str]]:
         labels = self.labels()
         wide = max((len(lb) for lb in labels), default=0) > 65_535
-        code_type = exp.DataType.build("UINTEGER" if wide else "USMALLINT", dialect="duckdb")
+        code_type = pa.uint32() if wide else pa.uint16()
         name = f"__ns_wide_labels_{uuid.uuid4().hex}"
         g, v, c = [], [], []
         for j, names in enumerate(labels):
@@ -133,9 +133,7 @@ class CodedRows(RowSource):
                 g.append(j)
                 v.append(label)
                 c.append(i)
-        self.con.register(
-            name, pa.table({"g": pa.array(g, pa.int32()), "v": v, "c": pa.array(c, pa.int64())})
-        )
+        self.con.register(name, pa.table({"g": pa.array(g, pa.int32()), "v": v, "c": pa.array(c, code_type)}))
         try:
             select: list[Any] = [_col(_P, "r")]
             select += [
@@ -145,9 +143,10 @@ class CodedRows(RowSource):
             joins = []
             for j, names in enumerate(labels):
                 alias = f"l{j}"
-                none = names.index(NONE_LABEL) if NONE_LABEL in names else 0
-                code = exp.func("COALESCE", _col("c", alias), exp.Literal.number(none))
-                select.append(exp.alias_(exp.cast(code, code_type), f"c{j}"))
+                code: Any = _col("c", alias)
+                if NONE_LABEL in names:  # a missing value joins no label: its code is (none)'s
+                    code = exp.func("COALESCE", code, exp.Literal.number(names.index(NONE_LABEL)))
+                select.append(exp.alias_(code, f"c{j}"))
                 side = (
                     exp.select("v", "c")
                     .from_(exp.to_table(name, quoted=True))
