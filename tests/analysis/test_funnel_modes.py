@@ -451,3 +451,18 @@ def test_the_title_states_windows_and_exclusions(tmp_path: Path) -> None:
 
 
 ROWS_FOR_TITLE = [(0, "u1", "a", "web"), (1, "u1", "b", "web"), (2, "u1", "c", "web")]
+
+
+def test_histogram_bins_are_numpys() -> None:
+    """The histogram's bins (lower ≤ x < upper, the last one closed at the window) equal
+    np.histogram's on random values, every edge itself, NaN and values outside the window."""
+    from northstar.analysis.funnels import HISTOGRAM_EDGES, histogram
+
+    rng = np.random.default_rng(1)
+    for within in (60, 3600, 86400, 7 * 86400):
+        edges = [e for e in HISTOGRAM_EDGES if e < within] + [within]
+        values = np.concatenate(
+            [rng.uniform(0, within, 500), np.asarray(edges, float), [np.nan, -1, within + 1]]
+        )
+        expected, _ = np.histogram(values[~np.isnan(values)], bins=np.asarray(edges, float))
+        assert histogram(values, within)["entities"].tolist() == expected.tolist()

@@ -35,6 +35,7 @@ Everything runs in the engine (Ibis): one join per step, one union and two aggre
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -528,10 +529,23 @@ def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:
     edges = [e for e in HISTOGRAM_EDGES if e < within_seconds] + [within_seconds]
     values = np.asarray(seconds, dtype="float64")
     values = values[~np.isnan(values)]
-    counts, _ = np.histogram(values, bins=np.asarray(edges, dtype="float64"))
+    # np.histogram's bins (the last one closed) without its sort of the values
+    bins = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right") - 1
+    bins[values == edges[-1]] = len(edges) - 2
+    counts = np.bincount(bins[(bins >= 0) & (bins < len(edges) - 1)], minlength=len(edges) - 1)
     return pd.DataFrame(
         {"lower_seconds": edges[:-1], "upper_seconds": edges[1:], "entities": counts.astype(int)}
     )
+
+
+class _InLine:
+    """A stand-in for a thread pool that runs each call at once (small funnels)."""
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    def shutdown(self) -> None:
+        pass
 
 
 def _summarise(
@@ -544,6 +558,8 @@ def _summarise(
     within_s = parse_duration_days(spec.within) * 86400
     groups: list[tuple[Any, pd.DataFrame]] = list(df.groupby("b", dropna=False)) if by else [(None, df)]
     step_rows, time_rows, hist = [], [], []
+    # the quantiles (a partial sort each) in two threads: NumPy lets go of the GIL while sorting
+    pool = ThreadPoolExecutor(2) if len(df) >= 100_000 else _InLine()
     for value, g in groups:
         # NumPy, not pandas, per column: a quarter of the time on 600,000 entities
         level = g["level"].to_numpy()
@@ -552,10 +568,10 @@ def _summarise(
         for k in range(1, n + 1):
             c = counts[k - 1]
             row: dict[str, Any] = {} if by is None else {by: value}
-            gap = float("nan"), float("nan")
+            gap: Any = (float("nan"), float("nan"))
             if k > 1 and spec.order != "any":
                 prev = 0.0 if k == 2 else reach[k - 1]
-                gap = _quantiles((reach[k] - prev)[level >= k])
+                gap = pool.submit(_quantiles, (reach[k] - prev)[level >= k])
             row.update(
                 step=k,
                 step_name=names[k - 1],
@@ -565,19 +581,24 @@ def _summarise(
                 if k > 1 and counts[k - 2]
                 else (1.0 if k == 1 and c else float("nan")),
                 dropped=counts[k - 2] - c if k > 1 else 0,
-                median_seconds=gap[0],
-                p90_seconds=gap[1],
+                median_seconds=gap,
+                p90_seconds=None,
             )
             step_rows.append(row)
         done = g["seconds"].to_numpy(dtype="float64", na_value=np.nan)[level == n]
         t: dict[str, Any] = {} if by is None else {by: value}
-        med, p90 = _quantiles(done)
-        t.update(converted=len(done), median_seconds=med, p90_seconds=p90)
+        t.update(converted=len(done), median_seconds=pool.submit(_quantiles, done), p90_seconds=None)
         time_rows.append(t)
         h = histogram(done, within_s)
         if by is not None:
             h.insert(0, by, value)
         hist.append(h)
+    for r in (*step_rows, *time_rows):  # (median, p90) pairs, as they finish
+        med, p90 = (
+            r["median_seconds"].result() if isinstance(r["median_seconds"], Future) else r["median_seconds"]
+        )
+        r.update(median_seconds=med, p90_seconds=p90)
+    pool.shutdown()
     keys = [by] if by else []
     step_cols = [*keys, "step", "step_name", "entities", "conversion", "step_conversion", "dropped"]
     steps = pd.DataFrame(step_rows, columns=[*step_cols, "median_seconds", "p90_seconds"])
