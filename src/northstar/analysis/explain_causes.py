@@ -7,7 +7,8 @@ the ``by`` dimensions:
   :data:`MAX_VALUES` values) of metrics that add up row by row (``count`` / ``sum``, or a ratio
   of two on one source): the interaction search of :mod:`northstar.analysis.wide_search` on
   tables from :mod:`northstar.analysis.wide_tables` (margins, pairs of each dimension's largest
-  values, triples where the pairs point), all aggregated by the engine.
+  values, triples where the pairs point), all aggregated by the engine (on DuckDB summed from
+  the rows read once as integer codes: :mod:`northstar.analysis.wide_codes`).
 - **Other wide data** (distinct counts and other metrics that do not add up over rows): one
   GROUP BY per dimension through ``Project.query``, the value test of
   :mod:`northstar.analysis.slice_test` choosing a leaf table, its slice search, and a drill-down

@@ -52,9 +52,10 @@ tables (4-bit codes, 16 × 16 cells per pair of dimensions): a cost bound, not a
 the value test found come first, and beyond the 15 largest a value rarely holds enough rows for a
 combination with other values to stand out from Poisson noise; :data:`TRIPLE_TABLES` = 10
 triples of dimensions fetched on pair evidence (each one more engine GROUP BY: the time they cost).
-The time is the engine's: the margins, the code table and the 190 pair GROUP BYs for 20
-dimensions over 1M rows take about 2–3 s on a shared 2-core machine (``benchmarks/README.md``);
-the search itself takes under 0.1 s.
+The time is in reading the tables: for 20 dimensions over 1M rows on a shared 2-core machine
+about 0.7 s on DuckDB (:mod:`northstar.analysis.wide_codes`: two queries, then compiled passes)
+and 2–3 s through engine GROUP BYs (:mod:`northstar.analysis.wide_tables`, other engines); the
+search itself takes under 0.1 s (``benchmarks/README.md``).
 """
 
 from __future__ import annotations

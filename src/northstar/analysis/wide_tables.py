@@ -12,9 +12,12 @@ rows in the period and its baseline periods:
   cached codes (190 GROUP BYs for 20 dimensions: the bulk of the time);
 - **drills** and **triples**: GROUP BYs over the cached codes within a slice, or by three codes.
 
-Nothing row-level reaches Python: each query returns at most (periods × cells) rows. Other
-metrics (distinct counts, medians, …) do not add up over rows and take the general path
-(``Project.query`` per GROUP BY) in :mod:`northstar.analysis.explain`.
+Nothing row-level reaches Python: each query returns at most (periods × cells) rows. That is the
+portable path (:class:`RowSource`, every engine). On DuckDB, :class:`northstar.analysis.wide_codes.CodedRows`
+computes the same tables (equal by test) from the rows read once as integer codes and summed in
+compiled loops, about 3× faster (``benchmarks/README.md``, ``rca_wide.py``), when the codes fit
+in memory. Other metrics (distinct counts, medians, …) do not add up over rows and take the
+general path (``Project.query`` per GROUP BY) in :mod:`northstar.analysis.explain`.
 """
 
 from __future__ import annotations
