@@ -28,7 +28,7 @@ def _project(tmp_path: Path, n: int = 20_000) -> Project:
             "a": rng.choice(["x", "y", "z"], n),
             # more values than the pair tables keep (so "other" holds rows), Zipf-like
             "b": [f"b{v}" for v in np.minimum(rng.zipf(1.6, n), 40)],
-            "c": rng.choice(["p", "q", None], n),
+            "c": rng.choice(["p", "q", None, "(none)"], n),  # a missing value and its label's text
             "d": rng.integers(0, 25, n),  # a number: read as text
             "amount": rng.uniform(0, 10, n).round(2),
             "ok": rng.integers(0, 2, n),
@@ -147,3 +147,50 @@ def test_explain_on_duckdb_reads_codes_and_finds_the_same_causes(tmp_path: Path)
         assert other.causes is not None
         assert [c.combination for c in other.causes.causes] == [c.combination for c in fast.causes.causes]
         assert np.allclose([c.share for c in other.causes.causes], [c.share for c in fast.causes.causes])
+
+
+def test_more_than_65535_values_take_four_byte_codes(tmp_path: Path) -> None:
+    """A dimension of more than 65,535 values (uint32 codes): margins, pairs and a drill of a
+    value past 65,535 equal RowSource's."""
+    rng = np.random.default_rng(2)
+    n = 140_000
+    frame = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2026-05-28") + pd.to_timedelta(rng.integers(0, 2 * 86400, n), unit="s"),
+            "u": [f"u{v:06d}" for v in rng.permutation(n) // 2],  # 70,000 values of 2 rows
+            "k": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    frame.to_parquet(tmp_path / "e.parquet", index=False)
+    spec = {
+        "project": {"name": "t", "timezone": "UTC"},
+        "sources": {"e": {"path": "e.parquet", "time": "ts"}},
+        "dimensions": {"u": {}, "k": {}},
+        "metrics": {"events": {"type": "count", "source": "e"}},
+    }
+    (tmp_path / "northstar.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    project = Project.load(tmp_path)
+    day, base = date(2026, 5, 29), [(date(2026, 5, 28),) * 2]
+    portable = RowSource(project, project.engine, ["events"], ["u", "k"], (day, day), base)
+    coded = CodedRows(project, project.engine, ["events"], ["u", "k"], (day, day), base)
+    labels, margins = portable.margins()
+    got_labels, got_margins = coded.margins()
+    assert got_labels == labels and len(labels[0]) == 70_000
+    assert coded.codes_np is not None and coded.codes_np.dtype == np.uint32
+    for want, got in zip(margins, got_margins, strict=True):
+        assert np.array_equal(got, want)
+    top = top_values(labels, margins, 1, [set(), set()])
+    portable.cache_codes(labels, top)
+    coded.cache_codes(labels, top)
+    try:
+        assert np.array_equal(coded.pairs()[(0, 1)], portable.pairs()[(0, 1)])
+        t = ws.Tables(["u", "k"], labels, margins, top, portable.pairs(), ratio=False)
+        late = ((0, 69_999),)
+        want, _ = portable.fetch(t, [late], [])
+        got, _ = coded.fetch(t, [late], [])
+        assert set(got) == set(want)
+        for key, vector in want.items():
+            assert np.array_equal(got[key], vector)
+    finally:
+        portable.release()
+        coded.release()

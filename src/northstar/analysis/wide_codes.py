@@ -221,12 +221,13 @@ class CodedRows(RowSource):
         return labels, vectors
 
     def cache_codes(self, labels: list[list[str]], top: list[list[int]]) -> None:
-        remap = np.empty(int(self.offsets[-1]), dtype=np.uint8)
+        kind = np.uint8 if max((len(k) for k in top), default=0) < 255 else np.uint16  # "other" fits
+        remap = np.empty(int(self.offsets[-1]), dtype=kind)
         for j, kept in enumerate(top):
             remap[self.offsets[j] : self.offsets[j + 1]] = len(kept)
             remap[self.offsets[j] + np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
         codes, offsets = self.codes_np, self.offsets
-        out = np.empty((len(self.dims), self.n), dtype=np.uint8)
+        out = np.empty((len(self.dims), self.n), dtype=kind)
         self._each(lambda _k, lo, hi: kernel.top_codes(codes, remap, offsets, lo, hi, out))
         self.top_np = out
         self.top = top

@@ -204,7 +204,8 @@ class RowSource:
         conds = []
         for d, v in key:
             label, col = t.labels[d][v], table[f"__d{d}"]
-            conds.append(col.isnull() if label == NONE_LABEL else col == label)
+            # (none) names a missing value and the text "(none)" alike, as in the margins
+            conds.append(col.isnull() | (col == label) if label == NONE_LABEL else col == label)
         return table.filter(*conds)
 
     def fetch(
