@@ -150,8 +150,8 @@ def test_explain_on_duckdb_reads_codes_and_finds_the_same_causes(tmp_path: Path)
 
 
 def test_more_than_65535_values_take_four_byte_codes(tmp_path: Path) -> None:
-    """A dimension of more than 65,535 values (uint32 codes): margins, pairs and a drill of a
-    value past 65,535 equal RowSource's."""
+    """A dimension of more than 65,535 values (uint32 codes) and 300 kept values (uint16 kept
+    codes): margins, pairs and a drill of a value past 65,535 equal RowSource's."""
     rng = np.random.default_rng(2)
     n = 140_000
     frame = pd.DataFrame(
@@ -180,9 +180,11 @@ def test_more_than_65535_values_take_four_byte_codes(tmp_path: Path) -> None:
     for want, got in zip(margins, got_margins, strict=True):
         assert np.array_equal(got, want)
     top = top_values(labels, margins, 1, [set(), set()])
+    top[0] = top[0] + [v for v in range(300) if v not in top[0]]  # 300 kept values: 2-byte kept codes
     portable.cache_codes(labels, top)
     coded.cache_codes(labels, top)
     try:
+        assert coded.top_np is not None and coded.top_np.dtype == np.uint16
         assert np.array_equal(coded.pairs()[(0, 1)], portable.pairs()[(0, 1)])
         t = ws.Tables(["u", "k"], labels, margins, top, portable.pairs(), ratio=False)
         late = ((0, 69_999),)
