@@ -93,8 +93,8 @@ class CodedRows(RowSource):
                 exp.alias_(_col(f"__d{j}"), "v"),
                 exp.alias_(exp.Count(this=exp.Star()), "n"),
             )
-            .from_("r")
-            .group_by(_col(f"__d{j}"))
+            .from_("r", copy=False)
+            .group_by(_col(f"__d{j}"), copy=False)
             for j in range(len(self.dims))
         ]
         union = exp.union(*parts, distinct=False, copy=False) if len(parts) > 1 else parts[0]
@@ -149,9 +149,9 @@ class CodedRows(RowSource):
                 select.append(exp.alias_(code, f"c{j}"))
                 side = (
                     exp.select("v", "c")
-                    .from_(exp.to_table(name, quoted=True))
-                    .where(exp.column("g").eq(exp.Literal.number(j)))
-                    .subquery(alias)
+                    .from_(exp.to_table(name, quoted=True), copy=False)
+                    .where(exp.column("g").eq(exp.Literal.number(j)), copy=False)
+                    .subquery(alias, copy=False)
                 )
                 joins.append(exp.Join(this=side, side="LEFT", on=_col(f"__d{j}", "r").eq(_col("v", alias))))
             query = exp.Select(expressions=select, joins=joins).from_(exp.to_table("r").as_("r"), copy=False)

@@ -264,7 +264,8 @@ class _Search:
         return got
 
     def _outside(self, key: Key, accepted: list[Key]) -> np.ndarray:
-        if any(set(a) <= set(key) for a in accepted):
+        keyset = set(key)
+        if any(keyset.issuperset(a) for a in accepted):
             return np.zeros_like(self.n.total)
         v = np.zeros_like(self.n.total)
 
