@@ -199,14 +199,14 @@ def ordered_funnel_fast(
         "entered": tl[rows_at].view(f"datetime64[{lunit}]"),
     }
     for k in range(2, n_steps + 1):
-        out[f"reach_{k}"] = reach[:, k - 2]  # NaN past the level: null in the portable frame
+        out[f"reach_{k}"] = reach[k - 2]  # NaN past the level: null in the portable frame
     if grain is not None:
         out["period"] = period[pos].view(f"datetime64[{lunit}]")
     if attribution == "first":
         out.update({b: _take(data.column(b), rows_at) for b in bnames})
     elif bnames:  # breakdowns make DuckDB sort the rows: the kernel's row numbers are the table's
         out.update(_smallest_in_runs(data, bnames, run_first, run_after))
-    frame = pd.DataFrame({c: v for c, v in out.items() if c not in bnames})
+    frame = pd.DataFrame({c: v for c, v in out.items() if c not in bnames}, copy=False)  # our arrays
     if bnames:
         breakdowns = pa.table({b: out[b] for b in bnames}).to_pandas()
         for b in bnames:
@@ -258,7 +258,7 @@ def _best_attempts(
     run_first = np.empty(n_out, dtype=np.int64)
     run_after = np.empty(n_out, dtype=np.int64)
     seconds = np.empty(n_out, dtype=np.float64)
-    reach = np.empty((n_out, max(n_steps - 1, 0)), dtype=np.float64)
+    reach = np.empty((max(n_steps - 1, 0), n_out), dtype=np.float64)  # one row per step: columns
     starts = np.cumsum([0, *counts])
 
     def run(j: int) -> None:
@@ -277,7 +277,7 @@ def _best_attempts(
             run_first[o:p],
             run_after[o:p],
             seconds[o:p],
-            reach[o:p],
+            reach[:, o:p],
         )
         if a:  # row numbers of the slice → of all rows
             pos[o:p] += a
@@ -367,43 +367,48 @@ def _plain_step_sql(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) 
     dtype = {"uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT"}[
         _flags_type(rows.n_steps)
     ]
-    keep = [exp.column(c, quoted=True) for c in cols]
+
+    def col(name: str) -> exp.Column:  # a new node for every use: the trees are built in place
+        return exp.column(name, quoted=True)
+
     listed = exp.Array(expressions=[exp.Literal.string(n) for n in names])
-    place = exp.func("list_position", listed, exp.column("ev", quoted=True)).as_("p", quoted=True)
+    place = exp.func("list_position", listed, col("ev")).as_("p", quoted=True)
     source = sqlglot.parse_one(inner, read="duckdb")
     if not isinstance(source, exp.Query):
         raise InternalError(f"the funnel's step rows compiled to {type(source).__name__}, not a query")
     placed = (
-        sqlglot.select(*keep, exp.column("s", quoted=True), place)
-        .from_(source.subquery("r"))
-        .where(exp.column("e", quoted=True).is_(exp.null()).not_())
+        sqlglot.select(*[col(c) for c in cols], col("s"), place, copy=False)
+        .from_(source.subquery("r", copy=False), copy=False)
+        .where(exp.Not(this=exp.Is(this=col("e"), expression=exp.null())), copy=False)
     )
-    p = exp.column("p", quoted=True)
     table_of_bits = exp.cast(
         exp.Array(expressions=[exp.Literal.number(b) for b in bits]), f"{dtype}[]", dialect="duckdb"
+    )
+    first_out_of_range = exp.And(
+        this=exp.EQ(this=col("p"), expression=exp.Literal.number(1)), expression=exp.Not(this=col("s"))
     )
     m = exp.Case(
         ifs=[
             exp.If(
-                this=exp.and_(p.eq(1), exp.not_(exp.column("s", quoted=True))),
+                this=first_out_of_range,
                 true=exp.cast(exp.Literal.number(bits[0] & ~1), dtype, dialect="duckdb"),
             )
         ],
-        default=exp.func("list_extract", table_of_bits, p),
+        default=exp.func("list_extract", table_of_bits, col("p")),
     )
     query = (
-        sqlglot.select(*keep, exp.cast(m, dtype, dialect="duckdb").as_("m", quoted=True))
-        .from_(placed.subquery("q"))
-        .where(p.neq(0))
+        sqlglot.select(
+            *[col(c) for c in cols], exp.cast(m, dtype, dialect="duckdb").as_("m", quoted=True), copy=False
+        )
+        .from_(placed.subquery("q", copy=False), copy=False)
+        .where(exp.NEQ(this=col("p"), expression=exp.Literal.number(0)), copy=False)
     )
     if rows.by:
         query = query.order_by(
-            exp.column("e", quoted=True),
-            exp.column("t", quoted=True),
-            *[
-                exp.Ordered(this=exp.column(f"b{i}", quoted=True), nulls_first=False)
-                for i in range(len(rows.by))
-            ],
+            col("e"),
+            col("t"),
+            *[exp.Ordered(this=col(f"b{i}"), nulls_first=False) for i in range(len(rows.by))],
+            copy=False,
         )
     return query.sql(dialect="duckdb")
 

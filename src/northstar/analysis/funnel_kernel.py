@@ -186,7 +186,7 @@ def best_attempts(
     inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
     ``run_after``, ``seconds`` and ``reach``: the best attempt's step-1 row, the last step it
     reached, the bounds of the (entity, time) run of that step's row, the seconds from the
-    start to that step, and the seconds from the start to each step 2 … n (``reach[:, k-2]``,
+    start to that step, and the seconds from the start to each step 2 … n (``reach[k-2, :]``,
     NaN past ``level``). The caller may run it on separate slices of entities in threads (the
     loop releases the GIL), each writing its own slice of the outputs.
 
@@ -260,7 +260,7 @@ def best_attempts(
                 run_after[out] = hi
                 seconds[out] = (times[lvl - 1] - s) / per_second
                 for k in range(1, n_steps):
-                    reach[out, k - 1] = (times[k] - s) / per_second if k < lvl else np.nan
+                    reach[k - 1, out] = (times[k] - s) / per_second if k < lvl else np.nan
         if have:
             out += 1
         a = b
