@@ -53,6 +53,14 @@ def _memory() -> int:
         return 4 << 30
 
 
+def _fill(out: np.ndarray, column: pa.ChunkedArray) -> None:
+    """``out[:] = column``, chunk by chunk (one copy; the column has no nulls)."""
+    at = 0
+    for chunk in column.chunks:
+        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        at += len(chunk)
+
+
 def _col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
@@ -160,13 +168,14 @@ class CodedRows(RowSource):
             self.con.unregister(name)
         n = got.num_rows
         self.n = n
-        self.p = np.ascontiguousarray(got.column(_P).to_numpy(), dtype=np.int64)
+        self.p = np.empty(n, dtype=np.int64)
+        _fill(self.p, got.column(_P))
         self.m = np.empty((self.measures, n), dtype=np.float64)
         for i in range(self.measures):
-            self.m[i] = got.column(f"__m{i}").to_numpy()
+            _fill(self.m[i], got.column(f"__m{i}"))
         codes = np.empty((len(self.dims), n), dtype=np.uint32 if wide else np.uint16)
         for j in range(len(self.dims)):
-            codes[j] = got.column(f"c{j}").to_numpy()
+            _fill(codes[j], got.column(f"c{j}"))
         self.codes_np = codes
         self.offsets = np.concatenate([[0], np.cumsum([len(lb) for lb in labels])]).astype(np.int64)
         return labels
