@@ -29,7 +29,8 @@ from numba import njit
 
 __all__ = ["margins", "pairs", "slices", "top_codes", "triples"]
 
-_BLOCK = 512  # rows per block: their cells (8 bytes each) and codes stay in the L1 cache
+_BLOCK = 512  # rows per block: their cells (8 bytes each) and codes stay in the L1 cache; 256 to
+# 16,384 rows all took 0.12-0.13 s for the benchmark's pairs, so the choice is not critical
 
 
 @njit(cache=True, nogil=True)
