@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from northstar.engine.base import Engine
     from northstar.project import Project
 
-_ROWS_PER_PART = 200_000  # one thread per core when each gets this many rows (a cost bound: fewer
-# rows take a few milliseconds on one core)
+_ROWS_PER_PART = 200_000  # one thread per core when each gets this many rows (a cost bound: below
+# it the passes take tens of milliseconds on one core)
 MEMORY_SHARE = 0.25  # of the machine's memory, at most, for the rows' codes (a cost bound)
 
 
