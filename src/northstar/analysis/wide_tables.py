@@ -313,16 +313,16 @@ def wide_root_causes(
     else:
         rows = RowSource(project, engine, measures, dims, period, base)
         labels, margins = rows.margins()
-    for j, d in enumerate(dims):
-        key = (tuple(measures), (d,))
-        if key not in memo:
-            frame = pd.DataFrame({d: labels[j]})
-            for i, m in enumerate(measures):
-                frame[f"{m}_real"] = margins[j][2 * i]
-            for i, m in enumerate(measures):
-                frame[f"{m}_expected"] = margins[j][2 * i + 1]
-            memo[key] = frame
-    if not wide(labels):
+    if not wide(labels):  # the general path takes over: it reads these margins from memo
+        for j, d in enumerate(dims):
+            key = (tuple(measures), (d,))
+            if key not in memo:
+                frame = pd.DataFrame({d: labels[j]})
+                for i, m in enumerate(measures):
+                    frame[f"{m}_real"] = margins[j][2 * i]
+                for i, m in enumerate(measures):
+                    frame[f"{m}_expected"] = margins[j][2 * i + 1]
+                memo[key] = frame
         return None
     ratio = len(measures) == 2
     total = margins[0].sum(axis=1)
