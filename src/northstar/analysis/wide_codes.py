@@ -55,11 +55,9 @@ def _memory() -> int:
 
 
 def _fill(out: np.ndarray, column: pa.ChunkedArray) -> None:
-    """``out[:] = column``, chunk by chunk (one copy; the column has no nulls)."""
-    at = 0
-    for chunk in column.chunks:
-        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
-        at += len(chunk)
+    """``out[:] = column`` (the column has no nulls; Arrow joins its chunks faster than a loop
+    over them copies them)."""
+    out[:] = column.to_numpy()
 
 
 def _col(name: str, table: str | None = None) -> exp.Column:
