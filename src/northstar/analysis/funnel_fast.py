@@ -482,17 +482,15 @@ def group_rows(
         kernel.partition_rows(bucket, t, low_bits, rows[k], rows[k + 1], cursors[k], packed, times)
 
     _each(scatter, threads)
-    order = np.empty(n, dtype=np.int64)
-    key = np.empty(n, dtype=np.int64)
-    t2 = np.empty(n, dtype=t.dtype)
+    key = np.empty(n, dtype=np.int32 if n_buckets < 2**31 else np.int64)
     m2 = np.empty(n, dtype=m.dtype)
     cuts = [0, *(int(np.searchsorted(starts, n * k // threads)) for k in range(1, threads)), parts]
 
-    def sort(k: int) -> None:
-        kernel.sort_partitions(packed, times, starts, cuts[k], cuts[k + 1], low_bits, m, order, key, t2, m2)
+    def sort(k: int) -> None:  # in place: ``packed`` becomes the order, ``times`` the times
+        kernel.sort_partitions(packed, times, starts, cuts[k], cuts[k + 1], low_bits, m, key, m2)
 
     _each(sort, threads)
-    return order, key, t2, m2
+    return packed.view(np.int64), key, times, m2
 
 
 def _each(run: Any, parts: int) -> None:
