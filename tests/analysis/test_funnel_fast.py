@@ -185,7 +185,8 @@ def fast(
     conds = [_step_condition(table, spec, i) for i in range(len(spec.steps))]
     by_cols = [_by_column(project, spec, table, b) for b in by]
     plain = plain_events(spec.steps, spec.event_column) if plain_form else None
-    rows = step_rows(table, "user", conds, lo, hi, window, by_cols, plain_events=plain)
+    one_clock = engine.one_clock(spec.source)  # as run_funnel: UTC projects leave entry to the kernel
+    rows = step_rows(table, "user", conds, lo, hi, window, by_cols, one_clock=one_clock, plain_events=plain)
     return ordered_funnel_fast(
         engine, rows, window, lo, hi, same_as_previous(spec.steps), grain, spec.attribution
     )

@@ -139,15 +139,18 @@ def sort_partitions(
 
 
 @njit(cache=True, nogil=True)
-def count_runs(key: Any, m: Any, period: Any) -> int:  # pragma: no cover - compiled
-    """How many (entity, entry period) runs have a step-1 row: the rows :func:`best_attempts`
-    returns. ``period`` is per row (read on step-1 rows), or empty for no periods."""
+def count_runs(
+    key: Any, t: Any, m: Any, period: Any, start_lo: int, start_hi: int
+) -> int:  # pragma: no cover
+    """How many (entity, entry period) runs have a row that starts an attempt (a step-1 row
+    with ``start_lo <= t < start_hi``): the rows :func:`best_attempts` returns. ``period`` is
+    per row (read on step-1 rows), or empty for no periods."""
     runs = 0
     have = False
     last_key = 0
     last_period = 0
     for i in range(len(key)):
-        if m[i] & 1:
+        if m[i] & 1 and start_lo <= t[i] < start_hi:
             p = period[i] if len(period) else 0
             if not have or key[i] != last_key or p != last_period:
                 runs += 1
@@ -167,6 +170,8 @@ def best_attempts(
     window: int,
     repeat: Any,
     per_second: float,
+    start_lo: int,
+    start_hi: int,
     pos: Any,
     level: Any,
     run_first: Any,
@@ -177,10 +182,11 @@ def best_attempts(
     """Per entity (per entity and entry period when ``period`` is not empty), the best attempt.
 
     ``key``: rows of one entity are adjacent and share a key; ``t``: time in ticks, ascending
-    within an entity; ``m``: bit k-1 set when the row matches step k (bit 0 only on rows that
-    may start an attempt); ``period``: per row, read on step-1 rows; ``repeat[k]``: step k+1
-    (0-based k) needs a row after the current step's instant, not at it; ``per_second``: ticks
-    in a second.
+    within an entity; ``m``: bit k-1 set when the row matches step k; a row starts an attempt
+    when bit 0 is set and ``start_lo <= t < start_hi`` (the range of entry; the caller may have
+    cleared bit 0 outside it already and pass the widest bounds); ``period``: per row, read on
+    step-1 rows; ``repeat[k]``: step k+1 (0-based k) needs a row after the current step's
+    instant, not at it; ``per_second``: ticks in a second.
 
     Writes one row per run (:func:`count_runs` rows, allocated by the caller: growing arrays
     inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
@@ -212,7 +218,7 @@ def best_attempts(
         last_start = 0
         started = False
         for i in range(a, b):
-            if not (m[i] & 1) or (started and t[i] == last_start):
+            if not (m[i] & 1) or t[i] < start_lo or t[i] >= start_hi or (started and t[i] == last_start):
                 continue
             started = True
             s = t[i]
