@@ -193,7 +193,16 @@ def ordered_funnel_fast(
         period[starts] = _truncate(tl[_original(order, starts)], grain, lunit)
     repeat = np.asarray(same_as_previous, dtype=np.bool_)
     pos, level, run_first, run_after, seconds, reach = _best_attempts(
-        key, t, m, period, n_steps, _window_ticks(window, per_second), repeat, per_second, entry
+        key,
+        t,
+        m,
+        period,
+        n_steps,
+        _window_ticks(window, per_second),
+        repeat,
+        per_second,
+        entry,
+        want_runs=attribution == "last" and bool(bnames),
     )
     rows_at = _original(order, pos)
     # NumPy columns straight into pandas (the dtypes Arrow's to_pandas would give: the tests
@@ -239,6 +248,7 @@ def _best_attempts(
     repeat: np.ndarray,
     per_second: int,
     entry: tuple[int, int],
+    want_runs: bool = True,
 ) -> tuple[np.ndarray, ...]:
     """:func:`funnel_kernel.best_attempts` over the grouped rows, in one slice of entities per
     core (slices cut between entities, so each thread owns its entities and its part of the
@@ -262,8 +272,9 @@ def _best_attempts(
     n_out = sum(counts)
     pos = np.empty(n_out, dtype=np.int64)
     level = np.empty(n_out, dtype=np.int8)
-    run_first = np.empty(n_out, dtype=np.int64)
-    run_after = np.empty(n_out, dtype=np.int64)
+    runs = n_out if want_runs else 0  # the (entity, time) run of the last step: attribution last
+    run_first = np.empty(runs, dtype=np.int64)
+    run_after = np.empty(runs, dtype=np.int64)
     seconds = np.empty(n_out, dtype=np.float64)
     reach = np.empty((max(n_steps - 1, 0), n_out), dtype=np.float64)  # one row per step: columns
     starts = np.cumsum([0, *counts])
@@ -283,15 +294,16 @@ def _best_attempts(
             entry[1],
             pos[o:p],
             level[o:p],
-            run_first[o:p],
-            run_after[o:p],
+            run_first[o:p] if want_runs else run_first,
+            run_after[o:p] if want_runs else run_after,
             seconds[o:p],
             reach[:, o:p],
         )
         if a:  # row numbers of the slice → of all rows
             pos[o:p] += a
-            run_first[o:p] += a
-            run_after[o:p] += a
+            if want_runs:
+                run_first[o:p] += a
+                run_after[o:p] += a
 
     _each(run, len(slices))
     return pos, level, run_first, run_after, seconds, reach
@@ -441,7 +453,10 @@ def _grouping(
     n = len(t)
     bucket: np.ndarray | None = None
     if ids is not None and n:  # integer ids (``e`` as NumPy)
-        low, high = int(ids.min()), int(ids.max())
+        ordered, first, last = kernel.sorted_by_entity(ids, t)
+        low, high = int(first), int(last)
+        if ordered:  # stored by (entity, time): the rows are their own grouping
+            return ids, t, m, None
         if high - low <= 2 * n + 1024:
             bucket = ids.astype(np.int64, copy=False)
             bucket, n_buckets = (bucket - low if low else bucket), high - low + 1

@@ -31,9 +31,26 @@ __all__ = [
     "partition_counts",
     "partition_rows",
     "sort_partitions",
+    "sorted_by_entity",
 ]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
+
+
+@njit(cache=True, nogil=True)
+def sorted_by_entity(ids: Any, t: Any) -> Any:  # pragma: no cover - compiled
+    """(ordered, low, high): are the rows in (id, time) order, and the smallest and largest
+    id, in one pass (rows stored by entity and time need no grouping; ``grouped`` also
+    accepts entities in any order, at the price of a table of the ids seen)."""
+    ordered = True
+    low = ids[0]
+    high = ids[0]
+    for i in range(1, len(ids)):
+        if ids[i] < ids[i - 1] or (ids[i] == ids[i - 1] and t[i] < t[i - 1]):
+            ordered = False
+        low = min(low, ids[i])
+        high = max(high, ids[i])
+    return ordered, low, high
 
 
 @njit(cache=True, nogil=True)
@@ -191,7 +208,8 @@ def best_attempts(
     Writes one row per run (:func:`count_runs` rows, allocated by the caller: growing arrays
     inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
     ``run_after``, ``seconds`` and ``reach``: the best attempt's step-1 row, the last step it
-    reached, the bounds of the (entity, time) run of that step's row, the seconds from the
+    reached, the bounds of the (entity, time) run of that step's row (only when ``run_first``
+    is not empty), the seconds from the
     start to that step, and the seconds from the start to each step 2 … n (``reach[k-2, :]``,
     NaN past ``level``). The caller may run it on separate slices of entities in threads (the
     loop releases the GIL), each writing its own slice of the outputs.
@@ -256,14 +274,15 @@ def best_attempts(
                 best_level = lvl
                 pos[out] = i
                 level[out] = lvl
-                lo = at
-                while lo > a and t[lo - 1] == t[at]:
-                    lo -= 1
-                hi = at + 1
-                while hi < b and t[hi] == t[at]:
-                    hi += 1
-                run_first[out] = lo
-                run_after[out] = hi
+                if len(run_first):  # wanted (attribution: last)
+                    lo = at
+                    while lo > a and t[lo - 1] == t[at]:
+                        lo -= 1
+                    hi = at + 1
+                    while hi < b and t[hi] == t[at]:
+                        hi += 1
+                    run_first[out] = lo
+                    run_after[out] = hi
                 seconds[out] = (times[lvl - 1] - s) / per_second
                 for k in range(1, n_steps):
                     reach[k - 1, out] = (times[k] - s) / per_second if k < lvl else np.nan

@@ -516,7 +516,9 @@ def _step_condition(table: Any, spec: Funnel, i: int, exclusion: bool = False) -
 def _quantiles(values: Any) -> tuple[float, float]:
     """Median and p90 of the values that are not NaN (a Series or an array)."""
     v = np.asarray(values, dtype="float64")
-    v = v[~np.isnan(v)]
+    missing = np.isnan(v)
+    if missing.any():
+        v = v[~missing]
     if not len(v):
         return float("nan"), float("nan")
     med, p90 = np.quantile(v, [0.5, 0.9])  # linear interpolation, as pandas' quantile
@@ -536,6 +538,12 @@ def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:
     return pd.DataFrame(
         {"lower_seconds": edges[:-1], "upper_seconds": edges[1:], "entities": counts.astype(int)}
     )
+
+
+def _gap_quantiles(reach: np.ndarray, prev: Any, level: np.ndarray, k: int) -> tuple[float, float]:
+    """Median and p90 of the time from step k-1 to step k among the entities that reached k
+    (whole, in a worker thread: NumPy lets go of the GIL in its loops)."""
+    return _quantiles((reach - prev)[level >= k])
 
 
 class _InLine:
@@ -571,7 +579,7 @@ def _summarise(
             gap: Any = (float("nan"), float("nan"))
             if k > 1 and spec.order != "any":
                 prev = 0.0 if k == 2 else reach[k - 1]
-                gap = pool.submit(_quantiles, (reach[k] - prev)[level >= k])
+                gap = pool.submit(_gap_quantiles, reach[k], prev, level, k)
             row.update(
                 step=k,
                 step_name=names[k - 1],
