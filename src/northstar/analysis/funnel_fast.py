@@ -1,4 +1,4 @@
-"""The ordered funnel on DuckDB, fast: one sorted scan in DuckDB, then a vectorised NumPy pass.
+"""The ordered funnel on DuckDB, fast: one scan of the step rows in DuckDB, then compiled passes.
 
 It computes exactly what :func:`northstar.analysis.funnels.funnel_expr` computes for an ordered
 funnel without exclusions (the portable version: one Ibis join per step), and returns the same
@@ -28,13 +28,20 @@ range and in entry periods).
   the entity's instant of the last step reached (``attribution: last``).
 - Rows without an entity (null ``e``) are nobody's: they are dropped.
 
-How: DuckDB filters the rows of any step, packs the step flags into one integer and sorts by
-(e, t, b); the sorted columns come back as Arrow arrays. NumPy then walks the steps, not the rows:
-for every live attempt, ``np.searchsorted`` finds the first row of the next step at or after the
-current step's (entity, time) group (or after it, for a repeated step), then checks the entity
-and the window. The best attempt per entity is a segment reduction over attempts, which are
-already in (entity, time, breakdown) order. Cost: one sort of the step rows in DuckDB, then
-O(attempts × steps × log rows) in NumPy, with no Python loop over rows.
+How (10M events, 4.0M step rows, 2 cores: about 0.22 s stored by entity, 0.35 s shuffled):
+
+1. DuckDB reads the rows of any step with the step flags packed into one integer ``m``
+   (:func:`_step_table`; plain-event steps: ``list_position`` over the funnel's distinct
+   events, computed once per dictionary value) and hands them over as Arrow arrays, in stored
+   order (sorted by (e, t, b…) when there are breakdowns). About half the time.
+2. The rows are grouped by entity in time order unless they come so (:func:`_grouping`):
+   integer ids are their own buckets, others are numbered by Arrow's dictionary encoding; a
+   radix partition on the bucket's high bits, then a counting sort of each partition in
+   cache, one thread per core (:func:`group_rows`).
+3. One compiled pass per slice of entities, a thread per core (:func:`_best_attempts`,
+   :mod:`funnel_kernel`): every attempt walks the steps with one forward-only pointer per
+   step; the best attempt per entity is kept. Cost O(rows × steps).
+4. The result frame is built from the NumPy arrays without copies.
 
 DuckDB only: other engines raise :class:`UnsupportedOnEngine` (use the portable funnel there).
 """
