@@ -80,11 +80,21 @@ def partition_counts(bucket: Any, low_bits: int, parts: int, r0: int, r1: int) -
 
 @njit(cache=True, nogil=True)
 def partition_rows(
-    bucket: Any, t: Any, low_bits: int, r0: int, r1: int, cursor: Any, packed: Any, times: Any
+    bucket: Any,
+    t: Any,
+    m: Any,
+    low_bits: int,
+    r0: int,
+    r1: int,
+    cursor: Any,
+    packed: Any,
+    times: Any,
+    flags: Any,
 ) -> None:  # pragma: no cover - compiled
     """Rows ``r0`` … ``r1 - 1`` written by partition (``bucket >> low_bits``), each partition's
-    next free place in ``cursor``: as (bucket's low bits) << 32 | row number in ``packed`` and
-    the row's time in ``times``. Each partition covers 2**low_bits buckets; with at most 1,024
+    next free place in ``cursor``: as (bucket's low bits) << 32 | row number in ``packed``, the
+    row's time in ``times`` and its flags in ``flags`` (carried along: gathering them by row
+    afterwards reads memory at random, slow once the flags outgrow the cache). Each partition covers 2**low_bits buckets; with at most 1,024
     partitions the writes go to few enough places at once to stay sequential."""
     low = (1 << low_bits) - 1
     for i in range(r0, r1):
@@ -92,21 +102,22 @@ def partition_rows(
         c = cursor[p]
         packed[c] = (np.uint64(bucket[i] & low) << np.uint64(32)) | np.uint64(i)
         times[c] = t[i]
+        flags[c] = m[i]
         cursor[p] = c + 1
 
 
 @njit(cache=True, nogil=True)
 def sort_partitions(
-    packed: Any, times: Any, starts: Any, p0: int, p1: int, low_bits: int, m: Any, key: Any, m2: Any
+    packed: Any, times: Any, flags: Any, starts: Any, p0: int, p1: int, low_bits: int, key: Any
 ) -> None:  # pragma: no cover - compiled
     """Partitions ``p0`` … ``p1 - 1`` of :func:`partition_rows` (partition p in
     ``starts[p]:starts[p + 1]``) each put in (bucket, time) order, stably, in place: a
     counting sort on the bucket's low bits (a partition's few thousand rows, copied aside, and
     2**low_bits counters stay in cache), then each bucket's rows sorted by time (insertion
     sort; a stable merge sort for buckets of more than 32 rows). Afterwards ``packed`` holds
-    each row's number in the table (``order``) and ``times`` its time; ``key`` (its bucket)
-    and ``m2`` (its flags) are written at the same places. Sorting in place keeps the memory
-    of the grouping at about 21 bytes a row (with an int32 ``key``)."""
+    each row's number in the table (``order``), ``times`` its time and ``flags`` its flags;
+    ``key`` (its bucket) is written at the same places. Sorting in place keeps the memory of
+    the grouping at about 21 bytes a row (with an int32 ``key`` and one-byte flags)."""
     size = 1 << low_bits
     counts = np.zeros(size + 1, dtype=np.int64)
     low = np.uint64(0xFFFFFFFF)
@@ -115,11 +126,14 @@ def sort_partitions(
         largest = max(largest, starts[p + 1] - starts[p])
     spare = np.empty(largest, dtype=np.uint64)
     spare_times = np.empty(largest, dtype=times.dtype)
+    spare_flags = np.empty(largest, dtype=flags.dtype)
     order = packed.view(np.int64)
+    m2 = flags
     for p in range(p0, p1):
         a, b = starts[p], starts[p + 1]
         spare[: b - a] = packed[a:b]
         spare_times[: b - a] = times[a:b]
+        spare_flags[: b - a] = flags[a:b]
         counts[:] = 0
         for i in range(b - a):
             counts[np.int64(spare[i] >> np.uint64(32)) + 1] += 1
@@ -133,7 +147,7 @@ def sort_partitions(
             order[j] = row
             key[j] = (p << low_bits) | digit
             times[j] = spare_times[i]
-            m2[j] = m[row]
+            m2[j] = spare_flags[i]
         lo = a
         while lo < b:
             hi = lo + 1
@@ -141,12 +155,12 @@ def sort_partitions(
                 hi += 1
             if hi - lo <= _SMALL:
                 for i in range(lo + 1, hi):
-                    when, row, flags = times[i], order[i], m2[i]
+                    when, row, bits = times[i], order[i], m2[i]
                     j = i - 1
                     while j >= lo and times[j] > when:
                         times[j + 1], order[j + 1], m2[j + 1] = times[j], order[j], m2[j]
                         j -= 1
-                    times[j + 1], order[j + 1], m2[j + 1] = when, row, flags
+                    times[j + 1], order[j + 1], m2[j + 1] = when, row, bits
             else:
                 perm = np.argsort(times[lo:hi], kind="mergesort")
                 order[lo:hi] = order[lo:hi][perm]
