@@ -211,7 +211,13 @@ def ordered_funnel_fast(
         entry,
         want_runs=attribution == "last" and bool(bnames),
     )
-    rows_at = _original(order, pos)
+    table_rows: list[np.ndarray] = []
+
+    def rows_at() -> np.ndarray:  # the best attempts' rows in the table's order (gathered once)
+        if not table_rows:
+            table_rows.append(_original(order, pos))
+        return table_rows[0]
+
     # NumPy columns straight into pandas (the dtypes Arrow's to_pandas would give: the tests
     # compare with the portable path's frame, dtypes included); Arrow only for breakdowns.
     # Ids and times from the grouped arrays where they hold them (read in order there, not
@@ -219,10 +225,10 @@ def ordered_funnel_fast(
     if ids is not None and id_offset is not None:
         entity: Any = (key[pos] + id_offset).astype(ids.dtype, copy=False)
     elif ids is not None:
-        entity = ids[rows_at]
+        entity = ids[rows_at()]
     else:
-        entity = _take(data.column("e"), rows_at).to_pandas()
-    entered = t[pos] if clock == "t" else tl[rows_at]
+        entity = _take(data.column("e"), rows_at()).to_pandas()
+    entered = t[pos] if clock == "t" else tl[rows_at()]
     out: dict[str, Any] = {
         "e": entity,
         "level": level,
@@ -234,7 +240,7 @@ def ordered_funnel_fast(
     if grain is not None:
         out["period"] = period[pos].view(f"datetime64[{lunit}]")
     if attribution == "first":
-        out.update({b: _take(data.column(b), rows_at) for b in bnames})
+        out.update({b: _take(data.column(b), rows_at()) for b in bnames})
     elif bnames:  # breakdowns make DuckDB sort the rows: the kernel's row numbers are the table's
         out.update(_smallest_in_runs(data, bnames, run_first, run_after))
     frame = pd.DataFrame({c: v for c, v in out.items() if c not in bnames}, copy=False)  # our arrays

@@ -45,9 +45,8 @@ def sorted_by_entity(ids: Any, t: Any) -> Any:  # pragma: no cover - compiled
     ordered = True
     low = ids[0]
     high = ids[0]
-    for i in range(1, len(ids)):
-        if ids[i] < ids[i - 1] or (ids[i] == ids[i - 1] and t[i] < t[i - 1]):
-            ordered = False
+    for i in range(1, len(ids)):  # no branch on the data: the loop stays vectorisable
+        ordered &= (ids[i] > ids[i - 1]) | ((ids[i] == ids[i - 1]) & (t[i] >= t[i - 1]))
         low = min(low, ids[i])
         high = max(high, ids[i])
     return ordered, low, high
