@@ -190,8 +190,11 @@ def ordered_funnel_fast(
     t = t_read = _ints(data.column("t"))
     m = _ints(data.column("m"))
     ids = _ints(data.column("e")) if pa.types.is_integer(data.schema.field("e").type) else None
-    key, t, m, order, id_offset = _grouping(data.column("e"), ids, t, m)
     tl = t_read if clock == "t" else _ints(data.column(clock))  # wall clock, in read order
+    e_column = None if ids is not None else data.column("e")
+    if ids is not None and not bnames:  # nothing more is read from DuckDB's result: let it go
+        data = data.select([])  # before the grouping and the pass (a lower peak of memory)
+    key, t, m, order, id_offset = _grouping(e_column, ids, t, m)
     if grain is None:
         period = np.zeros(0, dtype=np.int64)
     else:  # the entry period of every row that may start an attempt (others: unused)
@@ -465,10 +468,11 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _grouping(
-    e: pa.ChunkedArray, ids: np.ndarray | None, t: np.ndarray, m: np.ndarray
+    e: pa.ChunkedArray | None, ids: np.ndarray | None, t: np.ndarray, m: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int | None]:
-    """The rows grouped by entity in time order: a bucket number per row, equal for the rows of
-    one entity, the times and the flags, in that order, the order itself (each row's number
+    """The rows grouped by entity in time order (``e``: the entity column, or None when
+    ``ids`` hold it): a bucket number per row, equal for the rows of one entity, the times and
+    the flags, in that order, the order itself (each row's number
     in the table; None when the rows came grouped) and the offset that turns a bucket back
     into its integer id (None when the buckets are dictionary codes). Integer ids whose range
     is at most about twice the rows are their own bucket (less the smallest); other ids (text,
@@ -485,6 +489,8 @@ def _grouping(
             bucket = ids.astype(np.int64, copy=False)
             bucket, n_buckets, offset = (bucket - low if low else bucket), high - low + 1, low
     if bucket is None:
+        if e is None:
+            e = pa.chunked_array([pa.array(ids)])
         encoded = pc.dictionary_encode(e.combine_chunks())
         bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
         n_buckets = len(encoded.dictionary)
