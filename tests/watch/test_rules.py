@@ -162,3 +162,21 @@ def test_bad_rules_name_file_and_line(tmp_path: Path) -> None:
     assert "orders" in messages["watch-unknown-metric"].suggestions
     assert "channel" in messages["watch-unknown-dimension"].suggestions
     assert messages["watch-unknown-metric"].line is not None
+
+
+def test_reasons_name_the_metric_by_its_label_in_each_language(tmp_path: Path) -> None:
+    """A labelled metric is named by its English label in the English reason and by its Chinese
+    label in the Chinese one (the alerts inbox and messages show them); unlabelled: its name."""
+    project = _project(tmp_path, {"swing": {"metric": "orders", "threshold": "30%", "direction": "down"}})
+    spec = yaml.safe_load((tmp_path / "northstar.yml").read_text(encoding="utf-8"))
+    spec["metrics"]["orders"]["label"] = {"en": "Orders", "zh": "订单数"}
+    (tmp_path / "northstar.yml").write_text(
+        yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    plain = evaluate(project, "swing", DROP, DROP)
+    labelled = evaluate(Project.load(tmp_path), "swing", DROP, DROP)
+    assert [f.period.date() for f in labelled] == [DROP] == [f.period.date() for f in plain]
+    assert plain[0].reason.startswith("orders fell ") and plain[0].reason_zh.startswith("orders 较前一天下降")
+    assert labelled[0].reason.startswith("Orders fell ") and labelled[0].reason_zh.startswith(
+        "订单数 较前一天下降"
+    )

@@ -146,7 +146,9 @@ def evaluate(
         values = tuple(key) if isinstance(key, tuple) else (key,)
         where = tuple((d, str(v)) for d, v in zip(rule.by, values, strict=False))
         series = part.set_index("period")[rule.metric].astype("float64").sort_index()
-        out += _fire(rule, name, where, series, lo, hi, step, _formatter(project, rule.metric))
+        info = project.metric_info(rule.metric)
+        labels = (info.label or rule.metric, info.label_zh or info.label or rule.metric)
+        out += _fire(rule, name, where, series, lo, hi, step, _formatter(project, rule.metric), labels)
     out.sort(key=lambda f: (f.period, f.slice))
     return out
 
@@ -165,8 +167,11 @@ def _fire(
     hi: pd.Timestamp,
     step: pd.Timedelta,
     fmt: Callable[[float], str] = lambda v: f"{v:,.6g}",
+    labels: tuple[str, str] | None = None,
 ) -> list[Firing]:
-    label = rule.metric
+    """The rule's firings on one series; ``labels``: the metric's label (en, zh) that its
+    reasons name (default: the metric's name)."""
+    label = labels or (rule.metric, rule.metric)
     if rule.check in ("change", "weekly"):
         lag = step if rule.check == "change" else pd.Timedelta(days=7)
         base = series.reindex(pd.DatetimeIndex(series.index) - lag).to_numpy()
@@ -229,23 +234,25 @@ def _formatter(project: Project, metric: str) -> Callable[[float], str]:
 
 def _reason(
     rule: WatchRule,
-    metric: str,
+    label: tuple[str, str],
     value: float,
     base: float,
     fmt: Callable[[float], str] = lambda v: f"{v:,.6g}",
 ) -> tuple[str, str]:
+    """Why the rule fired, in English and Chinese, naming the metric by its label in each."""
+    en, zh = label
     if rule.check in ("floor", "ceiling"):
         below = rule.check == "floor"
         return (
-            f"{metric} is {fmt(value)}, {'below its floor' if below else 'above its ceiling'} of {fmt(base)}",
-            f"{metric} 为 {fmt(value)}，{'低于下限' if below else '高于上限'} {fmt(base)}",
+            f"{en} is {fmt(value)}, {'below its floor' if below else 'above its ceiling'} of {fmt(base)}",
+            f"{zh} 为 {fmt(value)}，{'低于下限' if below else '高于上限'} {fmt(base)}",
         )
     pct = (value - base) / abs(base) * 100
     vs_en, vs_zh = _VS[(rule.check, rule.grain)]
     limit = float(rule.threshold or 0) * 100
     return (
-        f"{metric} {'rose' if pct > 0 else 'fell'} {abs(pct):.1f} % vs {vs_en} "
+        f"{en} {'rose' if pct > 0 else 'fell'} {abs(pct):.1f} % vs {vs_en} "
         f"({fmt(base)} → {fmt(value)}), beyond {limit:g} %",
-        f"{metric} 较{vs_zh}{'上升' if pct > 0 else '下降'} {abs(pct):.1f}%（{fmt(base)} → {fmt(value)}），"
+        f"{zh} 较{vs_zh}{'上升' if pct > 0 else '下降'} {abs(pct):.1f}%（{fmt(base)} → {fmt(value)}），"
         f"超过 {limit:g}%",
     )
