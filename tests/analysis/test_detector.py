@@ -4,6 +4,7 @@ against a brute-force loop written from the module docstring."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -518,3 +519,21 @@ def test_a_fall_over_a_few_hours_past_the_months_low_leaves_the_lagged_range() -
     e = (lo[t] - 0.05 * (hi[t] - lo[t])) - y[t]
     assert e > 0 and y[t - 1] >= lo[t] - 0.05 * (hi[t] - lo[t])
     assert lagged[t] == pytest.approx(0.5 + 0.5 * e / (e + hi[t] - lo[t]))
+
+
+def test_reasons_write_values_in_the_given_format() -> None:
+    """``fmt`` (the metric's format) writes every value in the reasons — a rate as 62.3 %, not
+    0.623 — and leaves the scores alone; a missing value still reads '-'."""
+    rng = np.random.default_rng(12)
+    idx = pd.date_range("2026-05-01", periods=700, freq="5min")
+    square = np.where((np.arange(700) // 50) % 2 == 0, 0.10, 0.90)
+    s = pd.Series(square + rng.normal(0, 0.01, 700), index=idx)
+    s.iloc[620] = 0.50
+    plain, pct = score(s), score(s, fmt=lambda v: f"{v * 100:.1f} %")
+    np.testing.assert_array_equal(plain["score"].to_numpy(), pct["score"].to_numpy())
+    row = pct.iloc[620]
+    assert f"the expected {row['expected'] * 100:.1f} %" in row["reason"]
+    assert f"预期值 {row['expected'] * 100:.1f} %" in row["reason_zh"]
+    assert re.search(r"no earlier point reached \(\d+\.\d %–\d+\.\d %, 1/16", row["reason"])  # the band
+    assert re.search(r"\(mean \d+\.\d %, then \d+\.\d %\)", row["reason"])  # the movement's means
+    assert f"the expected {plain.iloc[620]['expected']:.3g} " in plain.iloc[620]["reason"]  # default: 0.497

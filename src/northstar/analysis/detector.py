@@ -120,6 +120,7 @@ Parameters (the same for every series; none is fitted per series):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -222,6 +223,7 @@ def _reasons(
     pattern: np.ndarray,
     intraday: bool,
     history: np.ndarray,
+    fmt: Callable[[float], str] = _fmt,
 ) -> tuple[list[str], list[str]]:
     en: list[str] = []
     zh: list[str] = []
@@ -245,14 +247,14 @@ def _reasons(
             pct = abs(diff) / abs(e) * 100
             size_en, size_zh = f"{pct:.0f} % ", f" {pct:.0f}%"
         else:
-            size_en, size_zh = f"{_fmt(abs(diff))} ", f" {_fmt(abs(diff))}"
+            size_en, size_zh = f"{fmt(abs(diff))} ", f" {fmt(abs(diff))}"
         word_en, word_zh = ("above", "高") if diff > 0 else ("below", "低")
         pat_en = "recent level" if p == "level" else f"{p} pattern"
         en.append(
-            f"{size_en}{word_en} the expected {_fmt(e)}{when_en} ({pat_en}), {abs(z[i]):.1f} robust deviations"
+            f"{size_en}{word_en} the expected {fmt(e)}{when_en} ({pat_en}), {abs(z[i]):.1f} robust deviations"
         )
         zh.append(
-            f"比{when_zh}预期值 {_fmt(e)} {word_zh}{size_zh}（{_PATTERN_ZH[p]}），偏离 {abs(z[i]):.1f} 个稳健标准差"
+            f"比{when_zh}预期值 {fmt(e)} {word_zh}{size_zh}（{_PATTERN_ZH[p]}），偏离 {abs(z[i]):.1f} 个稳健标准差"
         )
     return en, zh
 
@@ -269,6 +271,7 @@ def _context_reasons(
     hi: np.ndarray,
     lo: np.ndarray,
     lag_rows: int,
+    fmt: Callable[[float], str] = _fmt,
 ) -> None:
     """Append the sentence of each context channel that scores ≥ ``REASON_LEVEL`` (in place)."""
     days = channels.RANGE_DAYS.days
@@ -291,12 +294,12 @@ def _context_reasons(
         if new_range[i]:
             up = y[i] > hi[i]
             edge = hi[i] if up else lo[i]
-            by = _fmt(abs(y[i] - edge))
+            by = fmt(abs(y[i] - edge))
             word_en, word_zh = ("above the highest", "高于") if up else ("below the lowest", "低于")
             most_zh = "最高值" if up else "最低值"
             pct = round(channels.RANGE_MARGIN * 100)
-            en[i] += f"; {word_en} value of {span_en} ({_fmt(edge)}) by {by}, more than {pct} % of that range"
-            zh[i] += f"；{word_zh}{span_zh}的{most_zh} {_fmt(edge)}，超出 {by}（超过该范围的 {pct}%）"
+            en[i] += f"; {word_en} value of {span_en} ({fmt(edge)}) by {by}, more than {pct} % of that range"
+            zh[i] += f"；{word_zh}{span_zh}的{most_zh} {fmt(edge)}，超出 {by}（超过该范围的 {pct}%）"
 
 
 def _novelty_reasons(
@@ -309,32 +312,41 @@ def _novelty_reasons(
     dist: np.ndarray,
     early: np.ndarray,
     late: np.ndarray,
+    fmt: Callable[[float], str] = _fmt,
 ) -> None:
     """Append the sentence of each novelty channel that scores ≥ ``REASON_LEVEL`` (in place)."""
     k = novelty.BINS
     rows = 2 * novelty.SHAPE_BLOCK
     for i in np.flatnonzero(band | shape).tolist():
         if band[i]:
-            a, b = _fmt(band_start[i]), _fmt(band_end[i])
+            a, b = fmt(band_start[i]), fmt(band_end[i])
             en[i] += f"; in a band of values no earlier point reached ({a}–{b}, 1/{k} of the range so far)"
             zh[i] += f"；落在此前从未出现过的取值区间（{a}–{b}，为已见范围的 1/{k}）"
         if shape[i]:
             d = int(dist[i])
             en[i] += (
-                f"; the last {rows} points (mean {_fmt(early[i])}, then {_fmt(late[i])}) move as never before:"
+                f"; the last {rows} points (mean {fmt(early[i])}, then {fmt(late[i])}) move as never before:"
                 f" the nearest earlier movement is {d} of {k} bands away"
             )
             zh[i] += (
-                f"；最近 {rows} 个点（均值 {_fmt(early[i])}，随后 {_fmt(late[i])}）的走势此前从未出现，"
+                f"；最近 {rows} 个点（均值 {fmt(early[i])}，随后 {fmt(late[i])}）的走势此前从未出现，"
                 f"与最接近的历史走势相差 {d} 个区间（共 {k} 个）"
             )
 
 
-def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.DataFrame:
+def score(
+    series: pd.Series,
+    *,
+    band: float = 4.0,
+    reasons: bool = True,
+    fmt: Callable[[float], str] | None = None,
+) -> pd.DataFrame:
     """Score every point of ``series`` from its past only; see the module docstring.
 
     ``series``: numeric values on a ``DatetimeIndex``, taken in the given order as a stream (a
     timestamp earlier than one before it counts as the latest seen; NaN values score 0). ``reasons=False`` skips the text columns (they are then empty strings).
+    ``fmt``: how the reasons write the series' values (the metric's own format, 8.2 % or
+    $1,204.50); default: three significant digits, thousands separated.
     """
     if not isinstance(series.index, pd.DatetimeIndex):
         raise TypeError("score() needs a series on a DatetimeIndex")
@@ -424,10 +436,11 @@ def score(series: pd.Series, *, band: float = 4.0, reasons: bool = True) -> pd.D
     lower = expected - band * scale
     upper = expected + band * scale
     if reasons:
-        en, zh = _reasons(index, y, expected, z, pattern, interval is not None and interval < DAY, hist)
-        _context_reasons(en, zh, lk >= REASON_LEVEL, rg >= REASON_LEVEL, p, m, mu, y, hi, lo, lag_rows)
+        out = _fmt if fmt is None else (lambda v: fmt(v) if math.isfinite(v) else "-")
+        en, zh = _reasons(index, y, expected, z, pattern, interval is not None and interval < DAY, hist, out)
+        _context_reasons(en, zh, lk >= REASON_LEVEL, rg >= REASON_LEVEL, p, m, mu, y, hi, lo, lag_rows, out)
         _novelty_reasons(
-            en, zh, nb >= REASON_LEVEL, shape >= REASON_LEVEL, band_start, band_end, dist, early, late
+            en, zh, nb >= REASON_LEVEL, shape >= REASON_LEVEL, band_start, band_end, dist, early, late, out
         )
     else:
         en, zh = [""] * n, [""] * n

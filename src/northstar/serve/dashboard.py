@@ -408,10 +408,12 @@ def _heat_cells(
     ``provisional``: a repeat rate or conversion whose window is still open on that day (its value
     will still rise, so a low value there is no verdict)."""
     from northstar.analysis.detector import score
+    from northstar.watch.rules import metric_formatter
 
     index = pd.DatetimeIndex(pd.to_datetime(frame["period"]))
-    scored = score(
-        pd.Series(pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy(), index=index)
+    scored = score(  # reasons in the metric's own format (8.2 %, not 0.082)
+        pd.Series(pd.to_numeric(frame[name], errors="coerce").astype(float).to_numpy(), index=index),
+        fmt=metric_formatter(project, name),
     )
     by_day = {ts.date(): i for i, ts in enumerate(index)}
     cells = []

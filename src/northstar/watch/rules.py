@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from northstar.project import Project
     from northstar.spec.watch import WatchRule
 
-__all__ = ["ANOMALY_SCORE", "Firing", "backtest", "evaluate", "last_complete_period"]
+__all__ = ["ANOMALY_SCORE", "Firing", "backtest", "evaluate", "last_complete_period", "metric_formatter"]
 
 ANOMALY_SCORE = 0.5  # the detector's score at which an anomaly rule fires
 _HISTORY = {"change": 1, "weekly": 7, "floor": 0, "ceiling": 0, "anomaly": 90}  # days before the range
@@ -148,7 +148,7 @@ def evaluate(
         series = part.set_index("period")[rule.metric].astype("float64").sort_index()
         info = project.metric_info(rule.metric)
         labels = (info.label or rule.metric, info.label_zh or info.label or rule.metric)
-        out += _fire(rule, name, where, series, lo, hi, step, _formatter(project, rule.metric), labels)
+        out += _fire(rule, name, where, series, lo, hi, step, metric_formatter(project, rule.metric), labels)
     out.sort(key=lambda f: (f.period, f.slice))
     return out
 
@@ -189,7 +189,7 @@ def _fire(
 
         first = series.first_valid_index()  # before the data start: no history, not zeros
         series = series.loc[first:] if first is not None else series.iloc[:0]
-        scored = score(series.fillna(0.0), reasons=True)
+        scored = score(series.fillna(0.0), reasons=True, fmt=fmt)
         value = scored["value"].to_numpy(dtype="float64")
         base = scored["expected"].to_numpy(dtype="float64")
         fires = scored["score"].to_numpy() >= ANOMALY_SCORE
@@ -224,7 +224,7 @@ def _fire(
     return out
 
 
-def _formatter(project: Project, metric: str) -> Callable[[float], str]:
+def metric_formatter(project: Project, metric: str) -> Callable[[float], str]:
     """The metric's own number format (8.2%, $1,204.50), as tables show it."""
     from northstar.cli.render import format_value
 
