@@ -46,6 +46,7 @@ class MetricOut(Labelled):
     why_zh: list[str] = []
     owner: str | None = None
     team: str | None = None
+    drivers: bool = False  # has a formula under ``drivers:`` (a driver tree to explain it by)
 
 
 class TeamOut(Labelled):

@@ -74,6 +74,7 @@ def project_info(project: Project) -> dict[str, Any]:
                 "why_zh": [w.get("zh") for w in getattr(m, "why", [])],
                 "owner": getattr(m, "owner", None),
                 "team": getattr(m, "team", None),
+                "drivers": bool(getattr((spec.drivers or {}).get(name), "formula", None)),
             }
         )
     return {

@@ -41,6 +41,17 @@ __all__ = ["Warmer", "call", "default_requests"]
 log = logging.getLogger("northstar.serve")
 
 
+def explain_default(project_info: dict[str, Any]) -> str | None:
+    """The metric the explain page opens on (``static/js/pages/explain.js`` picks the same): the
+    north star when it has a driver tree, else the first headline KPI, then the first metric,
+    that has one, else the north star (or the first metric)."""
+    metrics = project_info.get("metrics") or []
+    star = project_info.get("north_star")
+    order = [m for m in [star, *project_info.get("supporting", [])] if m] + [m["name"] for m in metrics]
+    with_tree = {m["name"] for m in metrics if m.get("drivers")}
+    return next((m for m in order if m in with_tree), star or (metrics[0]["name"] if metrics else None))
+
+
 def default_requests(project_info: dict[str, Any]) -> list[str]:
     """The GET requests the pages make when opened as they are linked from the navigation, for a
     project described by ``/api/project``'s answer."""
@@ -60,8 +71,9 @@ def default_requests(project_info: dict[str, Any]) -> list[str]:
     out += [q(f"metrics/{name(m)}/series", grain="day") for m in kpis]  # metric.js, from the KPI cards
     if kpis:
         out.append(q("heatmap", metrics=",".join(dict.fromkeys(kpis))))  # heatmap.js: the headline KPIs
-    if star:
-        out.append(q(f"explain/{name(star)}", vs="previous", grain="day"))  # explain.js
+    explained = explain_default(project_info)
+    if explained:
+        out.append(q(f"explain/{name(explained)}", vs="previous", grain="day"))  # explain.js
     for key, path in (("funnels", "funnels"), ("retention", "retention"), ("scorecards", "scorecards")):
         first = project_info.get(key) or []
         if first:

@@ -110,3 +110,18 @@ def test_a_metric_without_a_tree_points_to_its_parts_if_it_has_some(open_page: A
     assert page.locator("table").count() >= 1
     page = open_page("/explain?metric=csat&date=2026-10-11")  # no identity and no over:
     assert "no tree to split its change over" in page.locator(".no-tree").inner_text()
+
+
+def test_the_page_opens_on_a_metric_with_a_tree(open_page: Any, server: Server) -> None:
+    """The demo's north star (a repeat rate) has no driver tree: opened from the navigation, the
+    page shows the first headline KPI that has one, with its tree (the warmer asks for the same)."""
+    project = httpx.get(f"{server.url}/api/project", timeout=30).json()
+    with_tree = {m["name"] for m in project["metrics"] if m["drivers"]}
+    assert project["north_star"] not in with_tree and {"revenue", "conversion_rate"} <= with_tree
+    assert "orders" not in with_tree  # parts over a dimension, no formula
+    order = [project["north_star"], *project["supporting"], *(m["name"] for m in project["metrics"])]
+    first = next(m for m in order if m in with_tree)  # the headline KPIs first, then the catalogue
+    label = next(m["label"] for m in project["metrics"] if m["name"] == first)
+    page = open_page("/explain")
+    assert page.locator("h1").inner_text().endswith(label)
+    assert canvas_painted(page, "[data-name='tree']")

@@ -156,9 +156,18 @@ function periodText([a, b]) {
   return a === b ? a : `${a} – ${b}`;
 }
 
+// The metric the page opens on: the north star when it has a driver tree, else the first
+// headline KPI, then the first metric, that has one (serve/warm.py's explain_default, the same)
+function explainDefault(project) {
+  const metrics = project.metrics || [];
+  const order = [project.north_star, ...(project.supporting || []), ...metrics.map((m) => m.name)].filter(Boolean);
+  const withTree = new Set(metrics.filter((m) => m.drivers).map((m) => m.name));
+  return order.find((n) => withTree.has(n)) || project.north_star || (metrics[0] && metrics[0].name);
+}
+
 export async function render(main, { project }) {
   const metrics = project.metrics;
-  const name = param("metric", project.north_star || (metrics[0] && metrics[0].name));
+  const name = param("metric", explainDefault(project));
   const grain = param("grain", defaultGrain);
   const vs = param("vs", "previous");
   const by = (param("by", "") || "").split(",").filter(Boolean);
