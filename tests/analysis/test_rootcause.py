@@ -349,3 +349,14 @@ def test_squeeze_b0_cases_are_matched_exactly(folder: str, case: int) -> None:
     result = localize(frame, list("abcd"), "real", "predict")
     assert labels(result) == truth
     check_additive(frame.rename(columns={"predict": "expected"}), result)
+
+
+def test_the_method_reads_in_both_languages() -> None:
+    """The method line the CLI's caption and the explain page show, in English and in Chinese."""
+    frame = grid({"channel": 6, "region": 10, "device": 4}, np.random.default_rng(2), noise=0.08)
+    plant(frame, {"channel": "channel4"}, 0.5)
+    result = localize(frame, ["channel", "region", "device"])
+    assert result.method.startswith("RiskLoc (Kalander 2022); noise cutoff") and "layers 1-3" in result.method
+    assert (
+        result.method_zh.startswith("RiskLoc（Kalander 2022）；噪声阈值") and "第 1–3 层" in result.method_zh
+    )

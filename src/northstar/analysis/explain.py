@@ -162,6 +162,7 @@ class ExplainResult:
             if self.causes is None
             else {
                 "method": self.causes.method,
+                "method_zh": self.causes.method_zh or self.causes.method,
                 "explained": clean(self.causes.explained),
                 "causes": [
                     {

@@ -173,6 +173,7 @@ class RootCauses:
     total_change: float
     explained: float
     method: str
+    method_zh: str = ""  # the method in Chinese (empty: as ``method``)
 
     def to_frame(self) -> pd.DataFrame:
         rows = [
@@ -191,10 +192,12 @@ class RootCauses:
         return pd.DataFrame(rows, columns=columns)
 
 
-def _method(max_layer: int) -> str:
+def _method(max_layer: int) -> tuple[str, str]:
     return (
         f"RiskLoc (Kalander 2022); noise cutoff min({NOISE_SIGMAS:g} robust sigmas, {N_OUTLIERS + 1}th extreme), "
-        f"risk >= {RISK_THRESHOLD}, explanatory power >= {PEP_THRESHOLD:.1%}, layers 1-{max_layer}"
+        f"risk >= {RISK_THRESHOLD}, explanatory power >= {PEP_THRESHOLD:.1%}, layers 1-{max_layer}",
+        f"RiskLoc（Kalander 2022）；噪声阈值取 {NOISE_SIGMAS:g} 个稳健标准差与第 {N_OUTLIERS + 1} 个极值中的较小者，"
+        f"风险 ≥ {RISK_THRESHOLD}，解释力 ≥ {PEP_THRESHOLD:.1%}，第 1–{max_layer} 层",
     )
 
 
@@ -496,12 +499,14 @@ def _find(
     )
 
 
-def _slice_method(max_layer: int, phi: float) -> str:
+def _slice_method(max_layer: int, phi: float) -> tuple[str, str]:
     from northstar.analysis.slice_test import FAMILY_ALPHA
 
     return (
         f"slice test: each combination's log ratio against the rest's, Poisson noise + {phi:.1%} wobble, "
-        f"largest |z| first while p < {FAMILY_ALPHA:g} (Bonferroni), layers 1-{max_layer}"
+        f"largest |z| first while p < {FAMILY_ALPHA:g} (Bonferroni), layers 1-{max_layer}",
+        f"切片检验：每个组合的对数比与其余部分相比，泊松噪声加 {phi:.1%} 的波动，"
+        f"按 |z| 从大到小，直到 p ≥ {FAMILY_ALPHA:g}（Bonferroni 校正），第 1–{max_layer} 层",
     )
 
 
@@ -529,9 +534,9 @@ def localize(
     v, f = _values(leaves, real), _values(leaves, expected)
     total_real, total_expected = float(v.sum()), float(f.sum())
     total_change = total_real - total_expected
-    method = _method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)
+    method, method_zh = _method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)
     if len(leaves) == 0 or total_change == 0:
-        return RootCauses((), total_real, total_expected, total_change, 0.0, method)
+        return RootCauses((), total_real, total_expected, total_change, 0.0, method, method_zh)
     encoded = [_encode(leaves[d]) for d in dims]
     codes, names = [c for c, _ in encoded], [n for _, n in encoded]
     found = _find(codes, names, v, f, (v - f) / total_change, max_layer, max_causes, dims, slices)
@@ -553,7 +558,7 @@ def localize(
     union = np.logical_or.reduce(masks) if masks else np.zeros(len(v), dtype=bool)
     explained = float((v[union] - f[union]).sum()) / total_change
     causes.sort(key=lambda c: -abs(c.share))
-    return RootCauses(tuple(causes), total_real, total_expected, total_change, explained, method)
+    return RootCauses(tuple(causes), total_real, total_expected, total_change, explained, method, method_zh)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -581,16 +586,15 @@ def localize_ratio(
     total_real = _ratio(float(nr.sum()), float(dr.sum()))
     total_expected = _ratio(float(ne.sum()), float(de.sum()))
     total_change = total_real - total_expected
-    method = (_method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)) + (
-        "; derived measure num/den"
-    )
+    method, method_zh = _method(max_layer) if slices is None else _slice_method(max_layer, slices.phi)
+    method, method_zh = method + "; derived measure num/den", method_zh + "；派生指标（分子/分母）"
     den_total = float(dr.sum())
     if len(leaves) == 0 or total_change == 0 or den_total == 0:
-        return RootCauses((), total_real, total_expected, total_change, 0.0, method)
+        return RootCauses((), total_real, total_expected, total_change, 0.0, method, method_zh)
     contribution = ((nr - ne) - total_expected * (dr - de)) / den_total
     scale = float(contribution.sum())
     if scale == 0:
-        return RootCauses((), total_real, total_expected, total_change, 0.0, method)
+        return RootCauses((), total_real, total_expected, total_change, 0.0, method, method_zh)
     # Each leaf's numerator against what its real denominator would have brought at its expected
     # ratio (the overall expected ratio where the leaf had no expected denominator).
     leaf_rate = np.divide(ne, de, out=np.full_like(ne, total_expected), where=de != 0)
@@ -608,4 +612,4 @@ def localize_ratio(
     union = np.logical_or.reduce(masks) if masks else np.zeros(len(nr), dtype=bool)
     explained = float(contribution[union].sum()) / total_change
     causes.sort(key=lambda c: -abs(c.share))
-    return RootCauses(tuple(causes), total_real, total_expected, total_change, explained, method)
+    return RootCauses(tuple(causes), total_real, total_expected, total_change, explained, method, method_zh)

@@ -392,6 +392,12 @@ def _root_causes(
         f"wobble φ = {phi:.3f}; Bonferroni at {wide_search.FAMILY_ALPHA:.0%} per layer "
         f"({sum(a * b for a, b in combinations(sizes, 2)):,} pairs tested)"
     )
+    method_zh = (
+        "基于引擎汇总表的交互搜索（每个取值的边际、每个维度最大的 "
+        f"{wide_search.TOP_VALUES} 个取值两两组合、成对证据指向的三维组合）；"
+        f"波动 φ = {phi:.3f}；每层 Bonferroni 校正 {wide_search.FAMILY_ALPHA:.0%}"
+        f"（检验了 {sum(a * b for a, b in combinations(sizes, 2)):,} 个两维组合）"
+    )
     return RootCauses(
         causes=tuple(causes),
         total_real=total_real,
@@ -399,4 +405,5 @@ def _root_causes(
         total_change=change,
         explained=float(sum(c.share for c in causes)),
         method=method,
+        method_zh=method_zh,
     )

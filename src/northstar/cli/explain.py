@@ -278,7 +278,7 @@ def _causes(result: ExplainResult, zh: bool) -> Table | Text:
             else f"Root causes (combinations of 1–3 of {', '.join(result.dimensions)}, by share of the change)"
         ),
         title_justify="left",
-        caption=escape(causes.method),
+        caption=escape((causes.method_zh or causes.method) if zh else causes.method),
     )
     for col in (
         "#",

@@ -345,7 +345,7 @@ export async function render(main, { project }) {
       "causes",
       2,
     );
-    causes.append(h("p", { class: "note" }, t("explain.explained", { share: pct(r.root_causes.explained), method: r.root_causes.method })));
+    causes.append(h("p", { class: "note" }, t("explain.explained", { share: pct(r.root_causes.explained), method: pick(r.root_causes, "method") })));
   }
   const notes = pick(r, "notes") || [];
   if (notes.length) main.append(h("ul", { class: "notes" }, notes.map((n) => h("li", {}, n))));
