@@ -84,8 +84,8 @@ class StepRows:
     ``__ts`` and ``__utc``, already cut to ``lo <= tl < hi + window + 1 day`` and ``where``),
     the entity column, the breakdown columns, one Ibis boolean per step (on ``table``), and —
     when every step is a plain event on one column — that column and each step's event, which
-    lets DuckDB filter the rows with ``IN`` inside its scan of the file and map each event to its
-    steps with one ``CASE``. With ``one_clock`` (the two clocks agree: see
+    lets the step query map each row's event to its steps with one ``list_position`` (see
+    :func:`_plain_step_sql`). With ``one_clock`` (the two clocks agree: see
     :meth:`Engine.one_clock`) ``__utc`` serves as the wall clock too."""
 
     table: Any

@@ -3,6 +3,7 @@
 Numba compiles these loops to machine code on first use (and caches the result next to this
 file, or in the user's cache folder when that is read-only). They work on plain NumPy arrays:
 
+- :func:`sorted_by_entity` — are the rows in (id, time) order, and the id range, in one pass;
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
 - :func:`partition_counts`, :func:`partition_rows` and :func:`sort_partitions` — the rows
@@ -11,7 +12,8 @@ file, or in the user's cache folder when that is read-only). They work on plain 
   small sort per entity; each step runs in one thread per core over its own rows or partitions;
 - :func:`count_runs` and :func:`best_attempts` — the funnel itself: for every entity, every
   attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
-  the best attempt per entity (per entity and entry period) is kept.
+  the best attempt per entity (per entity and entry period) is kept; :func:`entity_start` cuts
+  the rows between entities into one slice per thread.
 
 The semantics are those of ``funnel_fast``'s docstring; this module only makes them fast.
 """
