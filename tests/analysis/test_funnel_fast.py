@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from northstar.analysis import funnel_fast
+from northstar.analysis import funnel_fast, funnel_kernel
 from northstar.analysis.funnel_fast import (
     StepRows,
     ordered_funnel_fast,
@@ -411,69 +411,118 @@ def test_rows_stored_in_entity_time_order(
         df.loc[broken_at, "ts"] = ORIGIN + pd.Timedelta(days=5)  # later than its neighbours
     project = _project(tmp_path, df, ["a", "b", "c"], "1d", shuffle=False)
     start, end = date(2026, 5, 1), date(2026, 5, 4)
-    group = funnel_fast.group_rows
+    group = funnel_fast._scattered
     regrouped: list[int] = []
 
-    def spy(bucket: Any, n_buckets: int, t: Any, m: Any) -> Any:
+    def spy(bucket: Any, base: int, n_buckets: int, *args: Any) -> Any:
         regrouped.append(n_buckets)
-        return group(bucket, n_buckets, t, m)
+        return group(bucket, base, n_buckets, *args)
 
-    monkeypatch.setattr(funnel_fast, "group_rows", spy)
+    monkeypatch.setattr(funnel_fast, "_scattered", spy)
     got = fast(project, start, end, [])
     assert len(regrouped) == (broken_at is not None)
     assert_same(got, portable(project, start, end, []))
     assert_matches_oracle(got, oracle(df, ["a", "b", "c"], pd.Timedelta(days=1), start, end, []))
 
 
+def _walk_sorted(bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.ndarray, walk: Any) -> Any:
+    """The reference for the partitioned walk: NumPy's stable lexsort, then the walk over
+    grouped rows (itself held to the portable funnel and the oracle above)."""
+    order = np.lexsort((t, bucket))
+    return funnel_fast._walk(
+        bucket[order],
+        t[order],
+        m[order],
+        period[order] if len(period) else period,
+        walk,
+        order,
+        0,
+        None,
+        False,
+    )
+
+
+def _same_best(got: Any, expected: Any, rows: bool) -> None:
+    for name in ("key", "start", "level", "seconds"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+    assert np.array_equal(got.reach, expected.reach, equal_nan=True)
+    if rows:
+        assert np.array_equal(got.rows, expected.rows)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     buckets=st.lists(st.integers(0, 6), max_size=120),
     times=st.lists(st.integers(-3, 3), min_size=120, max_size=120),
+    flags=st.lists(st.integers(0, 7), min_size=120, max_size=120),
+    with_periods=st.booleans(),
 )
-def test_group_rows_is_a_stable_sort_by_bucket_then_time(buckets: list[int], times: list[int]) -> None:
-    """The radix sort (insertion sort within small buckets, merge sort within large ones) equals
-    NumPy's stable lexsort, for any number of threads."""
-    from northstar.analysis import funnel_kernel
-
+def test_partitioned_walk_equals_a_sort_then_the_walk(
+    buckets: list[int], times: list[int], flags: list[int], with_periods: bool
+) -> None:
+    """Rows grouped and walked partition by partition (insertion sort within small buckets,
+    merge sort within large ones, each thread's attempts moved down after the previous
+    thread's) give what a stable sort by (bucket, time) then the walk gives: the same attempts,
+    start rows included, for any number of threads; periods split an entity's attempts."""
     bucket = np.array(buckets, dtype=np.int64)
-    t = np.array(times[: len(buckets)], dtype=np.int64)
+    t = np.array(times[: len(buckets)], dtype=np.int64) * 1_000_000
+    m = np.array(flags[: len(buckets)], dtype=np.uint8)
     # a large bucket too: 40 rows of bucket 7, beyond the insertion-sort size
     bucket = np.concatenate([bucket, np.full(40, 7)])
-    t = np.concatenate([t, np.arange(40)[::-1] % 5])
-    m = np.arange(len(t), dtype=np.uint8)
+    t = np.concatenate([t, (np.arange(40)[::-1] % 5) * 1_000_000])
+    m = np.concatenate([m, np.arange(40, dtype=np.uint8) % 8])
+    period = (t // 2_000_000).astype(np.int64) if with_periods else np.zeros(0, dtype=np.int64)
+    walk = funnel_fast._Walk(3, 2_000_000, np.array([False, False, True]), 1_000_000, (-(10**18), 10**18))
+    expected = _walk_sorted(bucket, t, m, period, walk)
     for threads in (1, 2, 3, 8, 200):  # rows and partitions shared out among threads; more than rows
-        order, key, t2, m2 = funnel_fast.group_rows(bucket, 8, t, m, threads)
-        assert order.tolist() == np.lexsort((t, bucket)).tolist()
-        assert (key.tolist(), t2.tolist(), m2.tolist()) == (
-            bucket[order].tolist(),
-            t[order].tolist(),
-            m[order].tolist(),
-        )
-    assert funnel_kernel.grouped(bucket[order], 8, t[order])
-    # buckets in any order, each one's rows adjacent and in time order: grouped too
-    runs = [np.flatnonzero(bucket[order] == b) for b in (7, 3, 0, 6, 1, 5, 2, 4)]
-    assert funnel_kernel.grouped(bucket[order][np.concatenate(runs)], 8, t[order][np.concatenate(runs)])
-    in_order = bool(np.all(np.diff(bucket) >= 0))
-    if in_order and order.tolist() != list(range(len(t))):  # a time out of order within a bucket
-        assert not funnel_kernel.grouped(bucket, 8, t)
-    split = np.concatenate([[7], bucket, [6, 7]])  # bucket 7 in two places
-    assert not funnel_kernel.grouped(split, 8, np.zeros(len(split), dtype=np.int64))
+        got = funnel_fast._scattered(bucket + 5, 5, 8, t, m, period, walk, True, 0, None, threads)
+        assert got is not None
+        _same_best(got, expected, rows=True)
 
 
-def test_group_rows_with_many_buckets() -> None:
+def test_partitioned_walk_with_many_buckets() -> None:
     """Buckets beyond the 1,024 partitions (low bits sorted in each partition), uneven sizes,
-    equal times: the same as NumPy's stable lexsort for 1 to 5 threads."""
+    equal times, 1 to 5 threads, with and without the start rows: the same as a sort then
+    the walk."""
     rng = np.random.default_rng(8)
     n_buckets = 70_001
     bucket = np.concatenate([rng.integers(0, n_buckets, 30_000), np.full(50, 12_345), [n_buckets - 1]])
-    t = rng.integers(0, 40, len(bucket))
-    m = rng.integers(0, 256, len(bucket)).astype(np.uint8)
-    expected = np.lexsort((t, bucket))
+    t = rng.integers(0, 40, len(bucket)) * 3_600_000_000
+    m = rng.integers(0, 32, len(bucket)).astype(np.uint8)
+    walk = funnel_fast._Walk(
+        5, 6 * 3_600_000_000, np.zeros(5, dtype=np.bool_), 1_000_000, (0, 30 * 3_600_000_000)
+    )
+    expected = _walk_sorted(bucket, t, m, np.zeros(0, dtype=np.int64), walk)
     for threads in range(1, 6):
-        order, key, t2, m2 = funnel_fast.group_rows(bucket, n_buckets, t, m, threads)
-        assert np.array_equal(order, expected)
-        assert np.array_equal(key, bucket[expected]) and np.array_equal(t2, t[expected])
-        assert np.array_equal(m2, m[expected])
+        for rows in (True, False):
+            got = funnel_fast._scattered(
+                bucket, 0, n_buckets, t, m, np.zeros(0, np.int64), walk, rows, 0, None, threads
+            )
+            assert got is not None
+            _same_best(got, expected, rows)
+
+
+def test_times_too_wide_to_pack_are_sorted_first() -> None:
+    """Times and flags that do not fit in 64 bits together (nanoseconds over centuries, 8 step
+    flags) take NumPy's sort, with the same answer."""
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 50, 500)
+    t = rng.integers(0, 2**62, 500)
+    m = rng.integers(0, 256, 500).astype(np.uint8)
+    walk = funnel_fast._Walk(8, 2**60, np.zeros(8, dtype=np.bool_), 10**9, (-(2**63), 2**63 - 1))
+    assert funnel_fast._scattered(ids, 0, 50, t, m, np.zeros(0, np.int64), walk, True, 0, None) is None
+    got = funnel_fast._best(None, ids, t, m, np.zeros(0, np.int64), walk, rows=True, runs=False)
+    _same_best(got, _walk_sorted(ids, t, m, np.zeros(0, np.int64), walk), rows=True)
+
+
+def test_grouped_rows_are_recognised() -> None:
+    """Rows grouped by entity, entities in any order, each in time order, need no sort; a
+    bucket in two places or a time out of order within a bucket does."""
+    bucket = np.array([7, 7, 3, 0, 0, 6, 1, 5, 2, 4])
+    t = np.array([1, 2, 5, 0, 0, 9, 1, 1, 1, 1])
+    assert funnel_kernel.grouped(bucket + 2, 2, 8, t)
+    assert not funnel_kernel.grouped(np.concatenate([bucket, [7]]), 0, 8, np.concatenate([t, [3]]))
+    assert not funnel_kernel.grouped(bucket, 0, 8, np.array([2, 1, 5, 0, 0, 9, 1, 1, 1, 1]))
 
 
 def test_refuses_other_engines(tmp_path: Path) -> None:

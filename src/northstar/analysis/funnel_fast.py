@@ -73,7 +73,7 @@ from northstar.errors import InternalError, UnsupportedOnEngine
 if TYPE_CHECKING:
     from northstar.engine.base import Engine
 
-__all__ = ["StepRows", "group_rows", "ordered_funnel_fast", "plain_events", "same_as_previous", "step_rows"]
+__all__ = ["StepRows", "ordered_funnel_fast", "plain_events", "same_as_previous", "step_rows"]
 
 _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
@@ -187,71 +187,96 @@ def ordered_funnel_fast(
         if gated
         else (int(np.datetime64(lo, unit).astype(np.int64)), int(np.datetime64(hi, unit).astype(np.int64)))
     )
-    t = t_read = _ints(data.column("t"))
+    t = _ints(data.column("t"))
     m = _ints(data.column("m"))
     ids = _ints(data.column("e")) if pa.types.is_integer(data.schema.field("e").type) else None
-    tl = t_read if clock == "t" else _ints(data.column(clock))  # wall clock, in read order
+    tl = t if clock == "t" else _ints(data.column(clock))  # wall clock, in the table's order
     e_column = None if ids is not None else data.column("e")
     if ids is not None and not bnames:  # nothing more is read from DuckDB's result: let it go
         data = data.select([])  # before the grouping and the pass (a lower peak of memory)
-    key, t, m, order, id_offset = _grouping(e_column, ids, t, m)
-    if grain is None:
-        period = np.zeros(0, dtype=np.int64)
-    else:  # the entry period of every row that may start an attempt (others: unused)
+    period = np.zeros(0, dtype=np.int64)
+    if grain is not None:  # the entry period of every row that may start an attempt (others: unused)
         period = np.zeros(len(t), dtype=np.int64)
         starts = np.flatnonzero(m & m.dtype.type(1))
-        period[starts] = _truncate(tl[_original(order, starts)], grain, lunit)
-    repeat = np.asarray(same_as_previous, dtype=np.bool_)
-    pos, level, run_first, run_after, seconds, reach = _best_attempts(
-        key,
+        period[starts] = _truncate(tl[starts], grain, lunit)
+    walk = _Walk(
+        n_steps=n_steps,
+        window=_window_ticks(window, per_second),
+        repeat=np.asarray(same_as_previous, dtype=np.bool_),
+        per_second=per_second,
+        entry=entry,
+    )
+    best = _best(
+        e_column,
+        ids,
         t,
         m,
         period,
-        n_steps,
-        _window_ticks(window, per_second),
-        repeat,
-        per_second,
-        entry,
-        want_runs=attribution == "last" and bool(bnames),
+        walk,
+        rows=clock != "t" or grain is not None or bool(bnames),
+        runs=attribution == "last" and bool(bnames),
     )
-    table_rows: list[np.ndarray] = []
-
-    def rows_at() -> np.ndarray:  # the best attempts' rows in the table's order (gathered once)
-        if not table_rows:
-            table_rows.append(_original(order, pos))
-        return table_rows[0]
-
     # NumPy columns straight into pandas (the dtypes Arrow's to_pandas would give: the tests
     # compare with the portable path's frame, dtypes included); Arrow only for breakdowns.
-    # Ids and times from the grouped arrays where they hold them (read in order there, not
-    # gathered from the table's order: a third of the time at 100M shuffled events).
-    if ids is not None and id_offset is not None:
-        entity: Any = (key[pos] + id_offset).astype(ids.dtype, copy=False)
-    elif ids is not None:
-        entity = ids[rows_at()]
+    if best.dictionary is not None:
+        entity: Any = best.dictionary.take(pa.array(best.key)).to_pandas()
     else:
-        entity = _take(data.column("e"), rows_at()).to_pandas()
-    entered = t[pos] if clock == "t" else tl[rows_at()]
+        assert ids is not None
+        entity = (best.key + best.offset).astype(ids.dtype, copy=False)
+    entered = best.start if clock == "t" else tl[best.rows]
     out: dict[str, Any] = {
         "e": entity,
-        "level": level,
-        "seconds": seconds,
+        "level": best.level,
+        "seconds": best.seconds,
         "entered": entered.view(f"datetime64[{lunit}]"),
     }
     for k in range(2, n_steps + 1):
-        out[f"reach_{k}"] = reach[k - 2]  # NaN past the level: null in the portable frame
+        out[f"reach_{k}"] = best.reach[k - 2]  # NaN past the level: null in the portable frame
     if grain is not None:
-        out["period"] = period[pos].view(f"datetime64[{lunit}]")
+        out["period"] = period[best.rows].view(f"datetime64[{lunit}]")
     if attribution == "first":
-        out.update({b: _take(data.column(b), rows_at()) for b in bnames})
+        out.update({b: _take(data.column(b), best.rows) for b in bnames})
     elif bnames:  # breakdowns make DuckDB sort the rows: the kernel's row numbers are the table's
-        out.update(_smallest_in_runs(data, bnames, run_first, run_after))
+        out.update(_smallest_in_runs(data, bnames, best.run_first, best.run_after))
     frame = pd.DataFrame({c: v for c, v in out.items() if c not in bnames}, copy=False)  # our arrays
     if bnames:
         breakdowns = pa.table({b: out[b] for b in bnames}).to_pandas()
         for b in bnames:
             frame[b] = breakdowns[b]  # both indexed 0 … n-1
     return frame
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What the kernel's walk needs besides the rows: the number of steps, the window in
+    ticks, the repeat flags, ticks per second and the range of entry on the one clock."""
+
+    n_steps: int
+    window: int
+    repeat: np.ndarray
+    per_second: int
+    entry: tuple[int, int]
+
+
+@dataclass
+class _Best:
+    """The best attempts, one per entity (per entity and entry period), in the order of their
+    entities' buckets: ``key`` (the bucket: ``key + offset`` is the integer id, or
+    ``dictionary[key]`` the id), ``start`` (the start's time, ticks of ``t``), ``rows`` (the
+    start row's number in the table; empty unless asked for), ``level``, ``seconds``,
+    ``reach`` (one row per step 2 … n) and, for ``attribution: last``, the bounds of the
+    (entity, time) run of the last step reached (``run_first``, ``run_after``)."""
+
+    key: np.ndarray
+    offset: int
+    dictionary: pa.Array | None
+    start: np.ndarray
+    rows: np.ndarray
+    level: np.ndarray
+    seconds: np.ndarray
+    reach: np.ndarray
+    run_first: np.ndarray
+    run_after: np.ndarray
 
 
 _SLICE_ROWS = 250_000  # fewer rows than this per thread: not worth a thread
@@ -263,26 +288,72 @@ def _parts(n: int) -> int:
     return max(1, min(_THREADS, n // _SLICE_ROWS))
 
 
-def _best_attempts(
+def _best(
+    e: pa.ChunkedArray | None,
+    ids: np.ndarray | None,
+    t: np.ndarray,
+    m: np.ndarray,
+    period: np.ndarray,
+    walk: _Walk,
+    rows: bool,
+    runs: bool,
+) -> _Best:
+    """The best attempt of every entity (``e``: the entity column, or None when ``ids`` hold
+    it), for rows in any order; ``period``: per row, or empty; ``rows``: the start rows'
+    numbers in the table are wanted; ``runs``: the bounds of the last step's run too (rows
+    sorted by entity, as DuckDB gives them when there are breakdowns).
+
+    Integer ids whose range is at most about twice the rows are their own bucket (less the
+    smallest); other ids (text, sparse integers) are numbered by a hash table (Arrow's
+    dictionary encoding). Rows stored by entity and time, or grouped by entity, are walked as
+    they are (:func:`_walk`); others are grouped and walked partition by partition
+    (:func:`_scattered`), or, beyond the kernel's packing (2**32 rows or buckets, times and
+    flags wider than 64 bits), sorted by NumPy first."""
+    n = len(t)
+    base, offset, n_buckets = 0, 0, 0
+    bucket: np.ndarray | None = None
+    dictionary: pa.Array | None = None
+    if ids is not None and n:
+        ordered, first, last = kernel.sorted_by_entity(ids, t)
+        if ordered:  # stored by (entity, time): the rows are their own grouping
+            return _walk(ids, t, m, period, walk, None, 0, None, runs)
+        if int(last) - int(first) <= 2 * n + 1024:
+            bucket, base, offset, n_buckets = ids, int(first), int(first), int(last) - int(first) + 1
+    if bucket is None:
+        column = e if e is not None else pa.chunked_array([pa.array(ids if ids is not None else [])])
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
+        dictionary, n_buckets = encoded.dictionary, len(encoded.dictionary)
+    if not n or kernel.grouped(bucket, base, n_buckets, t):
+        return _walk(bucket - base if base else bucket, t, m, period, walk, None, offset, dictionary, runs)
+    if not runs and n < 2**32 and n_buckets < 2**32:
+        best = _scattered(bucket, base, n_buckets, t, m, period, walk, rows, offset, dictionary)
+        if best is not None:
+            return best
+    order = np.lexsort((t, bucket))
+    grouped = (bucket[order] - base, t[order], m[order], period[order] if len(period) else period)
+    return _walk(*grouped, walk, order, offset, dictionary, runs)
+
+
+def _walk(
     key: np.ndarray,
     t: np.ndarray,
     m: np.ndarray,
     period: np.ndarray,
-    n_steps: int,
-    window: int,
-    repeat: np.ndarray,
-    per_second: int,
-    entry: tuple[int, int],
-    want_runs: bool = True,
-) -> tuple[np.ndarray, ...]:
-    """:func:`funnel_kernel.best_attempts` over the grouped rows, in one slice of entities per
-    core (slices cut between entities, so each thread owns its entities and its part of the
-    outputs): (pos, level, run_first, run_after, seconds, reach), row numbers in the grouped
-    order."""
+    walk: _Walk,
+    order: np.ndarray | None,
+    offset: int,
+    dictionary: pa.Array | None,
+    runs: bool,
+) -> _Best:
+    """:func:`funnel_kernel.best_attempts` over rows grouped by entity in time order, in one
+    slice of entities per core (slices cut between entities, so each thread owns its entities
+    and its part of the outputs). ``order``: each row's number in the table (None: the same)."""
     n = len(key)
     parts = _parts(n)
     cuts = sorted({0, n, *(kernel.entity_start(key, n * i // parts) for i in range(1, parts))})
     slices = list(itertools.pairwise(cuts)) or [(0, 0)]
+    lo, hi = walk.entry
 
     def periods(a: int, b: int) -> np.ndarray:
         return period[a:b] if len(period) else period
@@ -291,17 +362,17 @@ def _best_attempts(
 
     def count(j: int) -> None:
         a, b = slices[j]
-        counts[j] = kernel.count_runs(key[a:b], t[a:b], m[a:b], periods(a, b), *entry)
+        counts[j] = kernel.count_runs(key[a:b], t[a:b], m[a:b], periods(a, b), lo, hi)
 
     _each(count, len(slices))
     n_out = sum(counts)
     pos = np.empty(n_out, dtype=np.int64)
     level = np.empty(n_out, dtype=np.int8)
-    runs = n_out if want_runs else 0  # the (entity, time) run of the last step: attribution last
-    run_first = np.empty(runs, dtype=np.int64)
-    run_after = np.empty(runs, dtype=np.int64)
+    n_runs = n_out if runs else 0  # the (entity, time) run of the last step: attribution last
+    run_first = np.empty(n_runs, dtype=np.int64)
+    run_after = np.empty(n_runs, dtype=np.int64)
     seconds = np.empty(n_out, dtype=np.float64)
-    reach = np.empty((max(n_steps - 1, 0), n_out), dtype=np.float64)  # one row per step: columns
+    reach = np.empty((max(walk.n_steps - 1, 0), n_out), dtype=np.float64)  # one row per step: columns
     starts = np.cumsum([0, *counts])
 
     def run(j: int) -> None:
@@ -311,27 +382,38 @@ def _best_attempts(
             t[a:b],
             m[a:b],
             periods(a, b),
-            n_steps,
-            window,
-            repeat,
-            per_second,
-            entry[0],
-            entry[1],
+            walk.n_steps,
+            walk.window,
+            walk.repeat,
+            walk.per_second,
+            lo,
+            hi,
             pos[o:p],
             level[o:p],
-            run_first[o:p] if want_runs else run_first,
-            run_after[o:p] if want_runs else run_after,
+            run_first[o:p] if runs else run_first,
+            run_after[o:p] if runs else run_after,
             seconds[o:p],
             reach[:, o:p],
         )
         if a:  # row numbers of the slice → of all rows
             pos[o:p] += a
-            if want_runs:
+            if runs:
                 run_first[o:p] += a
                 run_after[o:p] += a
 
     _each(run, len(slices))
-    return pos, level, run_first, run_after, seconds, reach
+    return _Best(
+        key=key[pos],
+        offset=offset,
+        dictionary=dictionary,
+        start=t[pos],
+        rows=pos if order is None else order[pos],
+        level=level,
+        seconds=seconds,
+        reach=reach,
+        run_first=run_first,
+        run_after=run_after,
+    )
 
 
 def _step_table(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) -> tuple[pa.Table, bool]:
@@ -467,87 +549,132 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
-def _grouping(
-    e: pa.ChunkedArray | None, ids: np.ndarray | None, t: np.ndarray, m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int | None]:
-    """The rows grouped by entity in time order (``e``: the entity column, or None when
-    ``ids`` hold it): a bucket number per row, equal for the rows of one entity, the times and
-    the flags, in that order, the order itself (each row's number
-    in the table; None when the rows came grouped) and the offset that turns a bucket back
-    into its integer id (None when the buckets are dictionary codes). Integer ids whose range
-    is at most about twice the rows are their own bucket (less the smallest); other ids (text,
-    sparse integers) are numbered by a hash table (Arrow's dictionary encoding)."""
-    n = len(t)
-    bucket: np.ndarray | None = None
-    offset: int | None = None
-    if ids is not None and n:  # integer ids (``e`` as NumPy)
-        ordered, first, last = kernel.sorted_by_entity(ids, t)
-        low, high = int(first), int(last)
-        if ordered:  # stored by (entity, time): the rows are their own grouping
-            return ids, t, m, None, 0
-        if high - low <= 2 * n + 1024:
-            bucket = ids.astype(np.int64, copy=False)
-            bucket, n_buckets, offset = (bucket - low if low else bucket), high - low + 1, low
-    if bucket is None:
-        if e is None:
-            e = pa.chunked_array([pa.array(ids)])
-        encoded = pc.dictionary_encode(e.combine_chunks())
-        bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
-        n_buckets = len(encoded.dictionary)
-    if kernel.grouped(bucket, n_buckets, t):
-        return bucket, t, m, None, offset
-    if n >= 2**32 or n_buckets >= 2**32:  # beyond the kernel's packing: NumPy's sort
-        order = np.lexsort((t, bucket))
-        return bucket[order], t[order], m[order], order, offset
-    order, bucket, t, m = group_rows(bucket, n_buckets, t, m)
-    return bucket, t, m, order, offset
-
-
 _HIGH_BITS = 10  # partitions of the grouping's first step: at most 1,024 places written at once
 
 
-def group_rows(
-    bucket: np.ndarray, n_buckets: int, t: np.ndarray, m: np.ndarray, threads: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The rows ordered by (bucket, t), stably: (order, bucket, t, m) in the new order, where
-    ``order`` maps each new row to its old number. Needs fewer than 2**32 rows and buckets.
+def _scattered(
+    bucket: np.ndarray,
+    base: int,
+    n_buckets: int,
+    t: np.ndarray,
+    m: np.ndarray,
+    period: np.ndarray,
+    walk: _Walk,
+    rows: bool,
+    offset: int,
+    dictionary: pa.Array | None,
+    threads: int | None = None,
+) -> _Best | None:
+    """The best attempts of rows in any order (``bucket - base``: 0 … n_buckets-1), grouped
+    and walked partition by partition without writing the grouped rows out; None when the
+    times and flags do not fit in 64 bits together (the caller sorts then).
 
-    A most-significant-digit radix sort in two steps (:mod:`funnel_kernel`): the rows are
-    written out by partition (the bucket's high 10 bits at most: at most 1,024 places written
-    at once), each thread its own slice of rows into its own part of each partition; then each
-    partition is counting-sorted on the low bits in cache, the partitions shared out among the
-    threads by rows. ``threads``: default one per core, for enough rows."""
+    A most-significant-digit radix partition (:func:`funnel_kernel.scatter_rows`: at most
+    1,024 partitions on the bucket's high bits, each thread its own slice of rows into its own
+    part of each partition) writes 10 bytes a row (12 with ``rows``: the start rows' numbers
+    in the table are wanted); then each partition is grouped in cache and walked
+    (:func:`funnel_kernel.partition_attempts`), the partitions shared out among the threads by
+    rows. Each thread writes its attempts from the place where its partitions' most possible
+    attempts begin; the gaps are closed afterwards. ``threads``: default one per core, for
+    enough rows."""
     n = len(bucket)
+    t_low, t_high = kernel.time_span(t)
+    shift = m.dtype.itemsize * 8
+    if int(t_high) - int(t_low) >= 2 ** (63 - shift):
+        return None
     threads = _parts(n) if threads is None else max(1, threads)
     bits = max(1, (n_buckets - 1).bit_length())
     low_bits = bits - min(bits, _HIGH_BITS)
-    parts = ((n_buckets - 1) >> low_bits) + 1 if n_buckets else 1
-    rows = [n * k // threads for k in range(threads + 1)]
+    parts = ((n_buckets - 1) >> low_bits) + 1
+    cut = [n * k // threads for k in range(threads + 1)]
     counts = [np.zeros(parts, dtype=np.int64)] * threads
 
     def count(k: int) -> None:
-        counts[k] = kernel.partition_counts(bucket, low_bits, parts, rows[k], rows[k + 1])
+        counts[k] = kernel.partition_counts(bucket, base, low_bits, parts, cut[k], cut[k + 1])
 
     _each(count, threads)
     per_part = np.sum(counts, axis=0)
     starts = np.concatenate([[0], np.cumsum(per_part)])
     cursors = [starts[:-1] + sum(counts[:k], np.zeros(parts, dtype=np.int64)) for k in range(threads)]
-    packed = np.empty(n, dtype=np.uint64)
-    times = np.empty(n, dtype=t.dtype)
-    flags = np.empty(n, dtype=m.dtype)
+    digits = np.empty(n, dtype=np.uint16 if low_bits <= 16 else np.uint32)
+    tm = np.empty(n, dtype=np.uint64)
+    numbers = np.empty(n if rows or len(period) else 0, dtype=np.uint32)
 
     def scatter(k: int) -> None:
-        kernel.partition_rows(bucket, t, m, low_bits, rows[k], rows[k + 1], cursors[k], packed, times, flags)
+        kernel.scatter_rows(
+            bucket, base, t, m, low_bits, cut[k], cut[k + 1], cursors[k], t_low, shift, digits, tm, numbers
+        )
 
     _each(scatter, threads)
-    key = np.empty(n, dtype=np.int32 if n_buckets < 2**31 else np.int64)
-    cuts = [0, *(int(np.searchsorted(starts, n * k // threads)) for k in range(1, threads)), parts]
+    # at most one attempt per row, and (without periods) per bucket, of each partition
+    most = per_part if len(period) else np.minimum(per_part, 1 << low_bits)
+    share = [0, *(int(np.searchsorted(starts, n * k // threads)) for k in range(1, threads)), parts]
+    first = [int(most[: share[k]].sum()) for k in range(threads + 1)]
+    size = first[-1]
+    pos = np.empty(size, dtype=np.int64)
+    key = np.empty(size, dtype=np.int64)
+    start = np.empty(size, dtype=np.int64)
+    level = np.empty(size, dtype=np.int8)
+    seconds = np.empty(size, dtype=np.float64)
+    reach = np.empty((max(walk.n_steps - 1, 0), size), dtype=np.float64)
+    after = first[:-1]
+    lo, hi = walk.entry
+    # the first step of each partition's grouping orders its rows by the time's high bits:
+    # about as many values as rows in a partition
+    coarse_bits = min(16, max(1, int(np.max(per_part, initial=1)).bit_length()))
+    coarse_shift = max(0, (int(t_high) - int(t_low)).bit_length() - coarse_bits)
 
-    def sort(k: int) -> None:  # in place: ``packed`` becomes the order
-        kernel.sort_partitions(packed, times, flags, starts, cuts[k], cuts[k + 1], low_bits, key)
+    def run(k: int) -> None:
+        after[k] = kernel.partition_attempts(
+            digits,
+            tm,
+            numbers,
+            starts,
+            share[k],
+            share[k + 1],
+            low_bits,
+            shift,
+            t_low,
+            coarse_shift,
+            coarse_bits,
+            period,
+            walk.n_steps,
+            walk.window,
+            walk.repeat,
+            walk.per_second,
+            lo,
+            hi,
+            first[k],
+            pos,
+            key,
+            start,
+            level,
+            seconds,
+            reach,
+        )
 
-    _each(sort, threads)
-    return packed.view(np.int64), key, times, flags
+    _each(run, threads)
+    n_out = after[0]
+    for k in range(1, threads):  # each thread's attempts moved down to follow the previous ones
+        length = after[k] - first[k]
+        if first[k] != n_out:
+            for column in (pos, key, start, seconds):
+                kernel.move_down(column[np.newaxis], first[k], n_out, length)
+            kernel.move_down(level[np.newaxis], first[k], n_out, length)
+            kernel.move_down(reach, first[k], n_out, length)
+        n_out += length
+    return _Best(
+        key=key[:n_out],
+        offset=offset,
+        dictionary=dictionary,
+        start=start[:n_out],
+        rows=pos[:n_out] if len(numbers) else np.zeros(0, dtype=np.int64),
+        level=level[:n_out],
+        seconds=seconds[:n_out],
+        reach=reach[:, :n_out],
+        run_first=np.zeros(0, dtype=np.int64),
+        run_after=np.zeros(0, dtype=np.int64),
+    )
 
 
 def _each(run: Any, parts: int) -> None:

@@ -6,14 +6,17 @@ file, or in the user's cache folder when that is read-only). They work on plain 
 - :func:`sorted_by_entity` — are the rows in (id, time) order, and the id range, in one pass;
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
-- :func:`partition_counts`, :func:`partition_rows` and :func:`sort_partitions` — the rows
-  grouped by entity bucket, each group sorted by time, for rows read in any order: a radix
-  partition on the bucket's high bits, then a counting sort of each partition in cache and a
-  small sort per entity; each step runs in one thread per core over its own rows or partitions;
-- :func:`count_runs` and :func:`best_attempts` — the funnel itself: for every entity, every
-  attempt (a step-1 row, one per instant) walks the steps in one pass over the entity's rows, and
-  the best attempt per entity (per entity and entry period) is kept; :func:`entity_start` cuts
-  the rows between entities into one slice per thread.
+- :func:`time_span` — the smallest and largest time, in one pass;
+- :func:`count_runs` and :func:`best_attempts` — the funnel itself, on rows grouped by entity
+  in time order: for every entity, every attempt (a step-1 row, one per instant) walks the
+  steps in one pass over the entity's rows, and the best attempt per entity (per entity and
+  entry period) is kept; :func:`entity_start` cuts the rows between entities into one slice
+  per thread;
+- :func:`partition_counts`, :func:`scatter_rows` and :func:`partition_attempts` — the same for
+  rows read in any order: a radix partition on the entity bucket's high bits (time and flags
+  packed into one integer), then, partition by partition in cache, a counting sort on the low
+  bits, a small sort by time per entity and the walk above, with nothing written back but
+  the best attempts; :func:`move_down` closes the gaps between the threads' outputs.
 
 The semantics are those of ``funnel_fast``'s docstring; this module only makes them fast.
 """
@@ -30,10 +33,12 @@ __all__ = [
     "count_runs",
     "entity_start",
     "grouped",
+    "move_down",
+    "partition_attempts",
     "partition_counts",
-    "partition_rows",
-    "sort_partitions",
+    "scatter_rows",
     "sorted_by_entity",
+    "time_span",
 ]
 
 _SMALL = 32  # groups up to this many rows are sorted by insertion
@@ -55,119 +60,241 @@ def sorted_by_entity(ids: Any, t: Any) -> Any:  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def grouped(bucket: Any, n_buckets: int, t: Any) -> bool:  # pragma: no cover - compiled
-    """True when the rows of each bucket (0 … n_buckets-1) are adjacent and in time order: the
-    buckets may come in any order, so rows grouped by entity need no sort."""
+def grouped(bucket: Any, base: int, n_buckets: int, t: Any) -> bool:  # pragma: no cover - compiled
+    """True when the rows of each bucket (``bucket - base``: 0 … n_buckets-1) are adjacent and
+    in time order: the buckets may come in any order, so rows grouped by entity need no sort."""
     seen = np.zeros(n_buckets, dtype=np.bool_)
     for i in range(len(bucket)):
         if i == 0 or bucket[i] != bucket[i - 1]:
-            if seen[bucket[i]]:
+            if seen[bucket[i] - base]:
                 return False
-            seen[bucket[i]] = True
+            seen[bucket[i] - base] = True
         elif t[i] < t[i - 1]:
             return False
     return True
 
 
 @njit(cache=True, nogil=True)
-def partition_counts(bucket: Any, low_bits: int, parts: int, r0: int, r1: int) -> Any:  # pragma: no cover
-    """How many of rows ``r0`` … ``r1 - 1`` fall in each partition ``bucket >> low_bits``
-    (the first step of :func:`partition_rows`, one slice of rows per thread)."""
+def partition_counts(
+    bucket: Any, base: int, low_bits: int, parts: int, r0: int, r1: int
+) -> Any:  # pragma: no cover - compiled
+    """How many of rows ``r0`` … ``r1 - 1`` fall in each partition ``(bucket - base) >>
+    low_bits`` (the first step of :func:`scatter_rows`, one slice of rows per thread)."""
     counts = np.zeros(parts, dtype=np.int64)
     for i in range(r0, r1):
-        counts[bucket[i] >> low_bits] += 1
+        counts[(bucket[i] - base) >> low_bits] += 1
     return counts
 
 
 @njit(cache=True, nogil=True)
-def partition_rows(
+def time_span(t: Any) -> Any:  # pragma: no cover - compiled
+    """(smallest, largest) of ``t`` (not empty), in one pass."""
+    low = t[0]
+    high = t[0]
+    for i in range(1, len(t)):
+        low = min(low, t[i])
+        high = max(high, t[i])
+    return low, high
+
+
+@njit(cache=True, nogil=True)
+def scatter_rows(
     bucket: Any,
+    base: int,
     t: Any,
     m: Any,
     low_bits: int,
     r0: int,
     r1: int,
     cursor: Any,
-    packed: Any,
-    times: Any,
-    flags: Any,
+    t_low: int,
+    shift: int,
+    digits: Any,
+    tm: Any,
+    rows: Any,
 ) -> None:  # pragma: no cover - compiled
-    """Rows ``r0`` … ``r1 - 1`` written by partition (``bucket >> low_bits``), each partition's
-    next free place in ``cursor``: as (bucket's low bits) << 32 | row number in ``packed``, the
-    row's time in ``times`` and its flags in ``flags`` (carried along: gathering them by row
-    afterwards reads memory at random, slow once the flags outgrow the cache). Each partition covers 2**low_bits buckets; with at most 1,024
-    partitions the writes go to few enough places at once to stay sequential."""
+    """Rows ``r0`` … ``r1 - 1`` written by partition (``(bucket - base) >> low_bits``; ``base``
+    spares the caller a copy of integer ids less their smallest), each partition's next free
+    place in ``cursor``: the bucket's low bits in ``digits``, the time (less
+    ``t_low``) and the flags packed into one integer, ``(t - t_low) << shift | m``, in ``tm``,
+    and — when ``rows`` is not empty — the row number in ``rows``. With at most 1,024
+    partitions and two or three arrays the writes go to few enough places at once to stay
+    sequential; packing time and flags saves a third of the bytes moved."""
     low = (1 << low_bits) - 1
+    sh = np.uint64(shift)
+    want_rows = len(rows) > 0
     for i in range(r0, r1):
-        p = bucket[i] >> low_bits
+        v = bucket[i] - base
+        p = v >> low_bits
         c = cursor[p]
-        packed[c] = (np.uint64(bucket[i] & low) << np.uint64(32)) | np.uint64(i)
-        times[c] = t[i]
-        flags[c] = m[i]
+        digits[c] = v & low
+        tm[c] = (np.uint64(t[i] - t_low) << sh) | np.uint64(m[i])
+        if want_rows:
+            rows[c] = i
         cursor[p] = c + 1
 
 
 @njit(cache=True, nogil=True)
-def sort_partitions(
-    packed: Any, times: Any, flags: Any, starts: Any, p0: int, p1: int, low_bits: int, key: Any
-) -> None:  # pragma: no cover - compiled
-    """Partitions ``p0`` … ``p1 - 1`` of :func:`partition_rows` (partition p in
-    ``starts[p]:starts[p + 1]``) each put in (bucket, time) order, stably, in place: a
-    counting sort on the bucket's low bits (a partition's few thousand rows, copied aside, and
-    2**low_bits counters stay in cache), then each bucket's rows sorted by time (insertion
-    sort; a stable merge sort for buckets of more than 32 rows). Afterwards ``packed`` holds
-    each row's number in the table (``order``), ``times`` its time and ``flags`` its flags;
-    ``key`` (its bucket) is written at the same places. Sorting in place keeps the memory of
-    the grouping at about 21 bytes a row (with an int32 ``key`` and one-byte flags)."""
+def partition_attempts(
+    digits: Any,
+    tm: Any,
+    rows: Any,
+    starts: Any,
+    p0: int,
+    p1: int,
+    low_bits: int,
+    shift: int,
+    t_low: int,
+    coarse_shift: int,
+    coarse_bits: int,
+    period: Any,
+    n_steps: int,
+    window: int,
+    repeat: Any,
+    per_second: float,
+    start_lo: int,
+    start_hi: int,
+    out: int,
+    pos: Any,
+    key: Any,
+    start: Any,
+    level: Any,
+    seconds: Any,
+    reach: Any,
+) -> int:  # pragma: no cover - compiled
+    """The best attempts of the entities in partitions ``p0`` … ``p1 - 1`` of
+    :func:`scatter_rows` (partition p in ``starts[p]:starts[p + 1]``), written from output row
+    ``out`` on; returns the output row after the last one written.
+
+    Each partition is grouped in cache: a counting sort on the bucket's low bits into scratch
+    arrays (a partition's rows and 2**low_bits counters), each bucket's rows sorted by time,
+    stably (insertion sort; a merge sort beyond 32 rows), then :func:`best_attempts`' walk over
+    each bucket. Nothing is written back: the outputs are, per attempt, the bucket in ``key``,
+    the start's time in ``start``, ``level``, ``seconds``, ``reach`` (as in
+    :func:`best_attempts`) and the start row's number in the table in ``pos`` when ``rows``
+    holds them (else its place in the scratch arrays, of no use outside); ``period`` (empty: none) is per table row, read on step-1
+    rows through ``rows``. The caller sizes the outputs for at most one attempt per row and
+    per bucket of each partition (with periods, one per row)."""
     size = 1 << low_bits
     counts = np.zeros(size + 1, dtype=np.int64)
-    low = np.uint64(0xFFFFFFFF)
+    sh = np.uint64(shift)
+    coarse = np.uint64(shift + coarse_shift)
+    by_time = np.zeros((1 << coarse_bits) + 1, dtype=np.int64)
+    flag_mask = (np.uint64(1) << sh) - np.uint64(1)
+    want_rows = len(rows) > 0
+    has_period = len(period) > 0
     largest = 0
     for p in range(p0, p1):
         largest = max(largest, starts[p + 1] - starts[p])
-    spare = np.empty(largest, dtype=np.uint64)
-    spare_times = np.empty(largest, dtype=times.dtype)
-    spare_flags = np.empty(largest, dtype=flags.dtype)
-    order = packed.view(np.int64)
-    m2 = flags
+    c_tm = np.empty(largest, dtype=np.uint64)  # the partition in coarse time order
+    c_digit = np.empty(largest, dtype=np.int64)
+    c_row = np.empty(largest if want_rows else 0, dtype=np.int64)
+    s_tm = np.empty(largest, dtype=np.uint64)  # then by bucket
+    s_row = np.empty(largest if want_rows else 0, dtype=np.int64)
+    s_t = np.empty(largest, dtype=np.int64)
+    s_m = np.empty(largest, dtype=np.int64)
+    s_period = np.empty(largest if has_period else 0, dtype=np.int64)
+    ptr = np.empty(n_steps, dtype=np.int64)
+    times = np.empty(n_steps, dtype=np.int64)
+    no_runs = np.empty(0, dtype=np.int64)
     for p in range(p0, p1):
         a, b = starts[p], starts[p + 1]
-        spare[: b - a] = packed[a:b]
-        spare_times[: b - a] = times[a:b]
-        spare_flags[: b - a] = flags[a:b]
+        # 1. by coarse time (the time's high bits), stably: each bucket comes out of step 2
+        # nearly in time order, and its sort has little left to do
+        by_time[:] = 0
+        for i in range(a, b):
+            by_time[(tm[i] >> coarse) + np.uint64(1)] += 1
+        for c in range(len(by_time) - 1):
+            by_time[c + 1] += by_time[c]
+        for i in range(a, b):
+            c = tm[i] >> coarse
+            j = by_time[c]
+            by_time[c] = j + 1
+            c_tm[j] = tm[i]
+            c_digit[j] = digits[i]
+            if want_rows:
+                c_row[j] = rows[i]
+        # 2. by bucket (the bucket's low bits), stably
         counts[:] = 0
         for i in range(b - a):
-            counts[np.int64(spare[i] >> np.uint64(32)) + 1] += 1
+            counts[c_digit[i] + 1] += 1
         for d in range(size):
             counts[d + 1] += counts[d]
-        for i in range(b - a):
-            row = np.int64(spare[i] & low)
-            digit = np.int64(spare[i] >> np.uint64(32))
-            j = a + counts[digit]
-            counts[digit] += 1
-            order[j] = row
-            key[j] = (p << low_bits) | digit
-            times[j] = spare_times[i]
-            m2[j] = spare_flags[i]
-        lo = a
-        while lo < b:
-            hi = lo + 1
-            while hi < b and key[hi] == key[lo]:
-                hi += 1
-            if hi - lo <= _SMALL:
+        for i in range(b - a):  # counts[d]: the next place of bucket d; afterwards, its end
+            d = c_digit[i]
+            j = counts[d]
+            counts[d] = j + 1
+            s_tm[j] = c_tm[i]
+            if want_rows:
+                s_row[j] = c_row[i]
+        lo = 0
+        for d in range(size):
+            hi = counts[d]
+            if hi == lo:
+                continue
+            if hi - lo <= _SMALL:  # by time (the high bits), stably
                 for i in range(lo + 1, hi):
-                    when, row, bits = times[i], order[i], m2[i]
+                    v = s_tm[i]
+                    when = v >> sh
+                    row = s_row[i] if want_rows else 0
                     j = i - 1
-                    while j >= lo and times[j] > when:
-                        times[j + 1], order[j + 1], m2[j + 1] = times[j], order[j], m2[j]
+                    while j >= lo and (s_tm[j] >> sh) > when:
+                        s_tm[j + 1] = s_tm[j]
+                        if want_rows:
+                            s_row[j + 1] = s_row[j]
                         j -= 1
-                    times[j + 1], order[j + 1], m2[j + 1] = when, row, bits
+                    s_tm[j + 1] = v
+                    if want_rows:
+                        s_row[j + 1] = row
             else:
-                perm = np.argsort(times[lo:hi], kind="mergesort")
-                order[lo:hi] = order[lo:hi][perm]
-                times[lo:hi] = times[lo:hi][perm]
-                m2[lo:hi] = m2[lo:hi][perm]
+                perm = np.argsort(s_tm[lo:hi] >> sh, kind="mergesort")
+                s_tm[lo:hi] = s_tm[lo:hi][perm]
+                if want_rows:
+                    s_row[lo:hi] = s_row[lo:hi][perm]
+            for i in range(lo, hi):
+                s_t[i] = t_low + np.int64(s_tm[i] >> sh)
+                s_m[i] = np.int64(s_tm[i] & flag_mask)
+                if has_period:
+                    s_period[i] = period[s_row[i]]
+            first = out
+            out = _attempts(
+                s_t,
+                s_m,
+                s_period,
+                lo,
+                hi,
+                n_steps,
+                window,
+                repeat,
+                per_second,
+                start_lo,
+                start_hi,
+                ptr,
+                times,
+                out,
+                pos,
+                level,
+                no_runs,
+                no_runs,
+                seconds,
+                reach,
+            )
+            for o in range(first, out):  # scratch row numbers → table rows
+                start[o] = s_t[pos[o]]
+                if want_rows:
+                    pos[o] = s_row[pos[o]]
+                key[o] = (p << low_bits) | d
             lo = hi
+    return out
+
+
+@njit(cache=True, nogil=True)
+def move_down(values: Any, source: int, target: int, n: int) -> None:  # pragma: no cover - compiled
+    """``values[:, target:target + n] = values[:, source:source + n]`` for ``target <= source``
+    (the ranges may overlap: copied front to back), for a 2-D array."""
+    for r in range(values.shape[0]):
+        for i in range(n):
+            values[r, target + i] = values[r, source + i]
 
 
 @njit(cache=True, nogil=True)
@@ -234,7 +361,6 @@ def best_attempts(
     before the one an earlier attempt looked from, and neither does the answer. An entity costs
     at most (rows × steps), with no scratch memory."""
     n = len(key)
-    has_period = len(period) > 0
     ptr = np.empty(n_steps, dtype=np.int64)
     times = np.empty(n_steps, dtype=np.int64)
     out = 0
@@ -243,67 +369,123 @@ def best_attempts(
         b = a + 1
         while b < n and key[b] == key[a]:
             b += 1
-        for k in range(n_steps):
-            ptr[k] = a
-        have = False
-        run_period = 0
-        best_level = 0
-        last_start = 0
-        started = False
-        for i in range(a, b):
-            if not (m[i] & 1) or t[i] < start_lo or t[i] >= start_hi or (started and t[i] == last_start):
-                continue
-            started = True
-            s = t[i]
-            last_start = s  # one attempt per instant: its first step-1 row
-            p = period[i] if has_period else 0
-            if have and p != run_period:
-                out += 1
-                have = False
-            if have and best_level == n_steps:
-                continue  # nothing later in this run can beat a complete attempt
-            deadline = s + window
-            at = i
-            lvl = 1
-            times[0] = s
-            for k in range(1, n_steps):
-                x = at
-                if repeat[k]:  # after the current instant
-                    while x < b and t[x] == t[at]:
-                        x += 1
-                else:  # from the current instant's first row
-                    while x > a and t[x - 1] == t[at]:
-                        x -= 1
-                j = max(ptr[k], x)
-                while j < b and not ((m[j] >> k) & 1):
-                    j += 1
-                ptr[k] = j
-                if j >= b or t[j] > deadline:
-                    break
-                at = j
-                lvl = k + 1
-                times[k] = t[j]
-            if not have or lvl > best_level:
-                have = True
-                run_period = p
-                best_level = lvl
-                pos[out] = i
-                level[out] = lvl
-                if len(run_first):  # wanted (attribution: last)
-                    lo = at
-                    while lo > a and t[lo - 1] == t[at]:
-                        lo -= 1
-                    hi = at + 1
-                    while hi < b and t[hi] == t[at]:
-                        hi += 1
-                    run_first[out] = lo
-                    run_after[out] = hi
-                seconds[out] = (times[lvl - 1] - s) / per_second
-                for k in range(1, n_steps):
-                    reach[k - 1, out] = (times[k] - s) / per_second if k < lvl else np.nan
-        if have:
-            out += 1
+        out = _attempts(
+            t,
+            m,
+            period,
+            a,
+            b,
+            n_steps,
+            window,
+            repeat,
+            per_second,
+            start_lo,
+            start_hi,
+            ptr,
+            times,
+            out,
+            pos,
+            level,
+            run_first,
+            run_after,
+            seconds,
+            reach,
+        )
         a = b
+
+
+@njit(cache=True, nogil=True, inline="always")  # a call per entity cost a third of the walk
+def _attempts(
+    t: Any,
+    m: Any,
+    period: Any,
+    a: int,
+    b: int,
+    n_steps: int,
+    window: int,
+    repeat: Any,
+    per_second: float,
+    start_lo: int,
+    start_hi: int,
+    ptr: Any,
+    times: Any,
+    out: int,
+    pos: Any,
+    level: Any,
+    run_first: Any,
+    run_after: Any,
+    seconds: Any,
+    reach: Any,
+) -> int:  # pragma: no cover - compiled
+    """:func:`best_attempts` for the rows ``a`` … ``b - 1`` of one entity (``ptr`` and
+    ``times``: scratch of ``n_steps``), written from output row ``out`` on; returns the
+    output row after the last one written."""
+    has_period = len(period) > 0
+    for k in range(n_steps):
+        ptr[k] = a
+    have = False
+    run_period = 0
+    best_level = 0
+    cap = n_steps  # the most steps any later attempt can reach (see below)
+    last_start = 0
+    started = False
+    for i in range(a, b):
+        if not (m[i] & 1) or t[i] < start_lo or t[i] >= start_hi or (started and t[i] == last_start):
+            continue
+        started = True
+        s = t[i]
+        last_start = s  # one attempt per instant: its first step-1 row
+        p = period[i] if has_period else 0
+        if have and p != run_period:
+            out += 1
+            have = False
+        if have and best_level >= cap:
+            continue  # nothing later in this run can beat the best attempt
+        deadline = s + window
+        at = i
+        lvl = 1
+        times[0] = s
+        for k in range(1, n_steps):
+            x = at
+            if repeat[k]:  # after the current instant
+                while x < b and t[x] == t[at]:
+                    x += 1
+            else:  # from the current instant's first row
+                while x > a and t[x - 1] == t[at]:
+                    x -= 1
+            j = max(ptr[k], x)
+            while j < b and not ((m[j] >> k) & 1):
+                j += 1
+            ptr[k] = j
+            if j >= b:  # no row of step k+1 after this one: later attempts, whose rows at
+                cap = min(cap, k)  # every step come no earlier, reach step k at most
+                break
+            if t[j] > deadline:
+                break
+            at = j
+            lvl = k + 1
+            times[k] = t[j]
+        if not have or lvl > best_level:
+            have = True
+            run_period = p
+            best_level = lvl
+            pos[out] = i
+            level[out] = lvl
+            if len(run_first):  # wanted (attribution: last)
+                lo = at
+                while lo > a and t[lo - 1] == t[at]:
+                    lo -= 1
+                hi = at + 1
+                while hi < b and t[hi] == t[at]:
+                    hi += 1
+                run_first[out] = lo
+                run_after[out] = hi
+            seconds[out] = (times[lvl - 1] - s) / per_second
+            for k in range(1, n_steps):
+                reach[k - 1, out] = (times[k] - s) / per_second if k < lvl else np.nan
+    if have:
+        out += 1
+    return out
 
 
 @njit(cache=True, nogil=True)
