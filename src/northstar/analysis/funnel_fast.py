@@ -358,26 +358,20 @@ def _walk(
     def periods(a: int, b: int) -> np.ndarray:
         return period[a:b] if len(period) else period
 
-    counts = [0] * len(slices)
-
-    def count(j: int) -> None:
-        a, b = slices[j]
-        counts[j] = kernel.count_runs(key[a:b], t[a:b], m[a:b], periods(a, b), lo, hi)
-
-    _each(count, len(slices))
-    n_out = sum(counts)
-    pos = np.empty(n_out, dtype=np.int64)
-    level = np.empty(n_out, dtype=np.int8)
-    n_runs = n_out if runs else 0  # the (entity, time) run of the last step: attribution last
-    run_first = np.empty(n_runs, dtype=np.int64)
-    run_after = np.empty(n_runs, dtype=np.int64)
-    seconds = np.empty(n_out, dtype=np.float64)
-    reach = np.empty((max(walk.n_steps - 1, 0), n_out), dtype=np.float64)  # one row per step: columns
-    starts = np.cumsum([0, *counts])
+    # at most one attempt per step-1 row: each slice writes from where its rows' could begin
+    first = np.cumsum([0, *(np.count_nonzero(m[a:b] & m.dtype.type(1)) for a, b in slices)]).tolist()
+    size = first[-1]
+    pos = np.empty(size, dtype=np.int64)
+    level = np.empty(size, dtype=np.int8)
+    run_first = np.empty(size if runs else 0, dtype=np.int64)  # the (entity, time) run of the
+    run_after = np.empty(size if runs else 0, dtype=np.int64)  # last step: attribution last
+    seconds = np.empty(size, dtype=np.float64)
+    reach = np.empty((max(walk.n_steps - 1, 0), size), dtype=np.float64)  # one row per step: columns
+    after = first[:-1]
 
     def run(j: int) -> None:
-        (a, b), o, p = slices[j], starts[j], starts[j + 1]
-        kernel.best_attempts(
+        (a, b), o = slices[j], first[j]
+        after[j] = o + kernel.best_attempts(
             key[a:b],
             t[a:b],
             m[a:b],
@@ -388,20 +382,23 @@ def _walk(
             walk.per_second,
             lo,
             hi,
-            pos[o:p],
-            level[o:p],
-            run_first[o:p] if runs else run_first,
-            run_after[o:p] if runs else run_after,
-            seconds[o:p],
-            reach[:, o:p],
+            pos[o:],
+            level[o:],
+            run_first[o:] if runs else run_first,
+            run_after[o:] if runs else run_after,
+            seconds[o:],
+            reach[:, o:],
         )
         if a:  # row numbers of the slice → of all rows
-            pos[o:p] += a
+            pos[o : after[j]] += a
             if runs:
-                run_first[o:p] += a
-                run_after[o:p] += a
+                run_first[o : after[j]] += a
+                run_after[o : after[j]] += a
 
     _each(run, len(slices))
+    n_out = _close_gaps([pos, level, run_first, run_after, seconds, reach], first, after)
+    pos, level, seconds, reach = pos[:n_out], level[:n_out], seconds[:n_out], reach[:, :n_out]
+    run_first, run_after = run_first[: n_out if runs else 0], run_after[: n_out if runs else 0]
     return _Best(
         key=key[pos],
         offset=offset,
@@ -654,15 +651,7 @@ def _scattered(
         )
 
     _each(run, threads)
-    n_out = after[0]
-    for k in range(1, threads):  # each thread's attempts moved down to follow the previous ones
-        length = after[k] - first[k]
-        if first[k] != n_out:
-            for column in (pos, key, start, seconds):
-                kernel.move_down(column[np.newaxis], first[k], n_out, length)
-            kernel.move_down(level[np.newaxis], first[k], n_out, length)
-            kernel.move_down(reach, first[k], n_out, length)
-        n_out += length
+    n_out = _close_gaps([pos, key, start, level, seconds, reach], first, after)
     return _Best(
         key=key[:n_out],
         offset=offset,
@@ -675,6 +664,21 @@ def _scattered(
         run_first=np.zeros(0, dtype=np.int64),
         run_after=np.zeros(0, dtype=np.int64),
     )
+
+
+def _close_gaps(columns: list[np.ndarray], first: list[int], after: list[int]) -> int:
+    """Threads wrote their outputs in ``[first[k], after[k])`` of each column (1-D, or 2-D by
+    its last axis; empty columns are skipped): move each thread's rows down to follow the
+    previous thread's. Returns how many rows there are."""
+    n_out = after[0]
+    for k in range(1, len(after)):
+        length = after[k] - first[k]
+        if first[k] != n_out and length:
+            for column in columns:
+                if column.shape[-1]:  # NumPy copies overlapping ranges correctly
+                    column[..., n_out : n_out + length] = column[..., first[k] : first[k] + length]
+        n_out += length
+    return n_out
 
 
 def _each(run: Any, parts: int) -> None:

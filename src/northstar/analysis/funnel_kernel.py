@@ -7,16 +7,16 @@ file, or in the user's cache folder when that is read-only). They work on plain 
 - :func:`grouped` — are the rows already grouped by entity (in any order of entities), in time
   order within each?
 - :func:`time_span` — the smallest and largest time, in one pass;
-- :func:`count_runs` and :func:`best_attempts` — the funnel itself, on rows grouped by entity
+- :func:`best_attempts` — the funnel itself, on rows grouped by entity
   in time order: for every entity, every attempt (a step-1 row, one per instant) walks the
   steps in one pass over the entity's rows, and the best attempt per entity (per entity and
   entry period) is kept; :func:`entity_start` cuts the rows between entities into one slice
   per thread;
 - :func:`partition_counts`, :func:`scatter_rows` and :func:`partition_attempts` — the same for
   rows read in any order: a radix partition on the entity bucket's high bits (time and flags
-  packed into one integer), then, partition by partition in cache, a counting sort on the low
-  bits, a small sort by time per entity and the walk above, with nothing written back but
-  the best attempts; :func:`move_down` closes the gaps between the threads' outputs.
+  packed into one integer), then, partition by partition in cache, counting sorts by coarse
+  time and by the bucket's low bits, a small sort by time per entity and the walk above,
+  with nothing written back but the best attempts.
 
 The semantics are those of ``funnel_fast``'s docstring; this module only makes them fast.
 """
@@ -30,10 +30,8 @@ from numba import njit
 
 __all__ = [
     "best_attempts",
-    "count_runs",
     "entity_start",
     "grouped",
-    "move_down",
     "partition_attempts",
     "partition_counts",
     "scatter_rows",
@@ -289,37 +287,6 @@ def partition_attempts(
 
 
 @njit(cache=True, nogil=True)
-def move_down(values: Any, source: int, target: int, n: int) -> None:  # pragma: no cover - compiled
-    """``values[:, target:target + n] = values[:, source:source + n]`` for ``target <= source``
-    (the ranges may overlap: copied front to back), for a 2-D array."""
-    for r in range(values.shape[0]):
-        for i in range(n):
-            values[r, target + i] = values[r, source + i]
-
-
-@njit(cache=True, nogil=True)
-def count_runs(
-    key: Any, t: Any, m: Any, period: Any, start_lo: int, start_hi: int
-) -> int:  # pragma: no cover
-    """How many (entity, entry period) runs have a row that starts an attempt (a step-1 row
-    with ``start_lo <= t < start_hi``): the rows :func:`best_attempts` returns. ``period`` is
-    per row (read on step-1 rows), or empty for no periods."""
-    runs = 0
-    have = False
-    last_key = 0
-    last_period = 0
-    for i in range(len(key)):
-        if m[i] & 1 and start_lo <= t[i] < start_hi:
-            p = period[i] if len(period) else 0
-            if not have or key[i] != last_key or p != last_period:
-                runs += 1
-                have = True
-                last_key = key[i]
-                last_period = p
-    return runs
-
-
-@njit(cache=True, nogil=True)
 def best_attempts(
     key: Any,
     t: Any,
@@ -337,8 +304,9 @@ def best_attempts(
     run_after: Any,
     seconds: Any,
     reach: Any,
-) -> None:  # pragma: no cover - compiled
-    """Per entity (per entity and entry period when ``period`` is not empty), the best attempt.
+) -> int:  # pragma: no cover - compiled
+    """Per entity (per entity and entry period when ``period`` is not empty), the best attempt;
+    returns how many were written.
 
     ``key``: rows of one entity are adjacent and share a key; ``t``: time in ticks, ascending
     within an entity; ``m``: bit k-1 set when the row matches step k; a row starts an attempt
@@ -347,8 +315,8 @@ def best_attempts(
     step-1 rows; ``repeat[k]``: step k+1 (0-based k) needs a row after the current step's
     instant, not at it; ``per_second``: ticks in a second.
 
-    Writes one row per run (:func:`count_runs` rows, allocated by the caller: growing arrays
-    inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
+    Writes one row per run (allocated by the caller, for at most one per step-1 row: growing
+    arrays inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
     ``run_after``, ``seconds`` and ``reach``: the best attempt's step-1 row, the last step it
     reached, the bounds of the (entity, time) run of that step's row (only when ``run_first``
     is not empty), the seconds from the
@@ -392,6 +360,7 @@ def best_attempts(
             reach,
         )
         a = b
+    return out
 
 
 @njit(cache=True, nogil=True, inline="always")  # a call per entity cost a third of the walk

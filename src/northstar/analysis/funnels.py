@@ -45,6 +45,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from northstar.analysis.quantiles import quantiles
 from northstar.compile.plan import metric_filter, row_filter
 from northstar.compile.request import IBIS_UNIT, PERIOD_LENGTH, range_bounds
 from northstar.engine.base import TS, UTC
@@ -522,8 +523,8 @@ def _quantiles(values: Any) -> tuple[float, float]:
         v = v[~missing]
     if not len(v):
         return float("nan"), float("nan")
-    med, p90 = np.quantile(v, [0.5, 0.9])  # linear interpolation, as pandas' quantile
-    return float(med), float(p90)
+    med, p90 = quantiles(v, [0.5, 0.9])  # np.quantile's numbers (linear interpolation, as pandas')
+    return med, p90
 
 
 def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:

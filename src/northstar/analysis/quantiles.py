@@ -1,0 +1,90 @@
+"""Quantiles of large float arrays, equal to NumPy's ``np.quantile`` (linear interpolation) to
+the last bit, in a fraction of its time: the funnel summary asks for the median and p90 of up
+to millions of times to convert, and NumPy's partial sort of each (and of its minimum and
+maximum) was a tenth of a funnel's time on 10M events.
+
+How: the few order statistics the interpolation needs are found by one radix pass (a count
+of each value's 16 high bits — sign, exponent and the mantissa's first 4 bits — read as an
+ordered integer), then only the values in the bucket of each wanted rank are collected and
+sorted (NumPy's partial sort of all values when one bucket holds many of them) (:func:`order_statistics`, compiled by Numba). The interpolation itself is NumPy's,
+step for step, on those values (:func:`quantiles`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+__all__ = ["order_statistics", "quantiles"]
+
+_DIGITS = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def order_statistics(values: Any, ranks: Any) -> Any:  # pragma: no cover - compiled
+    """The values at positions ``ranks`` (ascending, each < len(values)) of ``values`` sorted
+    ascending (no NaN): the 16 high bits of each value's order-preserving integer form are
+    counted, then, per bucket holding a wanted rank, that bucket's values are sorted. Empty
+    when a wanted bucket holds more than an eighth of the values (and over 4,096): the
+    caller's partial sort of all values is as fast then."""
+    n = len(values)
+    bits = values.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    counts = np.zeros(_DIGITS + 1, dtype=np.int64)
+    for i in range(n):
+        b = bits[i]
+        key = ~b if b & sign else b | sign  # negative numbers: all bits flipped
+        counts[np.int64(key >> np.uint64(48)) + 1] += 1
+    for d in range(_DIGITS):
+        counts[d + 1] += counts[d]  # counts[d]: how many values lie below bucket d
+    out = np.empty(len(ranks), dtype=np.float64)
+    bucket = -1
+    inside = np.empty(0, dtype=np.float64)
+    for r in range(len(ranks)):
+        k = ranks[r]
+        d = np.searchsorted(counts, k, side="right") - 1  # the bucket holding rank k
+        if d != bucket:
+            bucket = d
+            if counts[d + 1] - counts[d] > max(4096, n // 8):
+                return out[:0]  # many values in one bucket (equal or close values)
+            inside = np.empty(counts[d + 1] - counts[d], dtype=np.float64)
+            j = 0
+            for i in range(n):
+                b = bits[i]
+                key = ~b if b & sign else b | sign
+                if np.int64(key >> np.uint64(48)) == d:
+                    inside[j] = values[i]
+                    j += 1
+            inside.sort()
+        out[r] = inside[k - counts[d]]
+    return out
+
+
+def quantiles(values: np.ndarray, qs: Sequence[float]) -> list[float]:
+    """``np.quantile(values, qs)`` (linear interpolation) for a float64 array without NaN, not
+    empty: the same numbers, bit for bit (NumPy's index arithmetic and its ``_lerp``)."""
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    n = len(v)
+    q = np.asarray(qs, dtype=np.float64)
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    following = previous + 1
+    top = virtual >= n - 1
+    previous[top] = n - 1
+    following[top] = n - 1
+    before, after = previous.astype(np.intp), following.astype(np.intp)
+    ranks = np.unique(np.concatenate([before, after]))
+    stats = order_statistics(v, ranks)
+    if not len(stats):
+        return [float(x) for x in np.quantile(v, q)]
+    found: Any = dict(zip(ranks.tolist(), stats.tolist(), strict=True))
+    a = np.array([found[i] for i in before.tolist()], dtype=np.float64)
+    b = np.array([found[i] for i in after.tolist()], dtype=np.float64)
+    gamma = virtual - before
+    diff = b - a
+    result = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=result, where=gamma >= 0.5)
+    return [float(x) for x in result]
