@@ -597,3 +597,17 @@ def test_entered_is_a_step_one_time(tmp_path: Path) -> None:
             "b0": "app",
         }
     ]
+
+
+def test_close_gaps_moves_each_threads_rows_down_in_pieces() -> None:
+    """Three threads' outputs with gaps shorter and longer than their rows (copied in pieces
+    no longer than the gap), in 1-D and 2-D columns; an empty column is left alone."""
+    first, after = [0, 5, 20], [3, 14, 22]  # rows 0-2, 5-13 (gap 2 < 9 rows), 20-21
+    flat = np.arange(25)
+    wide = np.stack([np.arange(25), -np.arange(25)])
+    empty = np.zeros(0)
+    n = funnel_fast._close_gaps([flat, wide, empty], first, after)
+    expected = [0, 1, 2, *range(5, 14), 20, 21]
+    assert n == len(expected) == 14
+    assert flat[:n].tolist() == expected
+    assert wide[:, :n].tolist() == [expected, [-x for x in expected]]

@@ -316,7 +316,7 @@ def _best(
     if ids is not None and n:
         ordered, first, last = kernel.sorted_by_entity(ids, t)
         if ordered:  # stored by (entity, time): the rows are their own grouping
-            return _walk(ids, t, m, period, walk, None, 0, None, runs)
+            return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True)
         if int(last) - int(first) <= 2 * n + 1024:
             bucket, base, offset, n_buckets = ids, int(first), int(first), int(last) - int(first) + 1
     if bucket is None:
@@ -332,7 +332,7 @@ def _best(
             return best
     order = np.lexsort((t, bucket))
     grouped = (bucket[order] - base, t[order], m[order], period[order] if len(period) else period)
-    return _walk(*grouped, walk, order, offset, dictionary, runs)
+    return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True)
 
 
 def _walk(
@@ -345,10 +345,12 @@ def _walk(
     offset: int,
     dictionary: pa.Array | None,
     runs: bool,
+    ascending: bool = False,
 ) -> _Best:
     """:func:`funnel_kernel.best_attempts` over rows grouped by entity in time order, in one
     slice of entities per core (slices cut between entities, so each thread owns its entities
-    and its part of the outputs). ``order``: each row's number in the table (None: the same)."""
+    and its part of the outputs). ``order``: each row's number in the table (None: the same);
+    ``ascending``: the keys ascend (then a slice has no more entities than its key range)."""
     n = len(key)
     parts = _parts(n)
     cuts = sorted({0, n, *(kernel.entity_start(key, n * i // parts) for i in range(1, parts))})
@@ -358,8 +360,13 @@ def _walk(
     def periods(a: int, b: int) -> np.ndarray:
         return period[a:b] if len(period) else period
 
-    # at most one attempt per step-1 row: each slice writes from where its rows' could begin
-    first = np.cumsum([0, *(np.count_nonzero(m[a:b] & m.dtype.type(1)) for a, b in slices)]).tolist()
+    # at most one attempt per step-1 row (and per key): each slice writes from where its
+    # attempts could begin, and the gaps are closed afterwards
+    most = [int(np.count_nonzero(m[a:b] & m.dtype.type(1))) for a, b in slices]
+    if ascending and not len(period):  # (with periods, an entity may have an attempt in each)
+        keys = [int(key[b - 1]) - int(key[a]) + 1 if b > a else 0 for a, b in slices]
+        most = [min(c, k) for c, k in zip(most, keys, strict=True)]
+    first = np.cumsum([0, *most]).tolist()
     size = first[-1]
     pos = np.empty(size, dtype=np.int64)
     level = np.empty(size, dtype=np.int8)
@@ -672,11 +679,13 @@ def _close_gaps(columns: list[np.ndarray], first: list[int], after: list[int]) -
     previous thread's. Returns how many rows there are."""
     n_out = after[0]
     for k in range(1, len(after)):
-        length = after[k] - first[k]
-        if first[k] != n_out and length:
+        length, gap = after[k] - first[k], first[k] - n_out
+        for done in range(0, length if gap else 0, gap or 1):  # in pieces no longer than the
+            piece = min(gap, length - done)  # gap: no piece overlaps its target, so NumPy
+            source, target = first[k] + done, n_out + done  # needs no temporary copy
             for column in columns:
-                if column.shape[-1]:  # NumPy copies overlapping ranges correctly
-                    column[..., n_out : n_out + length] = column[..., first[k] : first[k] + length]
+                if column.shape[-1]:
+                    column[..., target : target + piece] = column[..., source : source + piece]
         n_out += length
     return n_out
 
