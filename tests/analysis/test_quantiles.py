@@ -48,3 +48,22 @@ def test_order_statistics() -> None:
     v = rng.normal(0, 100, 20_001)
     ranks = np.array([0, 1, 10_000, 18_000, 20_000])
     assert order_statistics(v, ranks).tolist() == np.sort(v)[ranks].tolist()
+
+
+def test_gaps_and_bin_counts() -> None:
+    """The summary's passes against NumPy: step-to-step seconds of the entities at level k or
+    more (NaN left out), and np.histogram's counts (last bin closed, values outside ignored)."""
+    from northstar.analysis.summary_kernel import bin_counts, gaps
+
+    rng = np.random.default_rng(7)
+    level = rng.integers(1, 5, 1000).astype(np.int8)
+    earlier = rng.exponential(100, 1000)
+    later = earlier + rng.exponential(50, 1000)
+    later[::17] = np.nan
+    for k, before in ((2, np.zeros(0)), (3, earlier)):
+        expected = (later - (before if len(before) else 0.0))[level >= k]
+        assert gaps(later, before, level, k).tolist() == expected[~np.isnan(expected)].tolist()
+    edges = np.array([0.0, 10, 60, 300, 3600, 86400.0])
+    values = np.concatenate([rng.exponential(3000, 5000), [0.0, 10, 86400, 86401, -1, np.nan]])
+    finite = values[~np.isnan(values)]
+    assert bin_counts(values, edges).tolist() == np.histogram(finite, bins=edges)[0].tolist()

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from northstar.analysis.quantiles import quantiles
+from northstar.analysis.summary_kernel import bin_counts, gaps
 from northstar.compile.plan import metric_filter, row_filter
 from northstar.compile.request import IBIS_UNIT, PERIOD_LENGTH, range_bounds
 from northstar.engine.base import TS, UTC
@@ -531,12 +532,8 @@ def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:
     """Counts of ``seconds`` in the :data:`HISTOGRAM_EDGES` bins up to the funnel window
     (each bin holds lower ≤ x < upper; the last one ends at the window and includes it)."""
     edges = [e for e in HISTOGRAM_EDGES if e < within_seconds] + [within_seconds]
-    values = np.asarray(seconds, dtype="float64")
-    values = values[~np.isnan(values)]
-    # np.histogram's bins (the last one closed) without its sort of the values
-    bins = np.searchsorted(np.asarray(edges, dtype="float64"), values, side="right") - 1
-    bins[values == edges[-1]] = len(edges) - 2
-    counts = np.bincount(bins[(bins >= 0) & (bins < len(edges) - 1)], minlength=len(edges) - 1)
+    # np.histogram's bins (the last one closed), in one compiled pass without its sort
+    counts = bin_counts(np.ascontiguousarray(seconds, dtype="float64"), np.asarray(edges, dtype="float64"))
     return pd.DataFrame(
         {"lower_seconds": edges[:-1], "upper_seconds": edges[1:], "entities": counts.astype(int)}
     )
@@ -544,8 +541,9 @@ def histogram(seconds: Any, within_seconds: float) -> pd.DataFrame:
 
 def _gap_quantiles(reach: np.ndarray, prev: Any, level: np.ndarray, k: int) -> tuple[float, float]:
     """Median and p90 of the time from step k-1 to step k among the entities that reached k
-    (whole, in a worker thread: NumPy lets go of the GIL in its loops)."""
-    return _quantiles((reach - prev)[level >= k])
+    (whole, in a worker thread: the compiled passes let go of the GIL)."""
+    earlier = np.zeros(0) if np.isscalar(prev) else np.ascontiguousarray(prev, dtype="float64")
+    return _quantiles(gaps(np.ascontiguousarray(reach, dtype="float64"), earlier, level, k))
 
 
 def _summarise(

@@ -1,0 +1,51 @@
+"""Compiled passes for the funnel summary (:func:`northstar.analysis.funnels._summarise`), each
+one pass over the per-entity rows where NumPy needs several (and holds the GIL for some):
+
+- :func:`gaps` — the seconds from step k-1 to step k of the entities that reached step k, the
+  input of that step's median and p90;
+- :func:`bin_counts` — how many values fall in each bin of a histogram.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+__all__ = ["bin_counts", "gaps"]
+
+
+@njit(cache=True, nogil=True)
+def gaps(later: Any, earlier: Any, level: Any, k: int) -> Any:  # pragma: no cover - compiled
+    """``later - earlier`` where ``level >= k`` (``earlier`` empty: 0), NaN left out."""
+    n = len(later)
+    out = np.empty(n, dtype=np.float64)
+    j = 0
+    zero = len(earlier) == 0
+    for i in range(n):
+        if level[i] >= k:
+            v = later[i] - (0.0 if zero else earlier[i])
+            if not np.isnan(v):
+                out[j] = v
+                j += 1
+    return out[:j].copy()
+
+
+@njit(cache=True, nogil=True)
+def bin_counts(values: Any, edges: Any) -> Any:  # pragma: no cover - compiled
+    """Counts per bin ``edges[b] <= x < edges[b + 1]``, the last bin closed (NumPy's
+    histogram rule); NaN and values outside the edges are not counted. ``edges`` ascending,
+    at least two."""
+    bins = len(edges) - 1
+    counts = np.zeros(bins, dtype=np.int64)
+    last = edges[bins]
+    for i in range(len(values)):
+        x = values[i]
+        if not (edges[0] <= x <= last):  # NaN too
+            continue
+        b = 0  # the bin b with edges[b] <= x < edges[b + 1]: counted without branches (a
+        for e in range(1, bins):  # histogram has a few dozen edges at most)
+            b += edges[e] <= x
+        counts[b] += 1
+    return counts
