@@ -370,6 +370,8 @@ def _walk(
     first = np.cumsum([0, *most]).tolist()
     size = first[-1]
     pos = np.empty(size, dtype=np.int64)
+    key_out = np.empty(size, dtype=key.dtype)
+    start = np.empty(size, dtype=np.int64)
     level = np.empty(size, dtype=np.int8)
     run_first = np.empty(size if runs else 0, dtype=np.int64)  # the (entity, time) run of the
     run_after = np.empty(size if runs else 0, dtype=np.int64)  # last step: attribution last
@@ -391,6 +393,8 @@ def _walk(
             lo,
             hi,
             pos[o:],
+            key_out[o:],
+            start[o:],
             level[o:],
             run_first[o:] if runs else run_first,
             run_after[o:] if runs else run_after,
@@ -404,14 +408,14 @@ def _walk(
                 run_after[o : after[j]] += a
 
     _each(run, len(slices))
-    n_out = _close_gaps([pos, level, run_first, run_after, seconds, reach], first, after)
+    n_out = _close_gaps([pos, key_out, start, level, run_first, run_after, seconds, reach], first, after)
     pos, level, seconds, reach = pos[:n_out], level[:n_out], seconds[:n_out], reach[:, :n_out]
     run_first, run_after = run_first[: n_out if runs else 0], run_after[: n_out if runs else 0]
     return _Best(
-        key=key[pos],
+        key=key_out[:n_out],
         offset=offset,
         dictionary=dictionary,
-        start=t[pos],
+        start=start[:n_out],
         rows=pos if order is None else order[pos],
         level=level,
         seconds=seconds,

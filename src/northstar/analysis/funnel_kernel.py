@@ -299,6 +299,8 @@ def best_attempts(
     start_lo: int,
     start_hi: int,
     pos: Any,
+    key_out: Any,
+    start: Any,
     level: Any,
     run_first: Any,
     run_after: Any,
@@ -316,8 +318,9 @@ def best_attempts(
     instant, not at it; ``per_second``: ticks in a second.
 
     Writes one row per run (allocated by the caller, for at most one per step-1 row: growing
-    arrays inside a compiled loop made it four times slower) into ``pos``, ``level``, ``run_first``,
-    ``run_after``, ``seconds`` and ``reach``: the best attempt's step-1 row, the last step it
+    arrays inside a compiled loop made it four times slower) into ``pos``, ``key_out``,
+    ``start``, ``level``, ``run_first``, ``run_after``, ``seconds`` and ``reach``: the best
+    attempt's step-1 row, its entity's key and its time, the last step it
     reached, the bounds of the (entity, time) run of that step's row (only when ``run_first``
     is not empty), the seconds from the
     start to that step, and the seconds from the start to each step 2 … n (``reach[k-2, :]``,
@@ -337,6 +340,7 @@ def best_attempts(
         b = a + 1
         while b < n and key[b] == key[a]:
             b += 1
+        first = out
         out = _attempts(
             t,
             m,
@@ -359,6 +363,9 @@ def best_attempts(
             seconds,
             reach,
         )
+        for o in range(first, out):  # here, not gathered afterwards from all rows
+            key_out[o] = key[a]
+            start[o] = t[pos[o]]
         a = b
     return out
 
