@@ -185,9 +185,8 @@ def partition_attempts(
     for p in range(p0, p1):
         largest = max(largest, starts[p + 1] - starts[p])
     c_tm = np.empty(largest, dtype=np.uint64)  # the partition in coarse time order
-    c_digit = np.empty(largest, dtype=np.int64)
+    c_digit = np.empty(largest, dtype=digits.dtype)
     c_row = np.empty(largest if want_rows else 0, dtype=np.int64)
-    s_tm = np.empty(largest, dtype=np.uint64)  # then by bucket
     s_row = np.empty(largest if want_rows else 0, dtype=np.int64)
     s_t = np.empty(largest, dtype=np.int64)
     s_m = np.empty(largest, dtype=np.int64)
@@ -222,7 +221,8 @@ def partition_attempts(
             d = c_digit[i]
             j = counts[d]
             counts[d] = j + 1
-            s_tm[j] = c_tm[i]
+            s_t[j] = t_low + np.int64(c_tm[i] >> sh)  # unpacked on the way
+            s_m[j] = np.int64(c_tm[i] & flag_mask)
             if want_rows:
                 s_row[j] = c_row[i]
         lo = 0
@@ -230,29 +230,32 @@ def partition_attempts(
             hi = counts[d]
             if hi == lo:
                 continue
-            if hi - lo <= _SMALL:  # by time (the high bits), stably
+            if hi - lo <= _SMALL:  # by time, stably (after step 1, little is out of order)
                 for i in range(lo + 1, hi):
-                    v = s_tm[i]
-                    when = v >> sh
+                    when = s_t[i]
+                    if s_t[i - 1] <= when:
+                        continue
+                    bits = s_m[i]
                     row = s_row[i] if want_rows else 0
                     j = i - 1
-                    while j >= lo and (s_tm[j] >> sh) > when:
-                        s_tm[j + 1] = s_tm[j]
+                    while j >= lo and s_t[j] > when:
+                        s_t[j + 1] = s_t[j]
+                        s_m[j + 1] = s_m[j]
                         if want_rows:
                             s_row[j + 1] = s_row[j]
                         j -= 1
-                    s_tm[j + 1] = v
+                    s_t[j + 1] = when
+                    s_m[j + 1] = bits
                     if want_rows:
                         s_row[j + 1] = row
             else:
-                perm = np.argsort(s_tm[lo:hi] >> sh, kind="mergesort")
-                s_tm[lo:hi] = s_tm[lo:hi][perm]
+                perm = np.argsort(s_t[lo:hi], kind="mergesort")
+                s_t[lo:hi] = s_t[lo:hi][perm]
+                s_m[lo:hi] = s_m[lo:hi][perm]
                 if want_rows:
                     s_row[lo:hi] = s_row[lo:hi][perm]
-            for i in range(lo, hi):
-                s_t[i] = t_low + np.int64(s_tm[i] >> sh)
-                s_m[i] = np.int64(s_tm[i] & flag_mask)
-                if has_period:
+            if has_period:
+                for i in range(lo, hi):
                     s_period[i] = period[s_row[i]]
             first = out
             out = _attempts(
