@@ -561,7 +561,8 @@ def _summarise(
         # NumPy, not pandas, per column: a quarter of the time on 600,000 entities
         level = g["level"].to_numpy()
         reach = {k: g[f"reach_{k}"].to_numpy(dtype="float64", na_value=np.nan) for k in range(2, n + 1)}
-        counts = [int((level >= k).sum()) for k in range(1, n + 1)]
+        at_least = np.cumsum(np.bincount(np.clip(level, 0, n).astype(np.int64), minlength=n + 1)[::-1])[::-1]
+        counts = [int(at_least[k]) for k in range(1, n + 1)]
         for k in range(1, n + 1):
             c = counts[k - 1]
             row: dict[str, Any] = {} if by is None else {by: value}

@@ -40,26 +40,34 @@ def order_statistics(values: Any, ranks: Any) -> Any:  # pragma: no cover - comp
         counts[np.int64(key >> np.uint64(48)) + 1] += 1
     for d in range(_DIGITS):
         counts[d + 1] += counts[d]  # counts[d]: how many values lie below bucket d
-    out = np.empty(len(ranks), dtype=np.float64)
-    bucket = -1
-    inside = np.empty(0, dtype=np.float64)
+    # the buckets holding the wanted ranks, and a place for each bucket's values
+    wanted = np.empty(len(ranks), dtype=np.int64)
     for r in range(len(ranks)):
-        k = ranks[r]
-        d = np.searchsorted(counts, k, side="right") - 1  # the bucket holding rank k
-        if d != bucket:
-            bucket = d
-            if counts[d + 1] - counts[d] > max(4096, n // 8):
-                return out[:0]  # many values in one bucket (equal or close values)
-            inside = np.empty(counts[d + 1] - counts[d], dtype=np.float64)
-            j = 0
-            for i in range(n):
-                b = bits[i]
-                key = ~b if b & sign else b | sign
-                if np.int64(key >> np.uint64(48)) == d:
-                    inside[j] = values[i]
-                    j += 1
-            inside.sort()
-        out[r] = inside[k - counts[d]]
+        wanted[r] = np.searchsorted(counts, ranks[r], side="right") - 1
+    buckets = np.unique(wanted)
+    slot = np.full(_DIGITS, -1, dtype=np.int64)
+    offsets = np.zeros(len(buckets) + 1, dtype=np.int64)
+    for u in range(len(buckets)):
+        d = buckets[u]
+        if counts[d + 1] - counts[d] > max(4096, n // 8):
+            return np.empty(0, dtype=np.float64)  # many values in one bucket (equal or close)
+        slot[d] = u
+        offsets[u + 1] = offsets[u] + counts[d + 1] - counts[d]
+    inside = np.empty(offsets[-1], dtype=np.float64)
+    fill = offsets[:-1].copy()
+    for i in range(n):  # one pass collects the values of every wanted bucket
+        b = bits[i]
+        key = ~b if b & sign else b | sign
+        u = slot[np.int64(key >> np.uint64(48))]
+        if u >= 0:
+            inside[fill[u]] = values[i]
+            fill[u] += 1
+    for u in range(len(buckets)):
+        inside[offsets[u] : offsets[u + 1]].sort()
+    out = np.empty(len(ranks), dtype=np.float64)
+    for r in range(len(ranks)):
+        u = slot[wanted[r]]
+        out[r] = inside[offsets[u] + ranks[r] - counts[wanted[r]]]
     return out
 
 

@@ -20,16 +20,14 @@ __all__ = ["bin_counts", "gaps"]
 def gaps(later: Any, earlier: Any, level: Any, k: int) -> Any:  # pragma: no cover - compiled
     """``later - earlier`` where ``level >= k`` (``earlier`` empty: 0), NaN left out."""
     n = len(later)
-    out = np.empty(n, dtype=np.float64)
+    out = np.empty(n + 1, dtype=np.float64)
     j = 0
     zero = len(earlier) == 0
-    for i in range(n):
-        if level[i] >= k:
-            v = later[i] - (0.0 if zero else earlier[i])
-            if not np.isnan(v):
-                out[j] = v
-                j += 1
-    return out[:j].copy()
+    for i in range(n):  # without branches on the data: every value is written, the kept ones
+        v = later[i] - (0.0 if zero else earlier[i])  # move the end on
+        out[j] = v
+        j += (level[i] >= k) & (v == v)  # v == v: not NaN
+    return out[:j]
 
 
 @njit(cache=True, nogil=True)
