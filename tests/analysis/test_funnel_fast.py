@@ -279,6 +279,8 @@ def test_fast_path_matches_portable_and_oracle(
     assert_same(got, fast(project, start, end, by, grain, plain_form=False))  # the two step queries
     with patch.object(funnel_fast, "_SLICE_ROWS", 2), patch.object(funnel_fast, "_THREADS", 3):
         assert_same(got, fast(project, start, end, by, grain))  # rows grouped and walked in 3 threads
+        with patch.object(funnel_fast, "_BATCH_ROWS", 3):  # DuckDB's result in chunks of 3 rows
+            assert_same(got, fast(project, start, end, by, grain))
     if len(df):  # an empty source is answered before funnel_expr runs (run_funnel)
         assert_same(got, portable(project, start, end, by, grain))
     expected = oracle(df, steps, pd.Timedelta(hours=within_h), start, end, by, grain, attribution, tz)
@@ -423,6 +425,9 @@ def test_rows_stored_in_entity_time_order(
     got = fast(project, start, end, [])
     assert len(regrouped) == (broken_at is not None)
     assert_same(got, portable(project, start, end, []))
+    monkeypatch.setattr(funnel_fast, "_BATCH_ROWS", 37)  # in chunks: order checked across their edges
+    assert_same(got, fast(project, start, end, []))
+    assert len(regrouped) == 2 * (broken_at is not None)
     assert_matches_oracle(got, oracle(df, ["a", "b", "c"], pd.Timedelta(days=1), start, end, []))
 
 
@@ -476,9 +481,15 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
     walk = funnel_fast._Walk(3, 2_000_000, np.array([False, False, True]), 1_000_000, (-(10**18), 10**18))
     expected = _walk_sorted(bucket, t, m, period, walk)
     for threads in (1, 2, 3, 8, 200):  # rows and partitions shared out among threads; more than rows
-        got = funnel_fast._scattered(bucket + 5, 5, 8, t, m, period, walk, True, 0, None, threads)
+        got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, threads)
         assert got is not None
         _same_best(got, expected, rows=True)
+    for cuts in ([0], [1, 50], [len(t) // 2, len(t) // 2, len(t) - 1]):  # chunks, empty ones too
+        chunks = [np.split(a, cuts) for a in (bucket + 5, t)]
+        for threads in (1, 2, 3):
+            got = funnel_fast._scattered(chunks[0], 5, 8, chunks[1], m, period, walk, True, 0, None, threads)
+            assert got is not None
+            _same_best(got, expected, rows=True)
 
 
 def _mapped(array: np.ndarray) -> bool:
@@ -504,14 +515,14 @@ def test_partitioned_walk_with_many_buckets() -> None:
     expected = _walk_sorted(bucket, t, m, np.zeros(0, dtype=np.int64), walk)
     with patch.object(funnel_fast, "_MAPPED_BYTES", 0):  # outputs mapped from the OS, as at 100M
         got = funnel_fast._scattered(
-            bucket, 0, n_buckets, t, m, np.zeros(0, np.int64), walk, True, 0, None, 2
+            [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, True, 0, None, 2
         )
         assert got is not None and _mapped(got.reach) and _mapped(got.key)
         _same_best(got, expected, True)
     for threads in range(1, 6):
         for rows in (True, False):
             got = funnel_fast._scattered(
-                bucket, 0, n_buckets, t, m, np.zeros(0, np.int64), walk, rows, 0, None, threads
+                [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, rows, 0, None, threads
             )
             assert got is not None
             _same_best(got, expected, rows)
@@ -525,8 +536,17 @@ def test_times_too_wide_to_pack_are_sorted_first() -> None:
     t = rng.integers(0, 2**62, 500)
     m = rng.integers(0, 256, 500).astype(np.uint8)
     walk = funnel_fast._Walk(8, 2**60, np.zeros(8, dtype=np.bool_), 10**9, (-(2**63), 2**63 - 1))
-    assert funnel_fast._scattered(ids, 0, 50, t, m, np.zeros(0, np.int64), walk, True, 0, None) is None
-    got = funnel_fast._best(None, ids, t, m, np.zeros(0, np.int64), walk, rows=True, runs=False)
+    assert funnel_fast._scattered([ids], 0, 50, [t], m, np.zeros(0, np.int64), walk, True, 0, None) is None
+    got = funnel_fast._best(
+        None,
+        np.split(ids, [100, 300]),
+        np.split(t, [100, 300]),
+        m,
+        np.zeros(0, np.int64),
+        walk,
+        rows=True,
+        runs=False,
+    )
     _same_best(got, _walk_sorted(ids, t, m, np.zeros(0, np.int64), walk), rows=True)
 
 
@@ -626,3 +646,15 @@ def test_close_gaps_moves_each_threads_rows_down_in_pieces() -> None:
     assert n == len(expected) == 14
     assert flat[:n].tolist() == expected
     assert wide[:, :n].tolist() == [expected, [-x for x in expected]]
+
+
+def test_chunks_in_entity_time_order_across_their_edges() -> None:
+    """DuckDB's result comes in chunks: rows are in (id, time) order only if each chunk is and
+    each chunk starts no earlier than the previous one ends (empty chunks skipped)."""
+    ids = np.array([1, 1, 2, 2, 3, 3])
+    t = np.array([5, 6, 1, 2, 0, 9])
+    parts = [np.split(a, [2, 2, 4]) for a in (ids, t)]  # an empty chunk in the middle
+    assert funnel_fast._sorted_by_entity(*parts) == (True, 1, 3)
+    later = [np.split(a, [2, 4]) for a in (np.array([1, 1, 1, 2, 3, 3]), np.array([5, 6, 4, 2, 0, 9]))]
+    assert funnel_fast._sorted_by_entity(*later) == (False, 1, 3)  # 1@4 after 1@6, across chunks
+    assert funnel_fast._runs([3, 0, 5], 2) == [[(0, 0, 3), (2, 0, 1)], [(2, 1, 5)]]

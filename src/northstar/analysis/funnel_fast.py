@@ -191,16 +191,20 @@ def ordered_funnel_fast(
         if gated
         else (int(np.datetime64(lo, unit).astype(np.int64)), int(np.datetime64(hi, unit).astype(np.int64)))
     )
-    t = _ints(data.column("t"))
+    t = _views(data.column("t"))  # one NumPy view per chunk of DuckDB's result: no copy
     m = _ints(data.column("m"))
-    ids = _ints(data.column("e")) if pa.types.is_integer(data.schema.field("e").type) else None
-    tl = t if clock == "t" else _ints(data.column(clock))  # wall clock, in the table's order
+    ids = _views(data.column("e")) if pa.types.is_integer(data.schema.field("e").type) else None
+    tl = np.zeros(0, dtype=np.int64)  # the wall clock in the table's order, where needed:
+    if clock != "t":  # the entry times, or the entry periods
+        tl = _ints(data.column(clock))
+    elif grain is not None:
+        tl = _whole(t)
     e_column = None if ids is not None else data.column("e")
     if ids is not None and not bnames:  # nothing more is read from DuckDB's result: let it go
         data = data.select([])  # before the grouping and the pass (a lower peak of memory)
     period = np.zeros(0, dtype=np.int64)
     if grain is not None:  # the entry period of every row that may start an attempt (others: unused)
-        period = np.zeros(len(t), dtype=np.int64)
+        period = np.zeros(len(m), dtype=np.int64)
         starts = np.flatnonzero(m & m.dtype.type(1))
         period[starts] = _truncate(tl[starts], grain, lunit)
     walk = _Walk(
@@ -226,8 +230,8 @@ def ordered_funnel_fast(
         entity: Any = best.dictionary.take(pa.array(best.key)).to_pandas()
     else:
         assert ids is not None
-        entity = (best.key + best.offset).astype(ids.dtype, copy=False)
-    entered = best.start if clock == "t" else tl[best.rows]
+        entity = (best.key + best.offset).astype(ids[0].dtype, copy=False)
+    entered = best.start if clock == "t" else tl[best.rows]  # (tl: the wall clock)
     out: dict[str, Any] = {
         "e": entity,
         "level": best.level,
@@ -294,8 +298,8 @@ def _parts(n: int) -> int:
 
 def _best(
     e: pa.ChunkedArray | None,
-    ids: np.ndarray | None,
-    t: np.ndarray,
+    ids: list[np.ndarray] | None,
+    t: list[np.ndarray],
     m: np.ndarray,
     period: np.ndarray,
     walk: _Walk,
@@ -303,9 +307,10 @@ def _best(
     runs: bool,
 ) -> _Best:
     """The best attempt of every entity (``e``: the entity column, or None when ``ids`` hold
-    it), for rows in any order; ``period``: per row, or empty; ``rows``: the start rows'
-    numbers in the table are wanted; ``runs``: the bounds of the last step's run too (rows
-    sorted by entity, as DuckDB gives them when there are breakdowns).
+    it), for rows in any order; ``ids`` and ``t``: the columns as chunks (views of DuckDB's
+    result, joined only where a path needs one array); ``period``: per row, or empty;
+    ``rows``: the start rows' numbers in the table are wanted; ``runs``: the bounds of the last
+    step's run too (rows sorted by entity, as DuckDB gives them when there are breakdowns).
 
     Integer ids whose range is at most about twice the rows are their own bucket (less the
     smallest); other ids (text, sparse integers) are numbered by a hash table (Arrow's
@@ -313,30 +318,74 @@ def _best(
     they are (:func:`_walk`); others are grouped and walked partition by partition
     (:func:`_scattered`), or, beyond the kernel's packing (2**32 rows or buckets, times and
     flags wider than 64 bits), sorted by NumPy first."""
-    n = len(t)
+    n = len(m)
     base, offset, n_buckets = 0, 0, 0
-    bucket: np.ndarray | None = None
+    buckets: list[np.ndarray] | None = None
     dictionary: pa.Array | None = None
     if ids is not None and n:
-        ordered, first, last = kernel.sorted_by_entity(ids, t)
+        ordered, first, last = _sorted_by_entity(ids, t)
         if ordered:  # stored by (entity, time): the rows are their own grouping
-            return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True)
-        if int(last) - int(first) <= 2 * n + 1024:
-            bucket, base, offset, n_buckets = ids, int(first), int(first), int(last) - int(first) + 1
-    if bucket is None:
-        column = e if e is not None else pa.chunked_array([pa.array(ids if ids is not None else [])])
+            return _walk(_whole(ids), _whole(t), m, period, walk, None, 0, None, runs, ascending=True)
+        if last - first <= 2 * n + 1024:
+            buckets, base, offset, n_buckets = ids, first, first, last - first + 1
+    if buckets is None:
+        column = e if e is not None else pa.chunked_array([pa.array(_whole(ids) if ids is not None else [])])
         encoded = pc.dictionary_encode(column.combine_chunks())
-        bucket = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
-        dictionary, n_buckets = encoded.dictionary, len(encoded.dictionary)
-    if not n or kernel.grouped(bucket, base, n_buckets, t):
-        return _walk(bucket - base if base else bucket, t, m, period, walk, None, offset, dictionary, runs)
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
+        buckets, dictionary, n_buckets = [codes], encoded.dictionary, len(encoded.dictionary)
+        t = [_whole(t)]
+    # rows not grouped in the first chunk are not grouped: the whole check only when they are
+    if not n or (kernel.grouped(buckets[0], base, n_buckets, t[0]) and _grouped(buckets, base, n_buckets, t)):
+        bucket = _whole(buckets)
+        return _walk(
+            bucket - base if base else bucket, _whole(t), m, period, walk, None, offset, dictionary, runs
+        )
     if not runs and n < 2**32 and n_buckets < 2**32:
-        best = _scattered(bucket, base, n_buckets, t, m, period, walk, rows, offset, dictionary)
+        best = _scattered(buckets, base, n_buckets, t, m, period, walk, rows, offset, dictionary)
         if best is not None:
             return best
-    order = np.lexsort((t, bucket))
-    grouped = (bucket[order] - base, t[order], m[order], period[order] if len(period) else period)
+    bucket, times = _whole(buckets), _whole(t)
+    order = np.lexsort((times, bucket))
+    grouped = (bucket[order] - base, times[order], m[order], period[order] if len(period) else period)
     return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True)
+
+
+def _sorted_by_entity(ids: list[np.ndarray], t: list[np.ndarray]) -> tuple[bool, int, int]:
+    """:func:`funnel_kernel.sorted_by_entity` over chunks: are the rows in (id, time) order
+    across chunks too, and the smallest and largest id."""
+    ordered, low, high = True, None, None
+    for k, (i, tk) in enumerate(zip(ids, t, strict=True)):
+        if not len(i):
+            continue
+        o, lo_k, hi_k = kernel.sorted_by_entity(i, tk)
+        low = int(lo_k) if low is None else min(low, int(lo_k))
+        high = int(hi_k) if high is None else max(high, int(hi_k))
+        ordered = ordered and bool(o)
+        before = next((j for j in range(k - 1, -1, -1) if len(ids[j])), None)
+        if before is not None:  # the chunk's first row against the previous chunk's last
+            a, b = (int(ids[before][-1]), int(t[before][-1])), (int(i[0]), int(tk[0]))
+            ordered = ordered and a <= b
+    return ordered, low or 0, high or 0
+
+
+def _grouped(buckets: list[np.ndarray], base: int, n_buckets: int, t: list[np.ndarray]) -> bool:
+    """:func:`funnel_kernel.grouped` over all chunks (joined: a rare path)."""
+    return len(buckets) == 1 or bool(kernel.grouped(_whole(buckets), base, n_buckets, _whole(t)))
+
+
+def _views(column: pa.ChunkedArray) -> list[np.ndarray]:
+    """A column without nulls as NumPy integer views of its chunks (timestamps as ticks)."""
+    out = []
+    for chunk in column.chunks:
+        if pa.types.is_timestamp(chunk.type):
+            chunk = chunk.view(pa.int64())
+        out.append(np.asarray(chunk.to_numpy(zero_copy_only=False)))
+    return out or [np.zeros(0, dtype=np.int64)]
+
+
+def _whole(parts: list[np.ndarray]) -> np.ndarray:
+    """Chunks as one array (the chunk itself when there is one)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _walk(
@@ -445,8 +494,11 @@ def _step_table(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) -> t
     else:
         sql = engine.sql(_general_step_expr(rows, lo, hi))
     duck: Any = engine  # a DuckDBEngine: ``con`` is its DuckDB connection
-    table: pa.Table = duck.con.sql(sql).to_arrow_table()
+    table: pa.Table = duck.con.sql(sql).to_arrow_table(_BATCH_ROWS)
     return table, gated
+
+
+_BATCH_ROWS = 1_000_000  # rows per chunk of DuckDB's Arrow result at most (its default)
 
 
 def _flags_type(n_steps: int) -> str:
@@ -565,10 +617,10 @@ _HIGH_BITS = 10  # partitions of the grouping's first step: at most 1,024 places
 
 
 def _scattered(
-    bucket: np.ndarray,
+    bucket: list[np.ndarray],
     base: int,
     n_buckets: int,
-    t: np.ndarray,
+    t: list[np.ndarray],
     m: np.ndarray,
     period: np.ndarray,
     walk: _Walk,
@@ -577,32 +629,40 @@ def _scattered(
     dictionary: pa.Array | None,
     threads: int | None = None,
 ) -> _Best | None:
-    """The best attempts of rows in any order (``bucket - base``: 0 … n_buckets-1), grouped
-    and walked partition by partition without writing the grouped rows out; None when the
-    times and flags do not fit in 64 bits together (the caller sorts then).
+    """The best attempts of rows in any order (``bucket - base``: 0 … n_buckets-1; buckets and
+    times in chunks, the table's rows in order), grouped and walked partition by partition
+    without writing the grouped rows out; None when the times and flags do not fit in 64 bits
+    together (the caller sorts then).
 
     A most-significant-digit radix partition (:func:`funnel_kernel.scatter_rows`: at most
-    1,024 partitions on the bucket's high bits, each thread its own slice of rows into its own
-    part of each partition) writes 10 bytes a row (12 with ``rows``: the start rows' numbers
+    1,024 partitions on the bucket's high bits, each thread its own run of rows into its own
+    part of each partition) writes 10 bytes a row (14 with ``rows``: the start rows' numbers
     in the table are wanted); then each partition is grouped in cache and walked
     (:func:`funnel_kernel.partition_attempts`), the partitions shared out among the threads by
     rows. Each thread writes its attempts from the place where its partitions' most possible
     attempts begin; the gaps are closed afterwards. ``threads``: default one per core, for
     enough rows."""
-    n = len(bucket)
-    t_low, t_high = kernel.time_span(t)
+    sizes = [len(b) for b in bucket]
+    n = sum(sizes)
+    spans = [kernel.time_span(c) for c in t if len(c)]
+    t_low, t_high = min(int(lo) for lo, _ in spans), max(int(hi) for _, hi in spans)
     shift = m.dtype.itemsize * 8
-    if int(t_high) - int(t_low) >= 2 ** (63 - shift):
+    if t_high - t_low >= 2 ** (63 - shift):
         return None
     threads = _parts(n) if threads is None else max(1, threads)
     bits = max(1, (n_buckets - 1).bit_length())
     low_bits = bits - min(bits, _HIGH_BITS)
     parts = ((n_buckets - 1) >> low_bits) + 1
-    cut = [n * k // threads for k in range(threads + 1)]
+    runs = _runs(sizes, threads)  # each thread's rows: (chunk, first, after) in table order
+    chunk_row = np.concatenate([[0], np.cumsum(sizes)]).tolist()  # each chunk's first row
+    flags = np.split(m, chunk_row[1:-1])  # m in the chunks' shape (views)
     counts = [np.zeros(parts, dtype=np.int64)] * threads
 
     def count(k: int) -> None:
-        counts[k] = kernel.partition_counts(bucket, base, low_bits, parts, cut[k], cut[k + 1])
+        total = np.zeros(parts, dtype=np.int64)
+        for c, a, b in runs[k]:
+            total += kernel.partition_counts(bucket[c], base, low_bits, parts, a, b)
+        counts[k] = total
 
     _each(count, threads)
     per_part = np.sum(counts, axis=0)
@@ -613,9 +673,23 @@ def _scattered(
     numbers = np.empty(n if rows or len(period) else 0, dtype=np.uint32)
 
     def scatter(k: int) -> None:
-        kernel.scatter_rows(
-            bucket, base, t, m, low_bits, cut[k], cut[k + 1], cursors[k], t_low, shift, digits, tm, numbers
-        )
+        for c, a, b in runs[k]:
+            kernel.scatter_rows(
+                bucket[c],
+                base,
+                t[c],
+                flags[c],
+                low_bits,
+                a,
+                b,
+                cursors[k],
+                t_low,
+                shift,
+                digits,
+                tm,
+                numbers,
+                chunk_row[c],
+            )
 
     _each(scatter, threads)
     # at most one attempt per row, and (without periods) per bucket, of each partition
@@ -698,6 +772,23 @@ def _output(shape: int | tuple[int, int], dtype: Any) -> np.ndarray:
     if size < _MAPPED_BYTES:
         return np.empty(dims, dtype=dtype)
     return np.frombuffer(mmap.mmap(-1, size), dtype=dtype, count=count).reshape(dims)
+
+
+def _runs(sizes: list[int], threads: int) -> list[list[tuple[int, int, int]]]:
+    """The rows of chunks of ``sizes`` shared out among ``threads`` in order, as equal as can
+    be: per thread, its (chunk, first row, row after) runs."""
+    n = sum(sizes)
+    cuts = [n * k // threads for k in range(threads + 1)]
+    out: list[list[tuple[int, int, int]]] = []
+    for k in range(threads):
+        mine, row = [], 0
+        for c, size in enumerate(sizes):
+            a, b = max(cuts[k], row), min(cuts[k + 1], row + size)
+            if a < b:
+                mine.append((c, a - row, b - row))
+            row += size
+        out.append(mine)
+    return out
 
 
 def _close_gaps(columns: list[np.ndarray], first: list[int], after: list[int]) -> int:

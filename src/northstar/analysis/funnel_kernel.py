@@ -110,12 +110,14 @@ def scatter_rows(
     digits: Any,
     tm: Any,
     rows: Any,
+    row0: int,
 ) -> None:  # pragma: no cover - compiled
     """Rows ``r0`` … ``r1 - 1`` written by partition (``(bucket - base) >> low_bits``; ``base``
     spares the caller a copy of integer ids less their smallest), each partition's next free
     place in ``cursor``: the bucket's low bits in ``digits``, the time (less
     ``t_low``) and the flags packed into one integer, ``(t - t_low) << shift | m``, in ``tm``,
-    and — when ``rows`` is not empty — the row number in ``rows``. With at most 1,024
+    and — when ``rows`` is not empty — the row number in ``rows`` (``row0`` plus the row's place
+    in these arrays: one chunk of the table's rows). With at most 1,024
     partitions and two or three arrays the writes go to few enough places at once to stay
     sequential; packing time and flags saves a third of the bytes moved."""
     low = (1 << low_bits) - 1
@@ -128,7 +130,7 @@ def scatter_rows(
         digits[c] = v & low
         tm[c] = (np.uint64(t[i] - t_low) << sh) | np.uint64(m[i])
         if want_rows:
-            rows[c] = i
+            rows[c] = row0 + i
         cursor[p] = c + 1
 
 
