@@ -436,8 +436,8 @@ def _walk_sorted(bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.nd
     grouped rows (itself held to the portable funnel and the oracle above)."""
     order = np.lexsort((t, bucket))
     return funnel_fast._walk(
-        bucket[order],
-        t[order],
+        [bucket[order]],
+        [t[order]],
         m[order],
         period[order] if len(period) else period,
         walk,
@@ -658,3 +658,23 @@ def test_chunks_in_entity_time_order_across_their_edges() -> None:
     later = [np.split(a, [2, 4]) for a in (np.array([1, 1, 1, 2, 3, 3]), np.array([5, 6, 4, 2, 0, 9]))]
     assert funnel_fast._sorted_by_entity(*later) == (False, 1, 3)  # 1@4 after 1@6, across chunks
     assert funnel_fast._runs([3, 0, 5], 2) == [[(0, 0, 3), (2, 0, 1)], [(2, 1, 5)]]
+
+
+def test_pieces_hold_whole_entities_across_chunks() -> None:
+    """Rows stored by entity in chunks: each piece holds whole entities (an entity across three
+    chunks, one ending on a chunk's edge, empty chunks), the pieces in order cover every row
+    once, with their first row in the table; long pieces are cut between entities."""
+    keys = np.array([1, 1, 2, 3, 3, 3, 3, 3, 4, 5, 5, 6])
+    times = np.arange(len(keys)) * 10
+    for cuts in ([3], [4, 6], [2, 2, 5, 7, 9, 9, 12], [0, 12]):
+        for threads in (1, 2, 5):
+            pieces = funnel_fast._pieces(np.split(keys, cuts), np.split(times, cuts), threads)
+            assert np.concatenate([p[0] for p in pieces]).tolist() == keys.tolist()
+            assert np.concatenate([p[1] for p in pieces]).tolist() == times.tolist()
+            rows = 0
+            for piece_keys, piece_times, first in pieces:
+                assert first == rows and piece_times[0] == times[first] if len(piece_keys) else True
+                rows += len(piece_keys)
+            ends = [p[0][-1] for p in pieces[:-1] if len(p[0])]
+            starts = [p[0][0] for p in pieces[1:] if len(p[0])]
+            assert all(a != b for a, b in zip(ends, starts, strict=False))  # no entity split

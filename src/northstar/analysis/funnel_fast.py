@@ -325,7 +325,7 @@ def _best(
     if ids is not None and n:
         ordered, first, last = _sorted_by_entity(ids, t)
         if ordered:  # stored by (entity, time): the rows are their own grouping
-            return _walk(_whole(ids), _whole(t), m, period, walk, None, 0, None, runs, ascending=True)
+            return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True)
         if last - first <= 2 * n + 1024:
             buckets, base, offset, n_buckets = ids, first, first, last - first + 1
     if buckets is None:
@@ -337,16 +337,16 @@ def _best(
     # rows not grouped in the first chunk are not grouped: the whole check only when they are
     if not n or (kernel.grouped(buckets[0], base, n_buckets, t[0]) and _grouped(buckets, base, n_buckets, t)):
         bucket = _whole(buckets)
-        return _walk(
-            bucket - base if base else bucket, _whole(t), m, period, walk, None, offset, dictionary, runs
-        )
+        keys = bucket - base if base else bucket
+        return _walk([keys], [_whole(t)], m, period, walk, None, offset, dictionary, runs)
     if not runs and n < 2**32 and n_buckets < 2**32:
         best = _scattered(buckets, base, n_buckets, t, m, period, walk, rows, offset, dictionary)
         if best is not None:
             return best
     bucket, times = _whole(buckets), _whole(t)
     order = np.lexsort((times, bucket))
-    grouped = (bucket[order] - base, times[order], m[order], period[order] if len(period) else period)
+    sorted_period = period[order] if len(period) else period
+    grouped = ([bucket[order] - base], [times[order]], m[order], sorted_period)
     return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True)
 
 
@@ -389,8 +389,8 @@ def _whole(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _walk(
-    key: np.ndarray,
-    t: np.ndarray,
+    key: list[np.ndarray],
+    t: list[np.ndarray],
     m: np.ndarray,
     period: np.ndarray,
     walk: _Walk,
@@ -400,29 +400,28 @@ def _walk(
     runs: bool,
     ascending: bool = False,
 ) -> _Best:
-    """:func:`funnel_kernel.best_attempts` over rows grouped by entity in time order, in one
-    slice of entities per core (slices cut between entities, so each thread owns its entities
-    and its part of the outputs). ``order``: each row's number in the table (None: the same);
-    ``ascending``: the keys ascend (then a slice has no more entities than its key range)."""
-    n = len(key)
-    parts = _parts(n)
-    cuts = sorted({0, n, *(kernel.entity_start(key, n * i // parts) for i in range(1, parts))})
-    slices = list(itertools.pairwise(cuts)) or [(0, 0)]
+    """:func:`funnel_kernel.best_attempts` over rows grouped by entity in time order (``key``
+    and ``t`` in chunks: one, or several with ascending keys), in pieces of whole entities
+    (:func:`_pieces`) shared out among the cores, each thread writing its part of the outputs.
+    ``order``: each row's number in the table (None: the same); ``ascending``: the keys ascend
+    (then a piece has no more entities than its key range)."""
+    n = len(m)
+    threads = _parts(n)
+    pieces = _pieces(key, t, threads)
     lo, hi = walk.entry
+    cut = [n * k // threads for k in range(threads + 1)]
+    mine = [[p for p in pieces if cut[k] <= p[2] < cut[k + 1]] for k in range(threads)]
 
-    def periods(a: int, b: int) -> np.ndarray:
-        return period[a:b] if len(period) else period
+    def most(p: tuple[np.ndarray, np.ndarray, int]) -> int:  # attempts a piece may have at most
+        keys, _, row = p
+        if ascending and not len(period) and len(keys):  # (with periods: one per period)
+            return min(len(keys), int(keys[-1]) - int(keys[0]) + 1)
+        return int(np.count_nonzero(m[row : row + len(keys)] & m.dtype.type(1)))
 
-    # at most one attempt per step-1 row (and per key): each slice writes from where its
-    # attempts could begin, and the gaps are closed afterwards
-    most = [int(np.count_nonzero(m[a:b] & m.dtype.type(1))) for a, b in slices]
-    if ascending and not len(period):  # (with periods, an entity may have an attempt in each)
-        keys = [int(key[b - 1]) - int(key[a]) + 1 if b > a else 0 for a, b in slices]
-        most = [min(c, k) for c, k in zip(most, keys, strict=True)]
-    first = np.cumsum([0, *most]).tolist()
+    first = np.cumsum([0, *(sum(most(p) for p in ps) for ps in mine)]).tolist()
     size = first[-1]
     pos = np.empty(size, dtype=np.int64)
-    key_out = np.empty(size, dtype=key.dtype)
+    key_out = np.empty(size, dtype=key[0].dtype)
     start = np.empty(size, dtype=np.int64)
     level = np.empty(size, dtype=np.int8)
     run_first = np.empty(size if runs else 0, dtype=np.int64)  # the (entity, time) run of the
@@ -431,35 +430,39 @@ def _walk(
     reach = np.empty((max(walk.n_steps - 1, 0), size), dtype=np.float64)  # one row per step: columns
     after = first[:-1]
 
-    def run(j: int) -> None:
-        (a, b), o = slices[j], first[j]
-        after[j] = o + kernel.best_attempts(
-            key[a:b],
-            t[a:b],
-            m[a:b],
-            periods(a, b),
-            walk.n_steps,
-            walk.window,
-            walk.repeat,
-            walk.per_second,
-            lo,
-            hi,
-            pos[o:],
-            key_out[o:],
-            start[o:],
-            level[o:],
-            run_first[o:] if runs else run_first,
-            run_after[o:] if runs else run_after,
-            seconds[o:],
-            reach[:, o:],
-        )
-        if a:  # row numbers of the slice → of all rows
-            pos[o : after[j]] += a
-            if runs:
-                run_first[o : after[j]] += a
-                run_after[o : after[j]] += a
+    def run(k: int) -> None:
+        o = first[k]
+        for keys, times, row in mine[k]:
+            b = row + len(keys)
+            written = kernel.best_attempts(
+                keys,
+                times,
+                m[row:b],
+                period[row:b] if len(period) else period,
+                walk.n_steps,
+                walk.window,
+                walk.repeat,
+                walk.per_second,
+                lo,
+                hi,
+                pos[o:],
+                key_out[o:],
+                start[o:],
+                level[o:],
+                run_first[o:] if runs else run_first,
+                run_after[o:] if runs else run_after,
+                seconds[o:],
+                reach[:, o:],
+            )
+            if row:  # row numbers of the piece → of all rows
+                pos[o : o + written] += row
+                if runs:
+                    run_first[o : o + written] += row
+                    run_after[o : o + written] += row
+            o += written
+        after[k] = o
 
-    _each(run, len(slices))
+    _each(run, threads)
     n_out = _close_gaps([pos, key_out, start, level, run_first, run_after, seconds, reach], first, after)
     pos, level, seconds, reach = pos[:n_out], level[:n_out], seconds[:n_out], reach[:, :n_out]
     run_first, run_after = run_first[: n_out if runs else 0], run_after[: n_out if runs else 0]
@@ -475,6 +478,46 @@ def _walk(
         run_first=run_first,
         run_after=run_after,
     )
+
+
+def _pieces(
+    key: list[np.ndarray], t: list[np.ndarray], threads: int
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """Rows grouped by entity, in chunks, as pieces that each hold whole entities: (keys,
+    times, the piece's first row in the table). A chunk's rows are a piece, less the entity it
+    ends with, which goes, with the next chunks' rows of that entity, into a small piece of
+    its own (the keys must ascend across chunks for that: several chunks come only from rows
+    stored by entity). Pieces longer than a thread's share are cut between entities."""
+    n = sum(len(k) for k in key)
+    share = max(1, -(-n // threads))
+    whole: list[tuple[np.ndarray, np.ndarray, int]] = [(key[0], t[0], 0)] if len(key) == 1 else []
+    carry: list[tuple[np.ndarray, np.ndarray]] = []
+    carry_row, row = 0, 0
+    for keys, times in zip(key, t, strict=True) if len(key) > 1 else ():
+        j = 0
+        if carry and len(keys):  # the carried entity's rows at the start of this chunk
+            j = int(np.searchsorted(keys, carry[0][0][0], side="right"))
+            carry.append((keys[:j], times[:j]))
+            if j < len(keys):
+                whole.append(
+                    (np.concatenate([k for k, _ in carry]), np.concatenate([x for _, x in carry]), carry_row)
+                )
+                carry = []
+        if len(keys) and not carry:
+            last = int(np.searchsorted(keys, keys[-1], side="left"))  # the last entity's first row
+            if last > j:
+                whole.append((keys[j:last], times[j:last], row + j))
+            carry, carry_row = [(keys[last:], times[last:])], row + last
+        row += len(keys)
+    if carry:
+        whole.append(
+            (np.concatenate([k for k, _ in carry]), np.concatenate([x for _, x in carry]), carry_row)
+        )
+    out: list[tuple[np.ndarray, np.ndarray, int]] = []
+    for keys, times, first in whole:  # long pieces cut between entities, about a share each
+        cuts = sorted({0, len(keys), *(kernel.entity_start(keys, c) for c in range(share, len(keys), share))})
+        out.extend((keys[a:b], times[a:b], first + a) for a, b in itertools.pairwise(cuts))
+    return out or [(key[0][:0], t[0][:0], 0)]
 
 
 def _step_table(engine: Engine, rows: StepRows, lo: datetime, hi: datetime) -> tuple[pa.Table, bool]:
