@@ -861,11 +861,6 @@ def _each(run: Any, parts: int) -> None:
         list(pool.map(run, range(parts)))
 
 
-def _original(order: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
-    """Row numbers in the kernel's order → row numbers in the table."""
-    return rows if order is None else order[rows]
-
-
 def _take(column: pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
     """``column[rows]``: NumPy indexing for numbers without nulls (much faster than Arrow's
     ``take`` for a few hundred thousand rows), Arrow otherwise."""
