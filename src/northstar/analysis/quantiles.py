@@ -24,51 +24,59 @@ _DIGITS = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def order_statistics(values: Any, ranks: Any) -> Any:  # pragma: no cover - compiled
-    """The values at positions ``ranks`` (ascending, each < len(values)) of ``values`` sorted
-    ascending (no NaN): the 16 high bits of each value's order-preserving integer form are
-    counted, then, per bucket holding a wanted rank, that bucket's values are sorted. Empty
-    when a wanted bucket holds more than an eighth of the values (and over 4,096): the
-    caller's partial sort of all values is as fast then."""
-    n = len(values)
+def _below(values: Any) -> Any:  # pragma: no cover - compiled
+    """``counts[d]``: how many values lie below bucket ``d`` of the values' 16 high bits (as
+    order-preserving integers), for d in 0 … 65,536."""
     bits = values.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
     counts = np.zeros(_DIGITS + 1, dtype=np.int64)
-    for i in range(n):
+    for i in range(len(values)):
         b = bits[i]
         key = ~b if b & sign else b | sign  # negative numbers: all bits flipped
         counts[np.int64(key >> np.uint64(48)) + 1] += 1
     for d in range(_DIGITS):
-        counts[d + 1] += counts[d]  # counts[d]: how many values lie below bucket d
-    # the buckets holding the wanted ranks, and a place for each bucket's values
-    wanted = np.empty(len(ranks), dtype=np.int64)
-    for r in range(len(ranks)):
-        wanted[r] = np.searchsorted(counts, ranks[r], side="right") - 1
-    buckets = np.unique(wanted)
-    slot = np.full(_DIGITS, -1, dtype=np.int64)
-    offsets = np.zeros(len(buckets) + 1, dtype=np.int64)
-    for u in range(len(buckets)):
-        d = buckets[u]
-        if counts[d + 1] - counts[d] > max(4096, n // 8):
-            return np.empty(0, dtype=np.float64)  # many values in one bucket (equal or close)
-        slot[d] = u
-        offsets[u + 1] = offsets[u] + counts[d + 1] - counts[d]
+        counts[d + 1] += counts[d]
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def _collect(values: Any, slot: Any, offsets: Any) -> Any:  # pragma: no cover - compiled
+    """The values of the wanted buckets (``slot[d]``: the bucket's place among them, or -1),
+    bucket after bucket (``offsets``), in one pass."""
+    bits = values.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
     inside = np.empty(offsets[-1], dtype=np.float64)
     fill = offsets[:-1].copy()
-    for i in range(n):  # one pass collects the values of every wanted bucket
+    for i in range(len(values)):
         b = bits[i]
         key = ~b if b & sign else b | sign
         u = slot[np.int64(key >> np.uint64(48))]
         if u >= 0:
             inside[fill[u]] = values[i]
             fill[u] += 1
+    return inside
+
+
+def order_statistics(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """The values at positions ``ranks`` (ascending, each < len(values)) of ``values`` sorted
+    ascending (float64, no NaN): the 16 high bits of each value's order-preserving integer form
+    are counted, then the values of each bucket holding a wanted rank are collected and sorted
+    (by NumPy: sorting inside the compiled code took seconds to compile). Empty when a wanted
+    bucket holds more than an eighth of the values (and over 4,096): the caller's partial sort
+    of all values is as fast then."""
+    counts = _below(values)
+    wanted = np.searchsorted(counts, ranks, side="right") - 1
+    buckets = np.unique(wanted)
+    sizes = counts[buckets + 1] - counts[buckets]
+    if (sizes > max(4096, len(values) // 8)).any():
+        return np.empty(0, dtype=np.float64)  # many values in one bucket (equal or close)
+    slot = np.full(_DIGITS, -1, dtype=np.int64)
+    slot[buckets] = np.arange(len(buckets))
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    inside = _collect(values, slot, offsets)
     for u in range(len(buckets)):
         inside[offsets[u] : offsets[u + 1]].sort()
-    out = np.empty(len(ranks), dtype=np.float64)
-    for r in range(len(ranks)):
-        u = slot[wanted[r]]
-        out[r] = inside[offsets[u] + ranks[r] - counts[wanted[r]]]
-    return out
+    return inside[offsets[slot[wanted]] + ranks - counts[wanted]]
 
 
 def quantiles(values: np.ndarray, qs: Sequence[float]) -> list[float]:
