@@ -484,6 +484,10 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
         got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, threads)
         assert got is not None
         _same_best(got, expected, rows=True)
+    with patch.object(funnel_fast, "_PACK_BUCKET", False):  # the bucket's bits in an array of their own
+        got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, 2)
+        assert got is not None
+        _same_best(got, expected, rows=True)
     for cuts in ([0], [1, 50], [len(t) // 2, len(t) // 2, len(t) - 1]):  # chunks, empty ones too
         chunks = [np.split(a, cuts) for a in (bucket + 5, t)]
         for threads in (1, 2, 3):
@@ -518,6 +522,12 @@ def test_partitioned_walk_with_many_buckets() -> None:
             [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, True, 0, None, 2
         )
         assert got is not None and _mapped(got.reach) and _mapped(got.key)
+        _same_best(got, expected, True)
+    with patch.object(funnel_fast, "_PACK_BUCKET", False):
+        got = funnel_fast._scattered(
+            [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, True, 0, None, 3
+        )
+        assert got is not None
         _same_best(got, expected, True)
     for threads in range(1, 6):
         for rows in (True, False):

@@ -657,6 +657,7 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
 
 
 _HIGH_BITS = 10  # partitions of the grouping's first step: at most 1,024 places written at once
+_PACK_BUCKET = True  # the partitioned walk packs time, bucket and flags in one integer when they fit
 
 
 def _scattered(
@@ -679,8 +680,9 @@ def _scattered(
 
     A most-significant-digit radix partition (:func:`funnel_kernel.scatter_rows`: at most
     1,024 partitions on the bucket's high bits, each thread its own run of rows into its own
-    part of each partition) writes 10 bytes a row (14 with ``rows``: the start rows' numbers
-    in the table are wanted); then each partition is grouped in cache and walked
+    part of each partition) writes 8 bytes a row (10 when times are too far apart for the
+    bucket's low bits to share their integer; 4 more with ``rows``: the start rows' numbers in
+    the table are wanted); then each partition is grouped in cache and walked
     (:func:`funnel_kernel.partition_attempts`), the partitions shared out among the threads by
     rows. Each thread writes its attempts from the place where its partitions' most possible
     attempts begin; the gaps are closed afterwards. ``threads``: default one per core, for
@@ -711,7 +713,9 @@ def _scattered(
     per_part = np.sum(counts, axis=0)
     starts = np.concatenate([[0], np.cumsum(per_part)])
     cursors = [starts[:-1] + sum(counts[:k], np.zeros(parts, dtype=np.int64)) for k in range(threads)]
-    digits = np.empty(n, dtype=np.uint16 if low_bits <= 16 else np.uint32)
+    # the bucket's low bits go into ``tm`` too when the times leave room (one array scattered)
+    pack = _PACK_BUCKET and t_high - t_low < 2 ** (63 - shift - low_bits)
+    digits = np.empty(0 if pack else n, dtype=np.uint16 if low_bits <= 16 else np.uint32)
     tm = np.empty(n, dtype=np.uint64)  # (huge pages help here: writes go to a thousand places)
     numbers = np.empty(n if rows or len(period) else 0, dtype=np.uint32)
 

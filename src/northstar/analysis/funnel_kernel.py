@@ -114,21 +114,28 @@ def scatter_rows(
 ) -> None:  # pragma: no cover - compiled
     """Rows ``r0`` … ``r1 - 1`` written by partition (``(bucket - base) >> low_bits``; ``base``
     spares the caller a copy of integer ids less their smallest), each partition's next free
-    place in ``cursor``: the bucket's low bits in ``digits``, the time (less
-    ``t_low``) and the flags packed into one integer, ``(t - t_low) << shift | m``, in ``tm``,
-    and — when ``rows`` is not empty — the row number in ``rows`` (``row0`` plus the row's place
-    in these arrays: one chunk of the table's rows). With at most 1,024
-    partitions and two or three arrays the writes go to few enough places at once to stay
-    sequential; packing time and flags saves a third of the bytes moved."""
+    place in ``cursor``: the time (less ``t_low``), the bucket's low bits and the flags packed
+    into one integer, ``(t - t_low) << (shift + low_bits) | low << shift | m``, in ``tm`` —
+    or, when ``digits`` is not empty (times too far apart for that), the low bits in
+    ``digits`` and ``(t - t_low) << shift | m`` in ``tm`` — and, when ``rows`` is not empty,
+    the row number in ``rows`` (``row0`` plus the row's place in these arrays: one chunk of the
+    table's rows). With at most 1,024 partitions and one to three arrays the writes go to few
+    enough places at once to stay sequential; one packed integer a row scatters in half the
+    time of two arrays."""
     low = (1 << low_bits) - 1
     sh = np.uint64(shift)
+    packed = len(digits) == 0
+    sh_t = np.uint64(shift + low_bits) if packed else sh
     want_rows = len(rows) > 0
     for i in range(r0, r1):
         v = bucket[i] - base
         p = v >> low_bits
         c = cursor[p]
-        digits[c] = v & low
-        tm[c] = (np.uint64(t[i] - t_low) << sh) | np.uint64(m[i])
+        if packed:
+            tm[c] = (np.uint64(t[i] - t_low) << sh_t) | (np.uint64(v & low) << sh) | np.uint64(m[i])
+        else:
+            digits[c] = v & low
+            tm[c] = (np.uint64(t[i] - t_low) << sh) | np.uint64(m[i])
         if want_rows:
             rows[c] = row0 + i
         cursor[p] = c + 1
@@ -179,7 +186,10 @@ def partition_attempts(
     size = 1 << low_bits
     counts = np.zeros(size + 1, dtype=np.int64)
     sh = np.uint64(shift)
-    coarse = np.uint64(shift + coarse_shift)
+    packed = len(digits) == 0  # the bucket's low bits are in ``tm`` (see scatter_rows)
+    sh_t = np.uint64(shift + low_bits) if packed else sh  # where the time starts in ``tm``
+    low_mask = np.uint64((1 << low_bits) - 1)
+    coarse = sh_t + np.uint64(coarse_shift)
     by_time = np.zeros((1 << coarse_bits) + 1, dtype=np.int64)
     flag_mask = (np.uint64(1) << sh) - np.uint64(1)
     want_rows = len(rows) > 0
@@ -214,7 +224,7 @@ def partition_attempts(
             j = by_time[c]
             by_time[c] = j + 1
             c_tm[j] = tm[i]
-            c_digit[j] = digits[i]
+            c_digit[j] = (tm[i] >> sh) & low_mask if packed else digits[i]
             if want_rows:
                 c_row[j] = rows[i]
         # 2. by bucket (the bucket's low bits), stably
@@ -227,7 +237,7 @@ def partition_attempts(
             d = c_digit[i]
             j = counts[d]
             counts[d] = j + 1
-            s_t[j] = t_low + np.int64(c_tm[i] >> sh)  # unpacked on the way
+            s_t[j] = t_low + np.int64(c_tm[i] >> sh_t)  # unpacked on the way
             s_m[j] = np.int64(c_tm[i] & flag_mask)
             if want_rows:
                 s_row[j] = c_row[i]
