@@ -787,7 +787,8 @@ def _scattered(
         )
 
     _each(run, threads)
-    n_out = _close_gaps([pos, key, start, level, seconds, reach], first, after)
+    wanted = [pos] if len(numbers) else []  # (without row numbers ``pos`` holds scratch places)
+    n_out = _close_gaps([*wanted, key, start, level, seconds, reach], first, after)
     return _Best(
         key=key[:n_out],
         offset=offset,
@@ -842,16 +843,23 @@ def _close_gaps(columns: list[np.ndarray], first: list[int], after: list[int]) -
     """Threads wrote their outputs in ``[first[k], after[k])`` of each column (1-D, or 2-D by
     its last axis; empty columns are skipped): move each thread's rows down to follow the
     previous thread's. Returns how many rows there are."""
-    n_out = after[0]
+    moves = []  # (source, target, length) in pieces no longer than the gap: no piece overlaps
+    n_out = after[0]  # its target, so NumPy needs no temporary copy
     for k in range(1, len(after)):
         length, gap = after[k] - first[k], first[k] - n_out
-        for done in range(0, length if gap else 0, gap or 1):  # in pieces no longer than the
-            piece = min(gap, length - done)  # gap: no piece overlaps its target, so NumPy
-            source, target = first[k] + done, n_out + done  # needs no temporary copy
-            for column in columns:
-                if column.shape[-1]:
-                    column[..., target : target + piece] = column[..., source : source + piece]
+        for done in range(0, length if gap else 0, gap or 1):
+            moves.append((first[k] + done, n_out + done, min(gap, length - done)))
         n_out += length
+    kept = [c for c in columns if c.shape[-1]]
+    threads = max(1, min(2, len(kept))) if n_out >= _SLICE_ROWS else 1
+
+    def move(j: int) -> None:  # the columns shared out among the threads (NumPy lets go of the
+        for column in kept[j::threads]:  # GIL while it copies)
+            for source, target, piece in moves:
+                column[..., target : target + piece] = column[..., source : source + piece]
+
+    if moves:
+        _each(move, threads)
     return n_out
 
 
