@@ -688,24 +688,3 @@ def test_pieces_hold_whole_entities_across_chunks() -> None:
             ends = [p[0][-1] for p in pieces[:-1] if len(p[0])]
             starts = [p[0][0] for p in pieces[1:] if len(p[0])]
             assert all(a != b for a, b in zip(ends, starts, strict=False))  # no entity split
-
-
-def test_merge_sort_is_stable_with_flags_and_rows_along() -> None:
-    """The partitioned walk's merge sort (buckets beyond 32 rows) against NumPy's stable
-    argsort, on sub-ranges of odd lengths with many ties, with and without row numbers."""
-    rng = np.random.default_rng(11)
-    for length in (33, 64, 65, 100, 257):
-        t = rng.integers(0, 9, length + 7).astype(np.int64)
-        m = np.arange(length + 7, dtype=np.int64)
-        lo, hi = 3, 3 + length
-        expected = lo + np.argsort(t[lo:hi], kind="stable")
-        for with_rows in (True, False):
-            tt, mm = t.copy(), m.copy()
-            rows = m.copy() * 10 if with_rows else np.zeros(0, dtype=np.int64)
-            scratch = [np.empty(len(t), dtype=np.int64) for _ in range(2)]
-            scratch_rows = np.empty(len(t) if with_rows else 0, dtype=np.int64)
-            funnel_kernel._merge_sort(tt, mm, rows, lo, hi, scratch[0], scratch[1], scratch_rows)
-            assert tt[lo:hi].tolist() == t[expected].tolist() and mm[lo:hi].tolist() == m[expected].tolist()
-            assert tt[:lo].tolist() == t[:lo].tolist() and tt[hi:].tolist() == t[hi:].tolist()
-            if with_rows:
-                assert rows[lo:hi].tolist() == (m[expected] * 10).tolist()

@@ -173,15 +173,18 @@ def partition_attempts(
     :func:`scatter_rows` (partition p in ``starts[p]:starts[p + 1]``), written from output row
     ``out`` on; returns the output row after the last one written.
 
-    Each partition is grouped in cache: a counting sort on the bucket's low bits into scratch
-    arrays (a partition's rows and 2**low_bits counters), each bucket's rows sorted by time,
-    stably (insertion sort; a merge sort beyond 32 rows), then :func:`best_attempts`' walk over
-    each bucket. Nothing is written back: the outputs are, per attempt, the bucket in ``key``,
-    the start's time in ``start``, ``level``, ``seconds``, ``reach`` (as in
-    :func:`best_attempts`) and the start row's number in the table in ``pos`` when ``rows``
-    holds them (else its place in the scratch arrays, of no use outside); ``period`` (empty: none) is per table row, read on step-1
-    rows through ``rows``. The caller sizes the outputs for at most one attempt per row and
-    per bucket of each partition (with periods, one per row)."""
+    Each partition is grouped in cache, into scratch arrays as long as the largest partition:
+    a counting sort on the time's high bits (``coarse_shift`` above the time's place in
+    ``tm``, ``2**coarse_bits`` counters), then a stable counting sort on the bucket's low bits
+    (times and flags unpacked on the way), then each bucket's rows sorted by time, stably
+    (insertion sort: little is left out of order; NumPy's merge sort beyond 32 rows). Then
+    :func:`best_attempts`' walk runs over each bucket. Nothing is written back: the outputs
+    are, per attempt, the bucket in ``key``, the start's time in ``start``, ``level``,
+    ``seconds``, ``reach`` (as in :func:`best_attempts`) and the start row's number in the
+    table in ``pos`` when ``rows`` holds them (else its place in the scratch arrays, of no use
+    outside); ``period`` (empty: none) is per table row, read on step-1 rows through ``rows``.
+    The caller sizes the outputs for at most one attempt per row and per bucket of each
+    partition (with periods, one per row)."""
     out_first = out
     size = 1 << low_bits
     counts = np.zeros(size + 1, dtype=np.int64)
@@ -204,9 +207,6 @@ def partition_attempts(
     s_t = np.empty(largest, dtype=np.int64)
     s_m = np.empty(largest, dtype=np.int64)
     s_period = np.empty(largest if has_period else 0, dtype=np.int64)
-    m_t = np.empty(largest, dtype=np.int64)  # the merge sort's other half
-    m_m = np.empty(largest, dtype=np.int64)
-    m_row = np.empty(largest if want_rows else 0, dtype=np.int64)
     ptr = np.empty(n_steps, dtype=np.int64)
     times = np.empty(n_steps, dtype=np.int64)
     no_runs = np.empty(0, dtype=np.int64)
@@ -265,7 +265,11 @@ def partition_attempts(
                     if want_rows:
                         s_row[j + 1] = row
             else:
-                _merge_sort(s_t, s_m, s_row, lo, hi, m_t, m_m, m_row)
+                perm = np.argsort(s_t[lo:hi], kind="mergesort")  # stable
+                s_t[lo:hi] = s_t[lo:hi][perm]
+                s_m[lo:hi] = s_m[lo:hi][perm]
+                if want_rows:
+                    s_row[lo:hi] = s_row[lo:hi][perm]
             if has_period:
                 for i in range(lo, hi):
                     s_period[i] = period[s_row[i]]
@@ -300,42 +304,6 @@ def partition_attempts(
             lo = hi
     _in_seconds(level, seconds, reach, out_first, out, per_second)
     return out
-
-
-@njit(cache=True, nogil=True)
-def _merge_sort(
-    t: Any, m: Any, rows: Any, lo: int, hi: int, t2: Any, m2: Any, rows2: Any
-) -> None:  # pragma: no cover
-    """``t[lo:hi]`` sorted ascending, stably, ``m`` and ``rows`` (when not empty) moved along:
-    a bottom-up merge sort through the scratch arrays ``t2``, ``m2``, ``rows2`` (as long as
-    ``hi``). Written out rather than NumPy's ``argsort``, which took seconds to compile."""
-    want_rows = len(rows) > 0
-    src_t, src_m, src_r, dst_t, dst_m, dst_r = t, m, rows, t2, m2, rows2
-    in_scratch = False
-    width = 1
-    while width < hi - lo:
-        for a in range(lo, hi, 2 * width):
-            mid, end = min(a + width, hi), min(a + 2 * width, hi)
-            i, j = a, mid
-            for k in range(a, end):  # the left run wins ties: stable
-                if i < mid and (j >= end or src_t[i] <= src_t[j]):
-                    dst_t[k], dst_m[k] = src_t[i], src_m[i]
-                    if want_rows:
-                        dst_r[k] = src_r[i]
-                    i += 1
-                else:
-                    dst_t[k], dst_m[k] = src_t[j], src_m[j]
-                    if want_rows:
-                        dst_r[k] = src_r[j]
-                    j += 1
-        src_t, src_m, src_r, dst_t, dst_m, dst_r = dst_t, dst_m, dst_r, src_t, src_m, src_r
-        in_scratch = not in_scratch
-        width *= 2
-    if in_scratch:  # the sorted rows ended in the scratch arrays
-        t[lo:hi] = t2[lo:hi]
-        m[lo:hi] = m2[lo:hi]
-        if want_rows:
-            rows[lo:hi] = rows2[lo:hi]
 
 
 @njit(cache=True, nogil=True)
