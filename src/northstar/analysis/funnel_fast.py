@@ -491,17 +491,19 @@ def _pieces(
     n = sum(len(k) for k in key)
     share = max(1, -(-n // threads))
     whole: list[tuple[np.ndarray, np.ndarray, int]] = [(key[0], t[0], 0)] if len(key) == 1 else []
-    carry: list[tuple[np.ndarray, np.ndarray]] = []
+    carry: list[tuple[np.ndarray, np.ndarray]] = []  # the rows of an entity across chunk edges
     carry_row, row = 0, 0
+
+    def bridge() -> tuple[np.ndarray, np.ndarray, int]:
+        return np.concatenate([k for k, _ in carry]), np.concatenate([x for _, x in carry]), carry_row
+
     for keys, times in zip(key, t, strict=True) if len(key) > 1 else ():
         j = 0
         if carry and len(keys):  # the carried entity's rows at the start of this chunk
             j = int(np.searchsorted(keys, carry[0][0][0], side="right"))
             carry.append((keys[:j], times[:j]))
             if j < len(keys):
-                whole.append(
-                    (np.concatenate([k for k, _ in carry]), np.concatenate([x for _, x in carry]), carry_row)
-                )
+                whole.append(bridge())
                 carry = []
         if len(keys) and not carry:
             last = int(np.searchsorted(keys, keys[-1], side="left"))  # the last entity's first row
@@ -510,9 +512,7 @@ def _pieces(
             carry, carry_row = [(keys[last:], times[last:])], row + last
         row += len(keys)
     if carry:
-        whole.append(
-            (np.concatenate([k for k, _ in carry]), np.concatenate([x for _, x in carry]), carry_row)
-        )
+        whole.append(bridge())
     out: list[tuple[np.ndarray, np.ndarray, int]] = []
     for keys, times, first in whole:  # long pieces cut between entities, about a share each
         cuts = sorted({0, len(keys), *(kernel.entity_start(keys, c) for c in range(share, len(keys), share))})

@@ -391,7 +391,7 @@ def best_attempts(
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")  # a call per entity cost a third of the walk
+@njit(cache=True, nogil=True, inline="always")  # a call per entity: walk 0.050 -> 0.060 s at 10M
 def _attempts(
     t: Any,
     m: Any,

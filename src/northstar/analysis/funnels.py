@@ -592,7 +592,7 @@ def _summarise(
             h.insert(0, by, value)
         hist.append(h)
     jobs = [job for _, job in quantiles]
-    if len(df) >= 100_000:  # a partial sort each, in two threads: NumPy lets go of the GIL while sorting
+    if len(df) >= 100_000:  # in two threads: the compiled passes let go of the GIL
         with ThreadPoolExecutor(2) as pool:
             answers = list(pool.map(lambda job: job(), jobs))
     else:

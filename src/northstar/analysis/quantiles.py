@@ -5,9 +5,10 @@ maximum) was a tenth of a funnel's time on 10M events.
 
 How: the few order statistics the interpolation needs are found by one radix pass (a count
 of each value's 16 high bits — sign, exponent and the mantissa's first 4 bits — read as an
-ordered integer), then only the values in the bucket of each wanted rank are collected and
-sorted (NumPy's partial sort of all values when one bucket holds many of them) (:func:`order_statistics`, compiled by Numba). The interpolation itself is NumPy's,
-step for step, on those values (:func:`quantiles`).
+ordered integer), then only the values in the bucket of each wanted rank are collected (two
+passes compiled by Numba) and sorted by NumPy; when one bucket holds many of the values,
+NumPy's partial sort of all of them instead (:func:`order_statistics`). The interpolation
+itself is NumPy's, step for step, on those values (:func:`quantiles`).
 """
 
 from __future__ import annotations
@@ -96,9 +97,7 @@ def quantiles(values: np.ndarray, qs: Sequence[float]) -> list[float]:
     stats = order_statistics(v, ranks)
     if not len(stats):
         return [float(x) for x in np.quantile(v, q)]
-    found: Any = dict(zip(ranks.tolist(), stats.tolist(), strict=True))
-    a = np.array([found[i] for i in before.tolist()], dtype=np.float64)
-    b = np.array([found[i] for i in after.tolist()], dtype=np.float64)
+    a, b = stats[np.searchsorted(ranks, before)], stats[np.searchsorted(ranks, after)]
     gamma = virtual - before
     diff = b - a
     result = np.add(a, diff * gamma)
