@@ -417,9 +417,9 @@ def test_rows_stored_in_entity_time_order(
     group = funnel_fast._scattered
     regrouped: list[int] = []
 
-    def spy(bucket: Any, base: int, n_buckets: int, *args: Any) -> Any:
+    def spy(bucket: Any, base: int, n_buckets: int, *args: Any, **kwargs: Any) -> Any:
         regrouped.append(n_buckets)
-        return group(bucket, base, n_buckets, *args)
+        return group(bucket, base, n_buckets, *args, **kwargs)
 
     monkeypatch.setattr(funnel_fast, "_scattered", spy)
     got = fast(project, start, end, [])
@@ -448,8 +448,10 @@ def _walk_sorted(bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.nd
     )
 
 
-def _same_best(got: Any, expected: Any, rows: bool) -> None:
-    for name in ("key", "start", "level", "seconds"):
+def _same_best(got: Any, expected: Any, rows: bool, offset: int = 0) -> None:
+    """The same attempts; ``got``'s ids are ``offset`` more than ``expected``'s."""
+    assert np.array_equal(got.key + got.offset, expected.key + expected.offset + offset)
+    for name in ("start", "level", "seconds"):
         assert np.array_equal(getattr(got, name), getattr(expected, name)), name
     assert np.array_equal(got.reach, expected.reach, equal_nan=True)
     if rows:
@@ -473,10 +475,11 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
     bucket = np.array(buckets, dtype=np.int64)
     t = np.array(times[: len(buckets)], dtype=np.int64) * 1_000_000
     m = np.array(flags[: len(buckets)], dtype=np.uint8)
-    # a large bucket too: 40 rows of bucket 7, beyond the insertion-sort size
-    bucket = np.concatenate([bucket, np.full(40, 7)])
-    t = np.concatenate([t, (np.arange(40)[::-1] % 5) * 1_000_000])
-    m = np.concatenate([m, np.arange(40, dtype=np.uint8) % 8])
+    # a large bucket too: 300 rows of bucket 7, beyond the insertion-sort size
+    assert funnel_kernel._SMALL < 300
+    bucket = np.concatenate([bucket, np.full(300, 7)])
+    t = np.concatenate([t, (np.arange(300)[::-1] % 5) * 1_000_000])
+    m = np.concatenate([m, np.arange(300, dtype=np.uint8) % 8])
     period = (t // 2_000_000).astype(np.int64) if with_periods else np.zeros(0, dtype=np.int64)
     walk = funnel_fast._Walk(3, 2_000_000, np.array([False, False, True]), 1_000_000, (-(10**18), 10**18))
     expected = _walk_sorted(bucket, t, m, period, walk)
@@ -484,6 +487,9 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
         got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, threads)
         assert got is not None
         _same_best(got, expected, rows=True)
+        got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, False, 5, None, threads)
+        assert got is not None  # ids 5 more than their buckets; no row numbers but with periods
+        _same_best(got, expected, rows=bool(with_periods), offset=5)
     with patch.object(funnel_fast, "_PACK_BUCKET", False):  # the bucket's bits in an array of their own
         got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, 2)
         assert got is not None
@@ -660,13 +666,14 @@ def test_close_gaps_moves_each_threads_rows_down_in_pieces() -> None:
 
 def test_chunks_in_entity_time_order_across_their_edges() -> None:
     """DuckDB's result comes in chunks: rows are in (id, time) order only if each chunk is and
-    each chunk starts no earlier than the previous one ends (empty chunks skipped)."""
+    each chunk starts no earlier than the previous one ends (empty chunks skipped); the ids'
+    and times' ranges come with the answer."""
     ids = np.array([1, 1, 2, 2, 3, 3])
     t = np.array([5, 6, 1, 2, 0, 9])
     parts = [np.split(a, [2, 2, 4]) for a in (ids, t)]  # an empty chunk in the middle
-    assert funnel_fast._sorted_by_entity(*parts) == (True, 1, 3)
+    assert funnel_fast._sorted_by_entity(*parts) == (True, 1, 3, (0, 9))
     later = [np.split(a, [2, 4]) for a in (np.array([1, 1, 1, 2, 3, 3]), np.array([5, 6, 4, 2, 0, 9]))]
-    assert funnel_fast._sorted_by_entity(*later) == (False, 1, 3)  # 1@4 after 1@6, across chunks
+    assert funnel_fast._sorted_by_entity(*later) == (False, 1, 3, (0, 9))  # 1@4 after 1@6, across chunks
     assert funnel_fast._runs([3, 0, 5], 2) == [[(0, 0, 3), (2, 0, 1)], [(2, 1, 5)]]
 
 

@@ -230,7 +230,7 @@ def ordered_funnel_fast(
         entity: Any = best.dictionary.take(pa.array(best.key)).to_pandas()
     else:
         assert ids is not None
-        entity = (best.key + best.offset).astype(ids[0].dtype, copy=False)
+        entity = (best.key + best.offset if best.offset else best.key).astype(ids[0].dtype, copy=False)
     entered = best.start if clock == "t" else tl[best.rows]  # (tl: the wall clock)
     out: dict[str, Any] = {
         "e": entity,
@@ -322,8 +322,9 @@ def _best(
     base, offset, n_buckets = 0, 0, 0
     buckets: list[np.ndarray] | None = None
     dictionary: pa.Array | None = None
+    span: tuple[int, int] | None = None  # the smallest and largest time, once known
     if ids is not None and n:
-        ordered, first, last = _sorted_by_entity(ids, t)
+        ordered, first, last, span = _sorted_by_entity(ids, t)
         if ordered:  # stored by (entity, time): the rows are their own grouping
             return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True)
         if last - first <= 2 * n + 1024:
@@ -333,14 +334,14 @@ def _best(
         encoded = pc.dictionary_encode(column.combine_chunks())
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False)).astype(np.int64)
         buckets, dictionary, n_buckets = [codes], encoded.dictionary, len(encoded.dictionary)
-        t = [_whole(t)]
+        t, span = [_whole(t)], None
     # rows not grouped in the first chunk are not grouped: the whole check only when they are
     if not n or (kernel.grouped(buckets[0], base, n_buckets, t[0]) and _grouped(buckets, base, n_buckets, t)):
         bucket = _whole(buckets)
         keys = bucket - base if base else bucket
         return _walk([keys], [_whole(t)], m, period, walk, None, offset, dictionary, runs)
     if not runs and n < 2**32 and n_buckets < 2**32:
-        best = _scattered(buckets, base, n_buckets, t, m, period, walk, rows, offset, dictionary)
+        best = _scattered(buckets, base, n_buckets, t, m, period, walk, rows, offset, dictionary, span=span)
         if best is not None:
             return best
     bucket, times = _whole(buckets), _whole(t)
@@ -350,22 +351,23 @@ def _best(
     return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True)
 
 
-def _sorted_by_entity(ids: list[np.ndarray], t: list[np.ndarray]) -> tuple[bool, int, int]:
-    """:func:`funnel_kernel.sorted_by_entity` over chunks: are the rows in (id, time) order
-    across chunks too, and the smallest and largest id."""
-    ordered, low, high = True, None, None
-    for k, (i, tk) in enumerate(zip(ids, t, strict=True)):
-        if not len(i):
-            continue
-        o, lo_k, hi_k = kernel.sorted_by_entity(i, tk)
-        low = int(lo_k) if low is None else min(low, int(lo_k))
-        high = int(hi_k) if high is None else max(high, int(hi_k))
-        ordered = ordered and bool(o)
-        before = next((j for j in range(k - 1, -1, -1) if len(ids[j])), None)
-        if before is not None:  # the chunk's first row against the previous chunk's last
-            a, b = (int(ids[before][-1]), int(t[before][-1])), (int(i[0]), int(tk[0]))
-            ordered = ordered and a <= b
-    return ordered, low or 0, high or 0
+def _sorted_by_entity(ids: list[np.ndarray], t: list[np.ndarray]) -> tuple[bool, int, int, tuple[int, int]]:
+    """:func:`funnel_kernel.sorted_by_entity` over chunks (some rows), in threads: are the
+    rows in (id, time) order across chunks too, the smallest and largest id, and the
+    smallest and largest time."""
+    chunks = [(i, tk) for i, tk in zip(ids, t, strict=True) if len(i)]
+    stats: list[Any] = [None] * len(chunks)
+
+    def check(k: int) -> None:
+        stats[k] = kernel.sorted_by_entity(*chunks[k])
+
+    for k in range(len(chunks)):  # (in threads: no faster, the pass is bound by memory)
+        check(k)
+    ordered = all(bool(s[0]) for s in stats)
+    for (before, tb), (after, ta) in itertools.pairwise(chunks):  # each chunk's edge with the next
+        ordered = ordered and (int(before[-1]), int(tb[-1])) <= (int(after[0]), int(ta[0]))
+    low, high = min(int(s[1]) for s in stats), max(int(s[2]) for s in stats)
+    return ordered, low, high, (min(int(s[3]) for s in stats), max(int(s[4]) for s in stats))
 
 
 def _grouped(buckets: list[np.ndarray], base: int, n_buckets: int, t: list[np.ndarray]) -> bool:
@@ -658,6 +660,7 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
 
 _HIGH_BITS = 10  # partitions of the grouping's first step: at most 1,024 places written at once
 _PACK_BUCKET = True  # the partitioned walk packs time, bucket and flags in one integer when they fit
+_BLOCKS_PER_THREAD = 8  # blocks of partitions per thread in the walk, taken as threads come free
 
 
 def _scattered(
@@ -672,6 +675,7 @@ def _scattered(
     offset: int,
     dictionary: pa.Array | None,
     threads: int | None = None,
+    span: tuple[int, int] | None = None,
 ) -> _Best | None:
     """The best attempts of rows in any order (``bucket - base``: 0 … n_buckets-1; buckets and
     times in chunks, the table's rows in order), grouped and walked partition by partition
@@ -683,14 +687,19 @@ def _scattered(
     part of each partition) writes 8 bytes a row (10 when times are too far apart for the
     bucket's low bits to share their integer; 4 more with ``rows``: the start rows' numbers in
     the table are wanted); then each partition is grouped in cache and walked
-    (:func:`funnel_kernel.partition_attempts`), the partitions shared out among the threads by
-    rows. Each thread writes its attempts from the place where its partitions' most possible
-    attempts begin; the gaps are closed afterwards. ``threads``: default one per core, for
-    enough rows."""
+    (:func:`funnel_kernel.partition_attempts`) in blocks of partitions with about as many
+    rows each, ``_BLOCKS_PER_THREAD`` a thread, each taken by the next thread free (on a shared
+    machine one vCPU often runs slower for a while: with a fixed half each, one thread
+    finished 30-70 % after the other in half the runs). Each block writes its attempts from the
+    place where its partitions' most possible attempts begin; the gaps are closed afterwards.
+    ``threads``: default one per core, for enough rows; ``span``: the smallest and largest
+    time, when the caller knows them."""
     sizes = [len(b) for b in bucket]
     n = sum(sizes)
-    spans = [kernel.time_span(c) for c in t if len(c)]
-    t_low, t_high = min(int(lo) for lo, _ in spans), max(int(hi) for _, hi in spans)
+    if span is None:
+        spans = [kernel.time_span(c) for c in t if len(c)]
+        span = min(int(lo) for lo, _ in spans), max(int(hi) for _, hi in spans)
+    t_low, t_high = span
     shift = m.dtype.itemsize * 8
     if t_high - t_low >= 2 ** (63 - shift):
         return None
@@ -741,17 +750,21 @@ def _scattered(
     _each(scatter, threads)
     # at most one attempt per row, and (without periods) per bucket, of each partition
     most = per_part if len(period) else np.minimum(per_part, 1 << low_bits)
-    share = [0, *(int(np.searchsorted(starts, n * k // threads)) for k in range(1, threads)), parts]
-    first = [int(most[: share[k]].sum()) for k in range(threads + 1)]
+    # blocks of partitions with about as many rows each, taken by the threads as they come free
+    # (a vCPU of a shared machine that slows down leaves its blocks to the other threads)
+    blocks = threads * _BLOCKS_PER_THREAD
+    share = sorted({0, *(int(np.searchsorted(starts, n * k // blocks)) for k in range(1, blocks)), parts})
+    ends = np.concatenate([[0], np.cumsum(most)])
+    first = [int(ends[p]) for p in share]
     size = first[-1]
-    pos = _output(size, np.int64)
+    lo, hi = walk.entry
+    pos = _output(size if len(numbers) else 0, np.int64)  # the start rows, when there are row numbers
     key = _output(size, np.int64)
     start = _output(size, np.int64)
     level = _output(size, np.int8)
     seconds = _output(size, np.float64)
     reach = _output((max(walk.n_steps - 1, 0), size), np.float64)
     after = first[:-1]
-    lo, hi = walk.entry
     # the first step of each partition's grouping orders its rows by the time's high bits:
     # about as many values as rows in a partition
     coarse_bits = min(16, max(1, int(np.max(per_part, initial=1)).bit_length()))
@@ -778,6 +791,7 @@ def _scattered(
             lo,
             hi,
             first[k],
+            offset,
             pos,
             key,
             start,
@@ -786,12 +800,11 @@ def _scattered(
             reach,
         )
 
-    _each(run, threads)
-    wanted = [pos] if len(numbers) else []  # (without row numbers ``pos`` holds scratch places)
-    n_out = _close_gaps([*wanted, key, start, level, seconds, reach], first, after)
+    _each(run, len(share) - 1, threads)
+    n_out = _close_gaps([pos, key, start, level, seconds, reach], first, after)
     return _Best(
-        key=key[:n_out],
-        offset=offset,
+        key=key[:n_out],  # the kernel added the offset
+        offset=0,
         dictionary=dictionary,
         start=start[:n_out],
         rows=pos[:n_out] if len(numbers) else np.zeros(0, dtype=np.int64),
@@ -863,13 +876,16 @@ def _close_gaps(columns: list[np.ndarray], first: list[int], after: list[int]) -
     return n_out
 
 
-def _each(run: Any, parts: int) -> None:
-    """``run(0)`` … ``run(parts - 1)``, in a thread each when there is more than one (the
-    compiled loops release the GIL)."""
-    if parts == 1:
-        run(0)
+def _each(run: Any, parts: int, threads: int | None = None) -> None:
+    """``run(0)`` … ``run(parts - 1)``, in ``threads`` threads (default: one per part), each
+    taking the next part when it is free; in this thread when there is only one (the compiled
+    loops release the GIL)."""
+    workers = min(parts, parts if threads is None else threads)
+    if workers <= 1:
+        for k in range(parts):
+            run(k)
         return
-    with ThreadPoolExecutor(parts) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, range(parts)))
 
 

@@ -39,22 +39,27 @@ __all__ = [
     "time_span",
 ]
 
-_SMALL = 32  # groups up to this many rows are sorted by insertion
+_SMALL = 256  # groups up to this many rows are sorted by insertion (little is out of order)
 
 
 @njit(cache=True, nogil=True)
 def sorted_by_entity(ids: Any, t: Any) -> Any:  # pragma: no cover - compiled
-    """(ordered, low, high): are the rows in (id, time) order, and the smallest and largest
-    id, in one pass (rows stored by entity and time need no grouping; ``grouped`` also
-    accepts entities in any order, at the price of a table of the ids seen)."""
+    """(ordered, low, high, t_low, t_high): are the rows (not none) in (id, time) order, the
+    smallest and largest id and the smallest and largest time, in one pass (rows stored by
+    entity and time need no grouping; ``grouped`` also accepts entities in any order, at the
+    price of a table of the ids seen; the times bound the partitioned walk's packing)."""
     ordered = True
     low = ids[0]
     high = ids[0]
+    t_low = t[0]
+    t_high = t[0]
     for i in range(1, len(ids)):  # no branch on the data: the loop stays vectorisable
         ordered &= (ids[i] > ids[i - 1]) | ((ids[i] == ids[i - 1]) & (t[i] >= t[i - 1]))
         low = min(low, ids[i])
         high = max(high, ids[i])
-    return ordered, low, high
+        t_low = min(t_low, t[i])
+        t_high = max(t_high, t[i])
+    return ordered, low, high, t_low, t_high
 
 
 @njit(cache=True, nogil=True)
@@ -162,6 +167,7 @@ def partition_attempts(
     start_lo: int,
     start_hi: int,
     out: int,
+    offset: int,
     pos: Any,
     key: Any,
     start: Any,
@@ -177,12 +183,13 @@ def partition_attempts(
     a counting sort on the time's high bits (``coarse_shift`` above the time's place in
     ``tm``, ``2**coarse_bits`` counters), then a stable counting sort on the bucket's low bits
     (times and flags unpacked on the way), then each bucket's rows sorted by time, stably
-    (insertion sort: little is left out of order; NumPy's merge sort beyond 32 rows). Then
+    (insertion sort: little is left out of order; NumPy's merge sort beyond 256 rows). Then
     :func:`best_attempts`' walk runs over each bucket. Nothing is written back: the outputs
-    are, per attempt, the bucket in ``key``, the start's time in ``start``, ``level``,
-    ``seconds``, ``reach`` (as in :func:`best_attempts`) and the start row's number in the
-    table in ``pos`` when ``rows`` holds them (else its place in the scratch arrays, of no use
-    outside); ``period`` (empty: none) is per table row, read on step-1 rows through ``rows``.
+    are, per attempt, the bucket plus ``offset`` in ``key`` (for integer ids: the id), the
+    start's time in ``start``, ``level``, ``seconds``, ``reach`` (as in :func:`best_attempts`)
+    and, when ``rows`` holds row numbers, the start row's number in the table in ``pos`` (else
+    ``pos`` may be empty); ``period`` (empty: none) is per table row, read on step-1 rows
+    through ``rows``.
     The caller sizes the outputs for at most one attempt per row and per bucket of each
     partition (with periods, one per row)."""
     out_first = out
@@ -197,6 +204,7 @@ def partition_attempts(
     flag_mask = (np.uint64(1) << sh) - np.uint64(1)
     want_rows = len(rows) > 0
     has_period = len(period) > 0
+    places = pos if want_rows else start  # the walk's scratch places, made start times below
     largest = 0
     for p in range(p0, p1):
         largest = max(largest, starts[p + 1] - starts[p])
@@ -289,18 +297,19 @@ def partition_attempts(
                 ptr,
                 times,
                 out,
-                pos,
+                places,
                 level,
                 no_runs,
                 no_runs,
                 seconds,
                 reach,
             )
-            for o in range(first, out):  # scratch row numbers → table rows
-                start[o] = s_t[pos[o]]
+            for o in range(first, out):  # scratch places → start times (and table rows)
+                place = places[o]
+                start[o] = s_t[place]
                 if want_rows:
-                    pos[o] = s_row[pos[o]]
-                key[o] = (p << low_bits) | d
+                    pos[o] = s_row[place]
+                key[o] = ((p << low_bits) | d) + offset
             lo = hi
     _in_seconds(level, seconds, reach, out_first, out, per_second)
     return out

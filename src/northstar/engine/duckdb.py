@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 from sqlglot import exp
 
+from northstar.engine.allocator import keep_freed_memory
 from northstar.engine.base import TS, UTC, Engine, kind_of
 from northstar.errors import DataError
 from northstar.spec.models import Source
@@ -19,6 +20,7 @@ class DuckDBEngine(Engine):
 
     def __init__(self, database: str = ":memory:", threads: int | None = None) -> None:
         super().__init__()
+        keep_freed_memory()  # glibc keeps the blocks each query frees for the next one
         self.backend = ibis.duckdb.connect(database)
         self.con = self.backend.con
         if threads:
