@@ -431,7 +431,9 @@ def test_rows_stored_in_entity_time_order(
     assert_matches_oracle(got, oracle(df, ["a", "b", "c"], pd.Timedelta(days=1), start, end, []))
 
 
-def _walk_sorted(bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.ndarray, walk: Any) -> Any:
+def _walk_sorted(
+    bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.ndarray, walk: Any, rows: bool = True
+) -> Any:
     """The reference for the partitioned walk: NumPy's stable lexsort, then the walk over
     grouped rows (itself held to the portable funnel and the oracle above)."""
     order = np.lexsort((t, bucket))
@@ -445,6 +447,7 @@ def _walk_sorted(bucket: np.ndarray, t: np.ndarray, m: np.ndarray, period: np.nd
         0,
         None,
         False,
+        rows=rows,
     )
 
 
@@ -483,6 +486,9 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
     period = (t // 2_000_000).astype(np.int64) if with_periods else np.zeros(0, dtype=np.int64)
     walk = funnel_fast._Walk(3, 2_000_000, np.array([False, False, True]), 1_000_000, (-(10**18), 10**18))
     expected = _walk_sorted(bucket, t, m, period, walk)
+    without_rows = _walk_sorted(bucket, t, m, period, walk, rows=False)
+    assert len(without_rows.rows) == 0
+    _same_best(without_rows, expected, rows=False)  # the start times without the start rows
     for threads in (1, 2, 3, 8, 200):  # rows and partitions shared out among threads; more than rows
         got = funnel_fast._scattered([bucket + 5], 5, 8, [t], m, period, walk, True, 0, None, threads)
         assert got is not None

@@ -326,7 +326,7 @@ def _best(
     if ids is not None and n:
         ordered, first, last, span = _sorted_by_entity(ids, t)
         if ordered:  # stored by (entity, time): the rows are their own grouping
-            return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True)
+            return _walk(ids, t, m, period, walk, None, 0, None, runs, ascending=True, rows=rows)
         if last - first <= 2 * n + 1024:
             buckets, base, offset, n_buckets = ids, first, first, last - first + 1
     if buckets is None:
@@ -339,7 +339,7 @@ def _best(
     if not n or (kernel.grouped(buckets[0], base, n_buckets, t[0]) and _grouped(buckets, base, n_buckets, t)):
         bucket = _whole(buckets)
         keys = bucket - base if base else bucket
-        return _walk([keys], [_whole(t)], m, period, walk, None, offset, dictionary, runs)
+        return _walk([keys], [_whole(t)], m, period, walk, None, offset, dictionary, runs, rows=rows)
     if not runs and n < 2**32 and n_buckets < 2**32:
         best = _scattered(buckets, base, n_buckets, t, m, period, walk, rows, offset, dictionary, span=span)
         if best is not None:
@@ -348,7 +348,7 @@ def _best(
     order = np.lexsort((times, bucket))
     sorted_period = period[order] if len(period) else period
     grouped = ([bucket[order] - base], [times[order]], m[order], sorted_period)
-    return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True)
+    return _walk(*grouped, walk, order, offset, dictionary, runs, ascending=True, rows=rows)
 
 
 def _sorted_by_entity(ids: list[np.ndarray], t: list[np.ndarray]) -> tuple[bool, int, int, tuple[int, int]]:
@@ -401,12 +401,14 @@ def _walk(
     dictionary: pa.Array | None,
     runs: bool,
     ascending: bool = False,
+    rows: bool = True,
 ) -> _Best:
     """:func:`funnel_kernel.best_attempts` over rows grouped by entity in time order (``key``
     and ``t`` in chunks: one, or several with ascending keys), in pieces of whole entities
     (:func:`_pieces`) shared out among the cores, each thread writing its part of the outputs.
     ``order``: each row's number in the table (None: the same); ``ascending``: the keys ascend
-    (then a piece has no more entities than its key range)."""
+    (then a piece has no more entities than its key range); ``rows``: the start rows' numbers
+    are wanted."""
     n = len(m)
     threads = _parts(n)
     pieces = _pieces(key, t, threads)
@@ -422,7 +424,7 @@ def _walk(
 
     first = np.cumsum([0, *(sum(most(p) for p in ps) for ps in mine)]).tolist()
     size = first[-1]
-    pos = np.empty(size, dtype=np.int64)
+    pos = np.empty(size if rows or runs else 0, dtype=np.int64)
     key_out = np.empty(size, dtype=key[0].dtype)
     start = np.empty(size, dtype=np.int64)
     level = np.empty(size, dtype=np.int8)
@@ -447,7 +449,7 @@ def _walk(
                 walk.per_second,
                 lo,
                 hi,
-                pos[o:],
+                pos[o:] if len(pos) else pos,
                 key_out[o:],
                 start[o:],
                 level[o:],
@@ -456,7 +458,7 @@ def _walk(
                 seconds[o:],
                 reach[:, o:],
             )
-            if row:  # row numbers of the piece → of all rows
+            if row and len(pos):  # row numbers of the piece → of all rows
                 pos[o : o + written] += row
                 if runs:
                     run_first[o : o + written] += row

@@ -353,7 +353,7 @@ def best_attempts(
     reached, the bounds of the (entity, time) run of that step's row (only when ``run_first``
     is not empty), the seconds from the
     start to that step, and the seconds from the start to each step 2 … n (``reach[k-2, :]``,
-    NaN past ``level``). The caller may run it on separate slices of entities in threads (the
+    NaN past ``level``); ``pos`` may be empty when the start rows are not wanted. The caller may run it on separate slices of entities in threads (the
     loop releases the GIL), each writing its own slice of the outputs.
 
     One pointer per step moves forward only: attempts are taken in time order and each takes
@@ -365,6 +365,7 @@ def best_attempts(
     times = np.empty(n_steps, dtype=np.int64)
     out = 0
     a = 0
+    places = pos if len(pos) else start  # the start rows, made start times below if not wanted
     while a < n:
         b = a + 1
         while b < n and key[b] == key[a]:
@@ -385,7 +386,7 @@ def best_attempts(
             ptr,
             times,
             out,
-            pos,
+            places,
             level,
             run_first,
             run_after,
@@ -394,7 +395,7 @@ def best_attempts(
         )
         for o in range(first, out):  # here, not gathered afterwards from all rows
             key_out[o] = key[a]
-            start[o] = t[pos[o]]
+            start[o] = t[places[o]]
         a = b
     _in_seconds(level, seconds, reach, 0, out, per_second)
     return out
