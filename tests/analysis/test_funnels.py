@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from northstar.analysis import funnels
 from northstar.project import Project
 
 ORIGIN = pd.Timestamp("2026-05-01")
@@ -30,19 +32,20 @@ def oracle(
         starts = g[(g["event"] == steps[0]) & (g["ts"] >= lo) & (g["ts"] < hi)]
         best = None
         for _, s in starts.iterrows():
-            t, level = s["ts"], 1
+            t, level, reached = s["ts"], 1, [0.0]
             for k, step in enumerate(steps[1:], 1):
                 later = g["ts"] > t if step == steps[k - 1] else g["ts"] >= t  # a row counts for one step
                 cand = g[(g["event"] == step) & later & (g["ts"] <= s["ts"] + window)]
                 if cand.empty:
                     break
                 t, level = cand["ts"].min(), level + 1
+                reached.append((t - s["ts"]).total_seconds())
             key = (-level, s["ts"], s[by] if by else "")
             if best is None or key < best[0]:
-                best = (key, level, (t - s["ts"]).total_seconds(), s[by] if by else None)
+                best = (key, level, (t - s["ts"]).total_seconds(), s[by] if by else None, reached)
         if best is not None:
-            out.append({"e": entity, "level": best[1], "seconds": best[2], "b": best[3]})
-    return pd.DataFrame(out, columns=["e", "level", "seconds", "b"])
+            out.append({"e": entity, "level": best[1], "seconds": best[2], "b": best[3], "reached": best[4]})
+    return pd.DataFrame(out, columns=["e", "level", "seconds", "b", "reached"])
 
 
 def _project(tmp: Path, df: pd.DataFrame, steps: list[str], within_h: int) -> Project:
@@ -69,21 +72,19 @@ def _project(tmp: Path, df: pd.DataFrame, steps: list[str], within_h: int) -> Pr
     return Project.load(tmp)
 
 
-events = st.lists(
-    st.tuples(
-        st.integers(0, 12 * 24),  # hour offset: coarse, so equal timestamps are common
-        st.sampled_from(["u1", "u2", "u3", "u4", "u5"]),
-        st.sampled_from(["a", "b", "c", "x"]),
-        st.sampled_from(["web", "app"]),
-    ),
-    min_size=0,
-    max_size=60,
+event = st.tuples(
+    st.integers(0, 12 * 24),  # hour offset: coarse, so equal timestamps are common
+    st.sampled_from(["u1", "u2", "u3", "u4", "u5"]),
+    st.sampled_from(["a", "b", "c", "x"]),
+    st.sampled_from(["web", "app"]),
 )
+events = st.lists(event, min_size=0, max_size=120)
+dense_events = st.lists(event, min_size=40, max_size=120)  # entities that reach the later steps
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    rows=events,
+    rows=st.one_of(events, dense_events),
     within_h=st.sampled_from([1, 6, 24, 48]),
     start_off=st.integers(0, 6),
     length=st.integers(0, 6),
@@ -106,13 +107,22 @@ def test_funnel_matches_oracle(
     project = _project(tmp, df, steps, within_h)
     start = (ORIGIN + pd.Timedelta(days=start_off)).date()
     end = start + timedelta(days=length)
-    result = project.funnel("f", start=start, end=end, by=by)
+    with patch.object(funnels, "_THREADED_ENTITIES", 0 if start_off % 2 else 100_000):  # both ways
+        result = project.funnel("f", start=start, end=end, by=by)
     expected = oracle(df, steps, within_h, start, end, by)
     groups = [(None, expected)] if by is None else list(expected.groupby("b"))
     got = result.steps
     for value, g in groups:
         mine = got if by is None else got[got[by] == value]
         assert list(mine["entities"]) == [int((g["level"] >= k).sum()) for k in range(1, len(steps) + 1)]
+        for k in range(2, len(steps) + 1):  # the time from step k-1 to step k, where reached
+            step_gaps = [r[k - 1] - r[k - 2] for r in g.loc[g["level"] >= k, "reached"]]
+            at = mine[mine["step"] == k]
+            if step_gaps:
+                assert at["median_seconds"].iloc[0] == pytest.approx(float(np.quantile(step_gaps, 0.5)))
+                assert at["p90_seconds"].iloc[0] == pytest.approx(float(np.quantile(step_gaps, 0.9)))
+            else:
+                assert np.isnan(at["median_seconds"].iloc[0])
         done = g.loc[g["level"] == len(steps), "seconds"]
         times = result.times if by is None else result.times[result.times[by] == value]
         if len(done):

@@ -67,3 +67,14 @@ def test_gaps_and_bin_counts() -> None:
     values = np.concatenate([rng.exponential(3000, 5000), [0.0, 10, 86400, 86401, -1, np.nan]])
     finite = values[~np.isnan(values)]
     assert bin_counts(values, edges).tolist() == np.histogram(finite, bins=edges)[0].tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(levels=st.lists(st.integers(-3, 9), max_size=200), n=st.integers(1, 6))
+def test_level_counts(levels: list[int], n: int) -> None:
+    """Entities per level, out-of-range levels clipped: NumPy's bincount of the clipped levels."""
+    from northstar.analysis.summary_kernel import level_counts
+
+    level = np.array(levels, dtype=np.int8)
+    expected = np.bincount(np.clip(level, 0, n).astype(np.int64), minlength=n + 1)
+    assert level_counts(level, n).tolist() == expected.tolist()

@@ -3,7 +3,8 @@ one pass over the per-entity rows where NumPy needs several (and holds the GIL f
 
 - :func:`gaps` — the seconds from step k-1 to step k of the entities that reached step k, the
   input of that step's median and p90;
-- :func:`bin_counts` — how many values fall in each bin of a histogram.
+- :func:`bin_counts` — how many values fall in each bin of a histogram;
+- :func:`level_counts` — how many entities stopped at each step.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["bin_counts", "gaps"]
+__all__ = ["bin_counts", "gaps", "level_counts"]
 
 
 @njit(cache=True, nogil=True)
@@ -46,4 +47,14 @@ def bin_counts(values: Any, edges: Any) -> Any:  # pragma: no cover - compiled
         for e in range(1, bins):  # histogram has a few dozen edges at most)
             b += edges[e] <= x
         counts[b] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def level_counts(level: Any, n: int) -> Any:  # pragma: no cover - compiled
+    """How many of ``level`` are 0, 1, … n (levels below 0 counted as 0, above n as n): NumPy's
+    ``bincount(clip(level, 0, n))`` without the clipped int64 copy."""
+    counts: Any = np.zeros(n + 1, dtype=np.int64)
+    for i in range(len(level)):
+        counts[min(max(np.int64(level[i]), 0), n)] += 1
     return counts
