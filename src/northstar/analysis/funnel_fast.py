@@ -768,8 +768,9 @@ def _scattered(
     reach = _output((max(walk.n_steps - 1, 0), size), np.float64)
     after = first[:-1]
     # the first step of each partition's grouping orders its rows by the time's high bits:
-    # about as many values as rows in a partition
-    coarse_bits = min(16, max(1, int(np.max(per_part, initial=1)).bit_length()))
+    # about a quarter as many values as rows in a partition (more counters: no fewer rows left
+    # out of order for the sort per entity, and at 100M events, 4 % slower)
+    coarse_bits = min(16, max(1, int(np.max(per_part, initial=1)).bit_length() - 2))
     coarse_shift = max(0, (int(t_high) - int(t_low)).bit_length() - coarse_bits)
 
     def run(k: int) -> None:
