@@ -5,7 +5,6 @@ windows crossing the range end and entry periods."""
 
 from __future__ import annotations
 
-import mmap
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -508,14 +507,6 @@ def test_partitioned_walk_equals_a_sort_then_the_walk(
             _same_best(got, expected, rows=True)
 
 
-def _mapped(array: np.ndarray) -> bool:
-    """Is the array's memory an anonymous mapping (``mmap``), not NumPy's?"""
-    base: Any = array
-    while isinstance(base, np.ndarray):
-        base = base.base
-    return isinstance(base, memoryview) and isinstance(base.obj, mmap.mmap)
-
-
 def test_partitioned_walk_with_many_buckets() -> None:
     """Buckets beyond the 1,024 partitions (low bits sorted in each partition), uneven sizes,
     equal times, 1 to 5 threads, with and without the start rows: the same as a sort then
@@ -529,12 +520,6 @@ def test_partitioned_walk_with_many_buckets() -> None:
         5, 6 * 3_600_000_000, np.zeros(5, dtype=np.bool_), 1_000_000, (0, 30 * 3_600_000_000)
     )
     expected = _walk_sorted(bucket, t, m, np.zeros(0, dtype=np.int64), walk)
-    with patch.object(funnel_fast, "_MAPPED_BYTES", 0):  # outputs mapped from the OS, as at 100M
-        got = funnel_fast._scattered(
-            [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, True, 0, None, 2
-        )
-        assert got is not None and _mapped(got.reach) and _mapped(got.key)
-        _same_best(got, expected, True)
     with patch.object(funnel_fast, "_PACK_BUCKET", False):
         got = funnel_fast._scattered(
             [bucket], 0, n_buckets, [t], m, np.zeros(0, np.int64), walk, True, 0, None, 3

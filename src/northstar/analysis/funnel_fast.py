@@ -52,7 +52,6 @@ DuckDB only: other engines raise :class:`UnsupportedOnEngine` (use the portable 
 from __future__ import annotations
 
 import itertools
-import mmap
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -760,12 +759,15 @@ def _scattered(
     first = [int(ends[p]) for p in share]
     size = first[-1]
     lo, hi = walk.entry
-    pos = _output(size if len(numbers) else 0, np.int64)  # the start rows, when there are row numbers
-    key = _output(size, np.int64)
-    start = _output(size, np.int64)
-    level = _output(size, np.int8)
-    seconds = _output(size, np.float64)
-    reach = _output((max(walk.n_steps - 1, 0), size), np.float64)
+    # NumPy's arrays (huge pages from 4 MB): 4 KB pages mapped from the OS, once faster here,
+    # measured slower since the blocks and glibc's thresholds (100M shuffled: 2.27-2.32 s
+    # against 1.99-2.11 s a funnel, 80 ms of it unmapping the result's pages when it is freed)
+    pos = np.empty(size if len(numbers) else 0, dtype=np.int64)  # the start rows, when there are row numbers
+    key = np.empty(size, dtype=np.int64)
+    start = np.empty(size, dtype=np.int64)
+    level = np.empty(size, dtype=np.int8)
+    seconds = np.empty(size, dtype=np.float64)
+    reach = np.empty((max(walk.n_steps - 1, 0), size), dtype=np.float64)
     after = first[:-1]
     # the first step of each partition's grouping orders its rows by the time's high bits:
     # about a quarter as many values as rows in a partition (more counters: no fewer rows left
@@ -817,25 +819,6 @@ def _scattered(
         run_first=np.zeros(0, dtype=np.int64),
         run_after=np.zeros(0, dtype=np.int64),
     )
-
-
-_MAPPED_BYTES = 32 << 20  # outputs this large are mapped from the OS (see _output)
-
-
-def _output(shape: int | tuple[int, int], dtype: Any) -> np.ndarray:
-    """An uninitialised array for the partitioned walk's outputs. Arrays of 32 MB or more are
-    mapped from the OS directly rather than by NumPy, which advises huge pages for large
-    arrays: faulting those in while both threads write their outputs and read the partitions
-    made the walk of 100M shuffled events twice as slow (0.65-1.05 s a thread on first writes,
-    0.57 s on second writes; 0.65 s with 4 KB pages; whole funnel 3.38 -> 2.79 s). Smaller
-    outputs keep NumPy's arrays, faster at 10M events (0.265 s vs 0.283 s a funnel), and so
-    does the walk of rows stored by entity, where huge pages were faster at 100M too."""
-    dims = (shape,) if isinstance(shape, int) else shape
-    count = int(np.prod(dims))
-    size = count * np.dtype(dtype).itemsize
-    if size < _MAPPED_BYTES:
-        return np.empty(dims, dtype=dtype)
-    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype, count=count).reshape(dims)
 
 
 def _runs(sizes: list[int], threads: int) -> list[list[tuple[int, int, int]]]:
