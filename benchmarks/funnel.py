@@ -449,8 +449,10 @@ def main(argv: list[str] | None = None) -> int:
         description=(__doc__ or "").split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
     )
     ap.add_argument("--events", default="10M", help="number of events: 1M, 10M, 100M, … (default 10M)")
-    ap.add_argument("--quick", action="store_true", help="1M events and 1 timed run: a smoke test")
-    ap.add_argument("--repeats", type=int, default=3, help="timed runs after a warm-up (default 3)")
+    ap.add_argument(
+        "--quick", action="store_true", help="1M events and 1 timed run (unless --repeats): a smoke test"
+    )
+    ap.add_argument("--repeats", type=int, help="timed runs after a warm-up (default 3)")
     ap.add_argument(
         "--only", default=",".join(APPROACHES), help=f"approaches (default {','.join(APPROACHES)})"
     )
@@ -494,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.quick:
-        args.events, args.repeats = "1M", 1
+        args.events, args.repeats = "1M", args.repeats or 1
+    args.repeats = args.repeats or 3
     only = [a.strip() for a in args.only.split(",") if a.strip()]
     layouts = [x.strip() for x in args.layouts.split(",") if x.strip()]
     bad = [a for a in only if a not in APPROACHES] + [x for x in layouts if x not in LAYOUTS]
@@ -574,9 +577,14 @@ def main(argv: list[str] | None = None) -> int:
             fast, ch = rows["northstar"], rows["chdb"]
             ratio = median(fast["times"]) / ref
             ok = ratio <= 0.5 and fast["peak_rss_mb"] <= ch["peak_rss_mb"]
+            verdict = (  # 1M events take a few tens of milliseconds: too few to judge the goal by
+                "a smoke test: no verdict under 10M events"
+                if n < 10_000_000
+                else f"goal ≤ 0.5× at no more memory: {'met' if ok else 'NOT met'}"
+            )
             print(
                 f"\nNorthstar fast path: {ratio:.2f}× windowFunnel's time, {fast['peak_rss_mb']:.0f} MB vs "
-                f"{ch['peak_rss_mb']:.0f} MB peak (goal ≤ 0.5× at no more memory: {'met' if ok else 'NOT met'})"
+                f"{ch['peak_rss_mb']:.0f} MB peak ({verdict})"
             )
     if len(answers) > 1:
         print("\nERROR: the approaches disagree; the timings compare different work")

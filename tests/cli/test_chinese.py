@@ -54,3 +54,15 @@ def test_messages_and_notes_in_chinese(project_dir: Path, monkeypatch: pytest.Mo
     assert result.exit_code == 0, result.output
     assert "注: 数据从 2026-11-01 开始" in result.output
     assert "¥" in result.output
+
+
+def test_an_unknown_language_is_a_bad_option(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--lang`` takes en or zh; anything else is refused (exit code 2), not read as English."""
+    monkeypatch.setenv("COLUMNS", "120")
+    result = CliRunner().invoke(app, ["query", "收入", "--lang", "fr", "--project", str(project_dir)])
+    assert result.exit_code == 2
+    assert "'fr': choose en or zh" in result.output
+    assert (
+        CliRunner().invoke(app, ["query", "收入", "--lang", "en", "--project", str(project_dir)]).exit_code
+        == 0
+    )

@@ -87,3 +87,8 @@ def test_demo_checkout_funnel(runner: CliRunner, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["funnel", "chekout", "--project", str(target)])
     assert missing.exit_code == 1
     assert "did you mean 'checkout'" in missing.output
+    for step in ("1", "5"):  # refused before the funnel runs: no table printed first
+        bad = runner.invoke(app, ["funnel", "checkout", "--dropped-at", step, "--project", str(target)])
+        assert bad.exit_code == 1
+        assert f"--dropped-at {step}: choose a step from 2 to 4" in bad.output
+        assert "purchase" not in bad.output

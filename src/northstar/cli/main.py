@@ -229,6 +229,16 @@ def funnel(
             )
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
+        if dropped_at is not None:  # before the funnel runs: it may take a while
+            from northstar.analysis.funnels import funnel_spec
+
+            n_steps = len(funnel_spec(proj, name).steps)
+            if not 2 <= dropped_at <= n_steps:
+                raise UserError(
+                    f"--dropped-at {dropped_at}: choose a step from 2 to {n_steps} (the entities that "
+                    f"reached the step before it but not it)",
+                    f"--dropped-at {dropped_at}：请选第 2 到第 {n_steps} 步（到达了上一步、没有到达这一步的对象）",
+                )
         result = proj.funnel(name, start=start, end=end, by=by, where=where)
         console.print(funnel_table(result, language))
         if int(result.times["converted"].sum()):

@@ -16,7 +16,19 @@ __all__ = ["LangOpt", "ProjectOpt", "StoreOpt", "fail", "language", "store_targe
 ProjectOpt = Annotated[
     Path | None, typer.Option("--project", "-p", help="northstar.yml or its folder (default: current folder)")
 ]
-LangOpt = Annotated[str | None, typer.Option("--lang", help="en or zh (default: the project's language)")]
+
+
+def _check_lang(value: str | None) -> str | None:
+    """``--lang``: en or zh (anything else is a bad option, exit code 2)."""
+    if value is not None and value not in ("en", "zh"):
+        raise typer.BadParameter(f"{value!r}: choose en or zh (选 en 或 zh)")
+    return value
+
+
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="en or zh (default: the project's language)", callback=_check_lang),
+]
 StoreOpt = Annotated[
     str | None,
     typer.Option(
