@@ -325,8 +325,8 @@ class Project:
         first = parse_date(start, "--from") if start is not None else last - timedelta(days=29)
         if first > last and end_given:
             raise QueryError(
-                f"the range starts ({first}) after it ends ({last}): swap --from and --to",
-                f"日期范围的开始（{first}）晚于结束（{last}）：请交换 --from 和 --to",
+                f"the range starts ({first}) after it ends ({last}): swap the start and the end (--from, --to)",
+                f"日期范围的开始（{first}）晚于结束（{last}）：请交换开始和结束日期（--from、--to）",
             )
         if first > last:
             raise QueryError(

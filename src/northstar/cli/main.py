@@ -202,7 +202,10 @@ def funnel(
         ),
     ] = None,
     grain: Annotated[
-        str | None, typer.Option(help="also show conversion by the day/week/month the funnel was entered")
+        str | None,
+        typer.Option(
+            help="also show conversion by the hour/day/week/month/quarter/year the funnel was entered"
+        ),
     ] = None,
     where: Annotated[
         str | None,
