@@ -87,6 +87,9 @@ def test_demo_checkout_funnel(runner: CliRunner, tmp_path: Path) -> None:
     missing = runner.invoke(app, ["funnel", "chekout", "--project", str(target)])
     assert missing.exit_code == 1
     assert "did you mean 'checkout'" in missing.output
+    unnamed = runner.invoke(app, ["funnel", "--project", str(target)])
+    assert unnamed.exit_code == 1
+    assert "which funnel? this project has checkout" in unnamed.output
     for step in ("1", "5"):  # refused before the funnel runs: no table printed first
         bad = runner.invoke(app, ["funnel", "checkout", "--dropped-at", step, "--project", str(target)])
         assert bad.exit_code == 1

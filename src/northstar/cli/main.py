@@ -176,7 +176,9 @@ def query(
 
 @app.command()
 def funnel(
-    name: Annotated[str, typer.Argument(help="a funnel defined under funnels: in northstar.yml")],
+    name: Annotated[
+        str | None, typer.Argument(help="a funnel defined under funnels: in northstar.yml (none: list them)")
+    ] = None,
     by: Annotated[
         str | None,
         typer.Option(
@@ -232,6 +234,16 @@ def funnel(
             )
         proj = Project.load(project, engine=engine)
         language = lang or proj.spec.project.language
+        if name is None:  # which funnels there are, rather than click's "Missing argument"
+            names = list(proj.spec.funnels)
+            raise UserError(
+                f"which funnel? this project has {', '.join(names)}: northstar funnel NAME"
+                if names
+                else "this project has no funnels: add one under funnels: in northstar.yml (docs/spec.md, Funnels)",
+                f"要看哪个漏斗？本项目有 {'、'.join(names)}：northstar funnel 名称"
+                if names
+                else "本项目没有漏斗：请在 northstar.yml 的 funnels: 下添加（见 docs/spec.md 的 Funnels 一节）",
+            )
         if dropped_at is not None:  # before the funnel runs: it may take a while
             from northstar.analysis.funnels import funnel_spec
 
