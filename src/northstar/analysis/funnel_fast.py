@@ -351,17 +351,11 @@ def _best(
 
 
 def _sorted_by_entity(ids: list[np.ndarray], t: list[np.ndarray]) -> tuple[bool, int, int, tuple[int, int]]:
-    """:func:`funnel_kernel.sorted_by_entity` over chunks (some rows), in threads: are the
-    rows in (id, time) order across chunks too, the smallest and largest id, and the
-    smallest and largest time."""
+    """:func:`funnel_kernel.sorted_by_entity` over chunks (some rows): are the rows in (id,
+    time) order across chunks too, the smallest and largest id, and the smallest and largest
+    time. (In threads it was no faster: the pass is bound by memory.)"""
     chunks = [(i, tk) for i, tk in zip(ids, t, strict=True) if len(i)]
-    stats: list[Any] = [None] * len(chunks)
-
-    def check(k: int) -> None:
-        stats[k] = kernel.sorted_by_entity(*chunks[k])
-
-    for k in range(len(chunks)):  # (in threads: no faster, the pass is bound by memory)
-        check(k)
+    stats = [kernel.sorted_by_entity(i, tk) for i, tk in chunks]
     ordered = all(bool(s[0]) for s in stats)
     for (before, tb), (after, ta) in itertools.pairwise(chunks):  # each chunk's edge with the next
         ordered = ordered and (int(before[-1]), int(tb[-1])) <= (int(after[0]), int(ta[0]))
