@@ -40,10 +40,13 @@ def test_explain_waterfall_and_parts(shop: Path, lang: str) -> None:
     assert_snapshot(SNAPSHOTS / f"explain-revenue.{lang}.txt", result.output)
 
 
-def test_check_reports_each_identity(shop: Path) -> None:
-    result = CliRunner().invoke(app, ["check", "-p", str(shop)])
+def test_check_reports_each_identity(shop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # from the project's folder: the paths printed, and so Rich's line breaks, do not depend on
+    # where pytest put it (pytest-1002 instead of pytest-999 moved a break)
+    monkeypatch.chdir(shop)
+    result = CliRunner().invoke(app, ["check", "-p", "northstar.yml"])
     assert result.exit_code == 0, result.output
-    assert_snapshot(SNAPSHOTS / "check-drivers.txt", result.output.replace(str(shop), "<shop>"))
+    assert_snapshot(SNAPSHOTS / "check-drivers.txt", result.output)
 
 
 def test_json_agrees_with_the_table(shop: Path) -> None:
